@@ -1,0 +1,58 @@
+// What every Forge gRPC server and client shares: servers that always serve grpc.health.v1.Health
+// and reflection, health probes, and one mapping between absl::Status and grpc::Status.
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <grpcpp/grpcpp.h>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+
+namespace forge::net {
+
+// Same code, same message. Handlers map errors once, through these.
+grpc::Status to_grpc(const absl::Status& status);
+absl::Status from_grpc(const grpc::Status& status);
+
+struct ServerOptions {
+  int max_message_bytes = 512 << 20;  // weight chunks and large batches
+};
+
+// A running server and the port it bound (useful with "127.0.0.1:0").
+struct RunningServer {
+  std::unique_ptr<grpc::Server> server;
+  int port = 0;
+};
+
+// A service to serve and its full name for health checks, e.g.
+// {&impl, forge::v1::RewardService::service_full_name()}.
+struct ServedService {
+  grpc::Service* service;
+  std::string full_name;
+};
+
+// Builds and starts a server on `listen_address` ("HOST:PORT", port 0 = any free port) with the given
+// services, the standard health service (SERVING for "" and for each service's full name) and server
+// reflection. The services must outlive the server. Fails with a message naming the address when the
+// address cannot be bound.
+absl::StatusOr<RunningServer> start_server(const std::string& listen_address,
+                                           const std::vector<ServedService>& services,
+                                           const ServerOptions& options = {});
+
+// A channel with Forge's message-size limits.
+std::shared_ptr<grpc::Channel> make_channel(const std::string& address,
+                                            const ServerOptions& options = {});
+
+// One grpc.health.v1.Health/Check call; OK only when the answer is SERVING.
+absl::Status check_health(const std::string& address, std::chrono::milliseconds timeout,
+                          const std::string& service = "");
+
+// Polls check_health until SERVING or `timeout` passes; the error says what the last probe saw.
+absl::Status wait_until_healthy(const std::string& address, std::chrono::milliseconds timeout,
+                                const std::string& service = "");
+
+}  // namespace forge::net

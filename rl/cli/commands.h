@@ -1,0 +1,47 @@
+// The `forge` subcommands. Each add_* function declares one subcommand's options on `parent` and
+// returns the action to run when the user picked it (the action's result is the exit code).
+#pragma once
+
+#include <functional>
+#include <string>
+#include <vector>
+
+namespace CLI {
+class App;
+}
+
+namespace forge::rl::cli {
+
+struct Command {
+  CLI::App* app = nullptr;
+  std::function<int()> run;
+};
+
+// Exit codes shared by every subcommand.
+inline constexpr int kExitOk = 0;
+inline constexpr int kExitFailure = 1;  // the command ran and failed (message on stderr)
+inline constexpr int kExitUsage = 2;    // bad arguments or config (message names the key)
+inline constexpr int kExitNotBuilt = 3; // the subcommand exists in the contract but is not built yet
+
+// Prints "forge <name>: <message>" on stderr and returns `code`.
+int fail(const std::string& name, const std::string& message, int code = kExitFailure);
+
+// For a subcommand that is declared but not built yet: one line on stderr, kExitNotBuilt.
+int not_built(const std::string& name);
+
+Command add_run_command(CLI::App& parent);             // run_command.cpp
+Command add_rollout_worker_command(CLI::App& parent);  // worker_commands.cpp
+Command add_reward_server_command(CLI::App& parent);   // reward_commands.cpp
+Command add_grade_command(CLI::App& parent);           // reward_commands.cpp
+Command add_generate_command(CLI::App& parent);        // model_commands.cpp
+Command add_model_info_command(CLI::App& parent);      // model_commands.cpp
+Command add_sft_command(CLI::App& parent);             // recipe_commands.cpp
+Command add_eval_command(CLI::App& parent);            // recipe_commands.cpp
+Command add_distill_command(CLI::App& parent);         // recipe_commands.cpp
+// `forge data <action>`: returns one Command per action (`gen`, ...).
+std::vector<Command> add_data_commands(CLI::App& parent);  // recipe_commands.cpp
+
+// Entry point of the `forge` binary.
+int run_cli(int argc, char** argv);
+
+}  // namespace forge::rl::cli
