@@ -1,0 +1,45 @@
+// A reward rule grades one completion against its reference and returns a reward with a short,
+// human-readable detail. Rules are created by name from the registry (built-ins and plugins) and
+// combined with weights by the reward mix.
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "absl/status/statusor.h"
+
+namespace forge::reward {
+
+// One item to grade, shaped like an input line of `forge grade` (DESIGN.md).
+struct GradeItem {
+  std::string id;
+  std::string rule;         // "math" | "format" | "code" | "length" | plugin name | "" (the mix)
+  std::string completion;   // the model's whole completion
+  std::string answer;       // reference answer (math)
+  std::string prediction;   // an already extracted answer (math): normalise and compare only
+  nlohmann::json tests;     // code tests: {"kind":"humaneval"|"asserts"|"stdio", ...}
+  int completion_tokens = -1;  // length in tokens when known (length rule); -1 = unknown
+};
+
+struct RuleResult {
+  double reward = 0.0;
+  std::string detail;  // one line: why this reward (extracted answer, failing test, ...)
+};
+
+// Thread-safe: grade() may be called concurrently from many threads.
+class RewardRule {
+ public:
+  virtual ~RewardRule() = default;
+  virtual std::string name() const = 0;
+  virtual std::string description() const = 0;
+  // Grades `item`, finishing before `deadline` (a rule that cannot must return
+  // DeadlineExceeded). An error status means "could not grade" (bad input: InvalidArgument naming the
+  // field), not "wrong answer": a wrong answer is an OK result with reward 0.
+  virtual absl::StatusOr<RuleResult> grade(const GradeItem& item,
+                                           std::chrono::steady_clock::time_point deadline) const = 0;
+};
+
+}  // namespace forge::reward
