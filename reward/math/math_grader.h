@@ -1,0 +1,64 @@
+// Math answer grading: the public API of reward/math/.
+//
+// grade_completion() takes a model's whole completion, extracts its final answer (the last
+// \boxed{...} / \fbox{...} with nested braces, <answer>...</answer>, a GSM8K "#### 72" line,
+// "the answer is ...", or a final bare number) and compares it with the gold answer.
+// grade_prediction() takes an answer that is already extracted and only normalises and compares.
+//
+// Comparison, in order: exact string after normalisation (LaTeX spacing, \left/\right,
+// \dfrac/\tfrac, \text{}/units, degrees, percent, dollars, thousands separators, trailing zeros,
+// `x = 5` -> 5, scientific notation); numbers within a relative tolerance; an expression parser of
+// our own over exact bounded rationals (+ - * / ^, sqrt and n-th roots, pi, e, implicit
+// multiplication, fractions, mixed numbers) with symbolic equivalence checked by evaluating both
+// sides at random points; then tuples, intervals, unordered sets, matrices and equations element by
+// element.
+//
+// Bounded work: inputs are capped in length, nesting depth and number size (a 10,000-digit number or
+// 2^(10^9) falls back to floating point or "cannot decide", never a hang), and the deadline is
+// checked while parsing and evaluating.
+//
+// Thread-safety: both functions are pure and may be called concurrently from any number of threads.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <string>
+#include <string_view>
+
+#include "absl/status/statusor.h"
+
+namespace forge::reward::math {
+
+struct MathOptions {
+  // Two numbers are equal when |a - b| <= rel_tolerance * max(|a|, |b|) (or both are within
+  // abs_tolerance of zero). 1e-4 accepts a model's 4-5 significant digits for an irrational
+  // answer (3.1416 for pi) while still telling 0.3333 from 0.333 apart only at that scale; exact
+  // rationals are compared exactly first, so 1/3 vs 0.33 is wrong.
+  double rel_tolerance = 1e-4;
+  double abs_tolerance = 1e-9;
+  // Grading past this instant returns DeadlineExceeded. The default means "no deadline".
+  std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::time_point::max();
+  // Longest completion / answer that is looked at (longer input: only its last max_input_bytes).
+  std::size_t max_input_bytes = 1 << 20;
+  // Percent answers: accept "50%" for gold 0.5 and for gold 50 (as most graders do).
+  bool percent_either_way = true;
+};
+
+struct MathVerdict {
+  bool correct = false;
+  std::string extracted;  // the answer taken from the completion (the prediction itself for
+                          // grade_prediction), after light cleanup; empty when none was found
+  std::string detail;     // one line: how the verdict was reached ("exact", "numeric", "no answer")
+};
+
+// `completion`: a model's whole completion. `gold`: the reference answer (a short answer; a \boxed{}
+// inside it is extracted too). An empty or unparseable extraction is an OK verdict with
+// correct == false. Errors: DeadlineExceeded when options.deadline passes.
+absl::StatusOr<MathVerdict> grade_completion(std::string_view completion, std::string_view gold,
+                                             const MathOptions& options);
+
+// `prediction`: an answer already extracted: normalise and compare only.
+absl::StatusOr<MathVerdict> grade_prediction(std::string_view prediction, std::string_view gold,
+                                             const MathOptions& options);
+
+}  // namespace forge::reward::math
