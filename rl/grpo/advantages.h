@@ -1,0 +1,32 @@
+// Advantage estimators for outcome rewards (one scalar reward per completion), with verl's names
+// and formulas: grpo, dr_grpo, rloo, reinforce_plus_plus, reinforce_plus_plus_baseline.
+#pragma once
+
+#include <string>
+
+#include <ATen/core/Tensor.h>
+
+#include "absl/status/statusor.h"
+
+namespace forge::rl {
+
+enum class AdvantageEstimator {
+  kGrpo,                        // (r - mean_g) / (std_g + eps)             (DeepSeekMath, verl "grpo")
+  kDrGrpo,                      // r - mean_g                                 (Dr. GRPO: no std)
+  kRloo,                        // r - mean of the other samples of the group (RLOO)
+  kReinforcePlusPlus,           // r whitened over the whole batch's tokens   (REINFORCE++)
+  kReinforcePlusPlusBaseline,   // (r - mean_g), then whitened over the batch's tokens
+};
+
+absl::StatusOr<AdvantageEstimator> parse_advantage_estimator(const std::string& name);
+
+// scores:    [N] fp32, one reward per completion.
+// group_ids: [N] int64, completions of the same prompt share an id (groups need not be contiguous).
+// mask:      [N, T] (0/1) response-token mask.
+// Returns    [N, T] fp32 advantages, zero where mask is 0. Group std is the unbiased one (torch.std);
+// a group of one sample gets advantage 0 (grpo/dr_grpo/rloo), as in verl.
+at::Tensor compute_advantages(AdvantageEstimator estimator, const at::Tensor& scores,
+                              const at::Tensor& group_ids, const at::Tensor& mask,
+                              double eps = 1e-6);
+
+}  // namespace forge::rl
