@@ -29,6 +29,13 @@ struct RuleResult {
   std::string detail;  // one line: why this reward (extracted answer, failing test, ...)
 };
 
+// The closed interval a rule's rewards lie in. Most rules grade in [0, 1]; a penalty such as the
+// length rule's lies in [-1, 0]. The registry rejects a result outside it (a buggy plugin).
+struct RewardRange {
+  double min = 0.0;
+  double max = 1.0;
+};
+
 // Thread-safe: grade() may be called concurrently from many threads.
 class RewardRule {
  public:
@@ -40,6 +47,12 @@ class RewardRule {
   // field), not "wrong answer": a wrong answer is an OK result with reward 0.
   virtual absl::StatusOr<RuleResult> grade(const GradeItem& item,
                                            std::chrono::steady_clock::time_point deadline) const = 0;
+  // The interval every reward of this rule lies in.
+  virtual RewardRange range() const { return {}; }
+  // Whether `item` carries what this rule grades against (math: an answer; code: tests). The
+  // configured mix skips rules that do not apply to an item (a code item is not graded by math); a
+  // rule named explicitly by an item is always run, and reports the missing field as an error.
+  virtual bool applies_to(const GradeItem& item) const { return true; }
 };
 
 }  // namespace forge::reward
