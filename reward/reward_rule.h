@@ -9,6 +9,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "absl/status/status.h"
 #include "absl/status/statusor.h"
 
 namespace forge::reward {
@@ -49,10 +50,14 @@ class RewardRule {
                                            std::chrono::steady_clock::time_point deadline) const = 0;
   // The interval every reward of this rule lies in.
   virtual RewardRange range() const { return {}; }
-  // Whether `item` carries what this rule grades against (math: an answer; code: tests). The
-  // configured mix skips rules that do not apply to an item (a code item is not graded by math); a
-  // rule named explicitly by an item is always run, and reports the missing field as an error.
-  virtual bool applies_to(const GradeItem& item) const { return true; }
+  // A cheap structural check, run before an item is queued: InvalidArgument naming the field when
+  // `item` lacks what this rule grades against or has it malformed ("answer: the math rule needs a
+  // reference answer", "tests.kind: unknown kind 'x'"). The reward server rejects such items with
+  // INVALID_ARGUMENT ("items[3].answer: ..."), `forge grade` reports them on their line.
+  virtual absl::Status check(const GradeItem& item) const { return absl::OkStatus(); }
+  // Whether the configured mix grades `item` with this rule at all: the mix skips rules that do not
+  // apply (a code item is not graded by math). A rule named explicitly by an item always runs.
+  virtual bool applies_to(const GradeItem& item) const { return check(item).ok(); }
 };
 
 }  // namespace forge::reward
