@@ -66,7 +66,8 @@ struct IntervalRef {
 
 class Comparer {
  public:
-  Comparer(const CompareOptions& o, WorkBudget* b) : opt_(o), budget_(b) {}
+  Comparer(const CompareOptions& o, WorkBudget* b)
+      : opt_(o), budget_(b), options_percent_either_way_(o.percent_either_way) {}
 
   bool equal(Ref g, Ref p) {
     if (!budget_->tick() || ++depth_ > 64) {
@@ -85,6 +86,12 @@ class Comparer {
     if (G.kind == NodeKind::kPercent && P.kind != NodeKind::kPercent) {
       if (equal(Ref{g.e, G.kids[0]}, p)) return true;  // gold 28\% accepts 28
     }
+    // A gold written as a plain number ("10", as MATH writes "what percent" answers) accepts that
+    // number with a percent sign; a gold such as 40/9 does not accept "4 4/9%" = 40/900.
+    if (P.kind == NodeKind::kPercent && G.kind != NodeKind::kPercent &&
+        (options_percent_either_way_ || plain_literal(g))) {
+      if (equal(g, Ref{p.e, P.kids[0]})) return true;
+    }
     if (G.kind == NodeKind::kRelation || P.kind == NodeKind::kRelation) {
       return relation_cases(g, p);
     }
@@ -93,6 +100,12 @@ class Comparer {
   }
 
   // ---- shape rules
+
+  static bool plain_literal(Ref r) {
+    const Node& n = r.node();
+    if (n.kind == NodeKind::kNeg) return r.e->at(n.kids[0]).kind == NodeKind::kNumber;
+    return n.kind == NodeKind::kNumber;
+  }
 
   // A "name": symbols, f(x), products, quotients, ratios and tuples of them; no numbers.
   bool symbolish(Ref r) {
@@ -506,6 +519,7 @@ class Comparer {
 
   const CompareOptions& opt_;
   WorkBudget* budget_;
+  bool options_percent_either_way_;
   int depth_ = 0;
 };
 

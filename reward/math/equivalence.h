@@ -10,7 +10,8 @@
 //  - Scalars evaluate at shared random rational points for their free symbols: exactly when both
 //    sides stay rational, else within the relative tolerance; a decimal literal with k places also
 //    matches a value that rounds to it ("0.33" for 1/3, gold "16386.17" for "16386.169"); a gold
-//    percentage "28\%" also accepts 28.
+//    percentage "28\%" also accepts 28, and a gold plain number "10" also accepts "10\%" (MATH
+//    writes "what percent" answers as numbers), but a gold 40/9 does not accept "4 4/9%".
 // Thread-safety: pure functions.
 #pragma once
 
@@ -23,6 +24,8 @@ namespace forge::reward::math {
 struct CompareOptions {
   double rel_tolerance = 1e-4;
   double abs_tolerance = 1e-9;
+  // A predicted "X%" also matches a gold X of any form (not only a plain number).
+  bool percent_either_way = false;
 };
 
 // Gold first: the name rules and the percent rule are asymmetric.

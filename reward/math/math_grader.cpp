@@ -20,7 +20,20 @@ struct Prepared {
   std::string canonical;
   std::optional<MathExpr> expr;
   bool malformed = false;  // a value that must be graded wrong ("4 4/0")
+  bool text = false;       // words only ("Evelyn", "even"): compared as text
 };
+
+bool words_only(const std::string& s) {
+  bool letter = false;
+  for (char c : s) {
+    if (std::isalpha(static_cast<unsigned char>(c))) {
+      letter = true;
+    } else if (!(c == ' ' || c == '(' || c == ')' || c == '-' || c == '\'' || c == ',')) {
+      return false;
+    }
+  }
+  return letter;
+}
 
 Prepared prepare(std::string_view raw, WorkBudget* budget) {
   Prepared p;
@@ -32,6 +45,8 @@ Prepared prepare(std::string_view raw, WorkBudget* budget) {
     p.expr = expand_plus_minus(*parsed);
   } else if (absl::IsOutOfRange(parsed.status())) {
     p.malformed = true;
+  } else {
+    p.text = words_only(p.normalized);
   }
   return p;
 }
@@ -46,7 +61,12 @@ Prepared choose(const std::vector<AnswerCandidate>& candidates, WorkBudget* budg
     if (budget->exhausted()) break;
     Prepared p = prepare(c.text, budget);
     if (p.normalized.empty()) continue;
-    if (p.expr || p.malformed) {
+    // An explicit answer that is words ("\boxed{\text{east}}") is the answer even though it
+    // is not math; words found in running text are not.
+    bool explicit_text = p.text && (c.source == "boxed" || c.source == "answer-tag" ||
+                                    c.source == "reference" ||
+                                    c.text.find("\\text") != std::string::npos);
+    if (p.expr || p.malformed || explicit_text) {
       *source = c.source;
       return p;
     }
@@ -111,6 +131,7 @@ absl::StatusOr<MathVerdict> compare(const Prepared& gold, const Prepared& pred,
   CompareOptions co;
   co.rel_tolerance = options.rel_tolerance;
   co.abs_tolerance = options.abs_tolerance;
+  co.percent_either_way = options.percent_either_way;
   bool eq = answers_equivalent(*gold.expr, *pred.expr, co, budget);
   return finish(eq, eq ? "equivalent" : "not equivalent");
 }

@@ -40,8 +40,11 @@ struct MathOptions {
   std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::time_point::max();
   // Longest completion / answer that is looked at (longer input: only its last max_input_bytes).
   std::size_t max_input_bytes = 1 << 20;
-  // Percent answers: accept "50%" for gold 0.5 and for gold 50 (as most graders do).
-  bool percent_either_way = true;
+  // Percentages: "50%" always equals 0.5; a gold "50\%" also accepts 50, and a gold written as a
+  // plain number 50 also accepts "50%" (MATH writes "what percent" answers as plain numbers).
+  // When true, a predicted "X%" also matches a gold X of any form (e.g. 40/9 for "4 4/9%"),
+  // which Math-Verify's tests reject.
+  bool percent_either_way = false;
 };
 
 struct MathVerdict {

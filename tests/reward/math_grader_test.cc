@@ -31,6 +31,7 @@ TEST(MathGrader, EquivalentSpellingsOfTheSameAnswer) {
       {"1/2", "\\frac {1}{2}"},        {"918.5", "918\\frac{1}{2}"},
       {"7,425,000", "7425000"},        {"\\$10", "10"},
       {"10\\%", "0.1"},                {"28\\%", "28"},  // a gold percentage accepts its number
+      {"10", "10\\%"},                 // ... and a gold plain number its percentage (MATH style)
       {"90^\\circ", "90"},             {"x = 5", "5"},
       {"5", "k=1+4"},                  {"y = x^2+2x+1", "2x+1+x^2"},
       {"(r+5)(r+5)", "(r+5)^2"},       {"\\frac{x}{7}+\\frac{2}{7}", "\\frac{x+2}{7}"},
@@ -94,6 +95,10 @@ TEST(MathGrader, ExtractsTheFinalAnswerFromCompletions) {
   EXPECT_TRUE(right("It costs $1,000.99 in total", "1000.99"));
   EXPECT_TRUE(right("The answer is 4 4/9.", "40/9"));
   EXPECT_TRUE(right("The answer is C.", "C"));
+  // A boxed text answer wins over numbers elsewhere; a percent sign after the box is kept.
+  EXPECT_TRUE(right("past north by 90 degrees, facing $\\boxed{\\text{east}}$.", "\\text{east}"));
+  EXPECT_TRUE(right("the area decreased by $\\boxed{10}$ percent.", "10"));
+  EXPECT_TRUE(right("so the rate is $\\boxed{20}\\%$.", "0.2"));
   // Reasoning does not count: only what follows </think>.
   EXPECT_FALSE(right("<think>the answer is \\boxed{42}</think> I am not sure.", "42"));
   EXPECT_FALSE(right("<think>\\boxed{42}</think> so \\boxed{43}", "42"));
