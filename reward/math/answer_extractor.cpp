@@ -274,22 +274,22 @@ std::vector<Run> plain_runs(std::string_view s, const std::vector<Span>& masked)
       }
       break;
     }
-    // Trim trailing operators, spaces and dots; balance parentheses.
+    // Trim trailing operators, spaces and dots, and closing parentheses without a partner.
     size_t e = j;
+    long bal = 0;  // '(' minus ')' in s[i, e)
+    for (size_t k = i; k < e; ++k) bal += s[k] == '(' ? 1 : (s[k] == ')' ? -1 : 0);
     while (e > i) {
       char d = s[e - 1];
       if (d == ' ' || d == '.' || d == '+' || d == '-' || d == '*' || d == '/' || d == '^' ||
           d == '(' || d == ',') {
+        if (d == '(') --bal;
         --e;
         continue;
       }
-      if (d == ')') {
-        int bal = 0;
-        for (size_t k = i; k < e; ++k) bal += s[k] == '(' ? 1 : (s[k] == ')' ? -1 : 0);
-        if (bal < 0) {
-          --e;
-          continue;
-        }
+      if (d == ')' && bal < 0) {
+        ++bal;
+        --e;
+        continue;
       }
       break;
     }
@@ -301,12 +301,14 @@ std::vector<Run> plain_runs(std::string_view s, const std::vector<Span>& masked)
       r.end = e;
       r.text = fix_decimal_commas(body);
       // Leading '(' without its ')' ("(see 5"): drop it.
-      int bal = 0;
-      for (char d : r.text) bal += d == '(' ? 1 : (d == ')' ? -1 : 0);
-      while (bal > 0 && !r.text.empty() && r.text[0] == '(') {
-        r.text.erase(0, 1);
-        --bal;
+      long open = 0;
+      for (char d : r.text) open += d == '(' ? 1 : (d == ')' ? -1 : 0);
+      size_t drop = 0;
+      while (open > 0 && drop < r.text.size() && r.text[drop] == '(') {
+        ++drop;
+        --open;
       }
+      r.text.erase(0, drop);
       if (percent_after(s, e)) r.text += "%";
       runs.push_back(std::move(r));
       if (runs.size() > 4096) runs.erase(runs.begin(), runs.begin() + 2048);
@@ -480,7 +482,8 @@ std::string_view after_reasoning(std::string_view s, bool* ok) {
   size_t cut = npos;
   for (size_t at = 0; (at = s.find("</", at)) != npos; at += 2) {
     size_t e = s.find('>', at);
-    if (e == npos || e - at > 40) continue;
+    if (e == npos) break;
+    if (e - at > 40) continue;
     std::string name(s.substr(at + 2, e - at - 2));
     for (char& c : name) c = lower(c);
     if (name.find("think") != npos || name.find("reason") != npos) cut = e + 1;
@@ -567,15 +570,14 @@ std::vector<AnswerCandidate> reference_candidates(std::string_view gold) {
 
 char extract_choice_letter(std::string_view s) {
   char last = '\0';
+  size_t start = 0;  // "A." / "(A)" / "A " at the very start wins
+  while (start < s.size() && (is_space(s[start]) || s[start] == '(' || s[start] == '*')) ++start;
   for (size_t i = 0; i < s.size(); ++i) {
     char c = s[i];
     if (c < 'A' || c > 'E') continue;
     bool left = i == 0 || !(is_alpha(s[i - 1]) || is_digit(s[i - 1]) || s[i - 1] == '\\');
     bool right = i + 1 >= s.size() || !(is_alpha(s[i + 1]) || is_digit(s[i + 1]));
     if (!left || !right) continue;
-    // "A." / "(A)" / "A " at the very start wins.
-    size_t start = 0;
-    while (start < s.size() && (is_space(s[start]) || s[start] == '(' || s[start] == '*')) ++start;
     if (i == start) return c;
     last = c;
   }

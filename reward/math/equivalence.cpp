@@ -172,27 +172,29 @@ class Comparer {
     return r;
   }
 
-  // "name = value" or "constant = constant": the right side is the answer.
-  bool simple_equation(Ref r) {
+  // The answer side of "name = value", "value = name" or "constant = constant" (the right side
+  // unless only the left is a value); -1 for any other relation.
+  int answer_side(Ref r) {
     const Node& n = r.node();
-    if (n.kind != NodeKind::kRelation || n.name != "=" || n.kids.size() != 2) return false;
+    if (n.kind != NodeKind::kRelation || n.name != "=" || n.kids.size() != 2) return -1;
     Ref lhs{r.e, n.kids[0]}, rhs{r.e, n.kids[1]};
-    return symbolish(lhs) || (is_constant(lhs) && is_constant(rhs));
+    if (symbolish(lhs) || (is_constant(lhs) && is_constant(rhs))) return n.kids[1];
+    if (symbolish(rhs) && is_constant(lhs)) return n.kids[0];  // "7 = x"
+    return -1;
   }
 
   bool relation_cases(Ref g, Ref p) {
     const Node& G = g.node();
     const Node& P = p.node();
     bool gr = G.kind == NodeKind::kRelation, pr = P.kind == NodeKind::kRelation;
+    const int ga = answer_side(g), pa = answer_side(p);
     if (gr && pr) {
       if (relation_equal(g, p)) return true;
-      if (simple_equation(g) && simple_equation(p)) {
-        return equal(Ref{g.e, G.kids[1]}, Ref{p.e, P.kids[1]});
-      }
+      if (ga >= 0 && pa >= 0) return equal(Ref{g.e, ga}, Ref{p.e, pa});
       return false;
     }
-    if (gr && simple_equation(g)) return equal(Ref{g.e, G.kids[1]}, p);
-    if (pr && simple_equation(p)) return equal(g, Ref{p.e, P.kids[1]});
+    if (ga >= 0) return equal(Ref{g.e, ga}, p);
+    if (pa >= 0) return equal(g, Ref{p.e, pa});
     IntervalRef a, b;
     if (interval_of(g, &a) && interval_of(p, &b)) return intervals_equal(a, b);
     return false;

@@ -146,17 +146,24 @@ std::string pre_pass(std::string_view raw) {
     if (s.find(from) != std::string::npos) replace_all(&s, from, to);
   }
   // "14{,}916" and "14 {, }916": a thousands separator.
-  for (size_t at = 0; (at = s.find('{', at)) != std::string::npos; ++at) {
-    size_t k = skip_spaces(s, at + 1);
-    if (k < s.size() && s[k] == ',') {
-      size_t m = skip_spaces(s, k + 1);
-      if (m < s.size() && s[m] == '}') {
-        size_t b = at;
-        while (b > 0 && s[b - 1] == ' ') --b;
-        s.erase(b, m + 1 - b);
-        at = b;
+  if (s.find('{') != std::string::npos) {
+    std::string kept;
+    kept.reserve(s.size());
+    for (size_t i = 0; i < s.size(); ++i) {
+      if (s[i] == '{') {
+        size_t k = skip_spaces(s, i + 1);
+        if (k < s.size() && s[k] == ',') {
+          size_t m = skip_spaces(s, k + 1);
+          if (m < s.size() && s[m] == '}') {
+            while (!kept.empty() && kept.back() == ' ') kept.pop_back();
+            i = m;
+            continue;
+          }
+        }
       }
+      kept += s[i];
     }
+    s.swap(kept);
   }
   // "11,\! 111" and "1,\!000": a thousands separator, not a list.
   std::string out;

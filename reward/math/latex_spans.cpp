@@ -87,11 +87,16 @@ std::vector<Span> find_math_spans(std::string_view s) {
   std::vector<Span> spans;
   size_t i = 0;
   const size_t n = s.size();
+  // Once a closing delimiter is missing from the rest of the text, later openers of that kind
+  // are not searched again (keeps the scan linear on hostile text).
+  bool no_bracket_close = false, no_paren_close = false, no_double_close = false;
   while (i < n) {
     if (s[i] == '\\' && i + 1 < n && (s[i + 1] == '[' || s[i + 1] == '(')) {
       bool display = s[i + 1] == '[';
+      bool& missing = display ? no_bracket_close : no_paren_close;
       std::string_view close = display ? "\\]" : "\\)";
-      size_t e = s.find(close, i + 2);
+      size_t e = missing ? npos : s.find(close, i + 2);
+      if (e == npos) missing = true;
       if (e != npos) {
         std::string_view content = s.substr(i + 2, e - i - 2);
         if (display || content.find('\n') == npos) {
@@ -116,8 +121,9 @@ std::vector<Span> find_math_spans(std::string_view s) {
       continue;
     }
     if (i + 1 < n && s[i + 1] == '$') {
-      size_t e = s.find("$$", i + 2);
+      size_t e = no_double_close ? npos : s.find("$$", i + 2);
       if (e == npos) {
+        no_double_close = true;
         i += 2;
         continue;
       }

@@ -37,6 +37,12 @@ bool words_only(const std::string& s) {
 
 Prepared prepare(std::string_view raw, WorkBudget* budget) {
   Prepared p;
+  if (raw.size() > kMaxAnswerChars) {
+    // Far longer than any answer: compared as a string only.
+    p.normalized = std::string(raw);
+    p.canonical = p.normalized;
+    return p;
+  }
   p.normalized = normalize_answer(raw);
   p.canonical = canonical_string(p.normalized);
   if (p.normalized.empty()) return p;

@@ -38,8 +38,10 @@ struct MathOptions {
   double abs_tolerance = 1e-9;
   // Grading past this instant returns DeadlineExceeded. The default means "no deadline".
   std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::time_point::max();
-  // Longest completion / answer that is looked at (longer input: only its last max_input_bytes).
-  std::size_t max_input_bytes = 1 << 20;
+  // Only the last max_input_bytes of a completion (and of a gold) are read: the answer is at the
+  // end, and 256 KiB (~64k tokens) is past any generation length while keeping a hostile input's
+  // extraction well under a second.
+  std::size_t max_input_bytes = 1 << 18;
   // Percentages: "50%" always equals 0.5; a gold "50\%" also accepts 50, and a gold written as a
   // plain number 50 also accepts "50%" (MATH writes "what percent" answers as plain numbers).
   // When true, a predicted "X%" also matches a gold X of any form (e.g. 40/9 for "4 4/9%"),

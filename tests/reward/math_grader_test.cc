@@ -34,6 +34,7 @@ TEST(MathGrader, EquivalentSpellingsOfTheSameAnswer) {
       {"10", "10\\%"},                 // ... and a gold plain number its percentage (MATH style)
       {"90^\\circ", "90"},             {"x = 5", "5"},
       {"5", "k=1+4"},                  {"y = x^2+2x+1", "2x+1+x^2"},
+      {"7", "7 = x"},                  {"\\frac{10}{9}", "\\frac12 = \\frac{10}{9}"},
       {"(r+5)(r+5)", "(r+5)^2"},       {"\\frac{x}{7}+\\frac{2}{7}", "\\frac{x+2}{7}"},
       {"\\sec^2(y)", "\\tan^2(y)+1"},  {"10\\sqrt3 + \\sqrt4", "10\\sqrt{3}+2"},
       {"2\\sqrt{2}", "\\sqrt{8}"},     {"\\sqrt[3]{27}", "3"},
@@ -138,6 +139,20 @@ TEST(MathGrader, HugeInputsGetAVerdictWithinTheDeadline) {
   auto same_digits = grade_prediction(digits, digits, options);
   ASSERT_TRUE(same_digits.ok());
   EXPECT_TRUE(same_digits->correct);
+  // Megabyte completions built to make a careless scanner quadratic.
+  for (const std::string& unit :
+       {std::string("\\("), std::string("\\["), std::string("$$"), std::string("</"),
+        std::string("{,}"), std::string("1)"), std::string("(1"), std::string("\\boxed{"),
+        std::string("$ "), std::string("A "), std::string("answer "), std::string("\\text{a} "),
+        std::string("9,"), std::string("<think>")}) {
+    std::string big;
+    while (big.size() < (1u << 20)) big += unit;
+    auto v = grade_completion(big, "5", options);
+    ASSERT_TRUE(v.ok()) << v.status() << " for a megabyte of " << unit;
+    EXPECT_FALSE(v->correct) << unit;
+    auto p = grade_prediction(big, "5", options);
+    ASSERT_TRUE(p.ok()) << p.status() << " for a megabyte of " << unit;
+  }
   // A long completion full of numbers and dollars.
   std::string flood;
   for (int i = 0; i < 20000; ++i) flood += "$" + std::to_string(i) + " and (" + std::to_string(i);
