@@ -598,6 +598,9 @@ class Parser {
         int n = parse_number_token();
         if (n < 0) return -1;
         if (is_char('_') && !peek().space_before) return base_literal(tok.text);
+        if (is_cmd("overline") || (is_char('.') && is_cmd("overline", 1))) {
+          return repeating_decimal(tok.text);
+        }
         return maybe_mixed(n, tok.text);
       }
       case Tok::kWord:
@@ -623,6 +626,41 @@ class Parser {
       return make(NodeKind::kFunc, {inner}, "abs");
     }
     return fail("unexpected '" + tok.text + "'");
+  }
+
+  // "0.\overline{3}" = 1/3, "0.1\overline{6}" = 1/6: the digits under the bar repeat forever.
+  int repeating_decimal(const std::string& literal) {
+    if (literal.find_first_of("eE") != std::string::npos) return fail("bad repeating decimal");
+    if (is_char('.')) {
+      if (literal.find('.') != std::string::npos) return fail("bad repeating decimal");
+      next();
+    }
+    next();  // \overline
+    if (!is_char('{') || peek(1).kind != Tok::kNumber || !is_char('}', 2)) {
+      return fail("bad repeating decimal");
+    }
+    const std::string rep = peek(1).text;
+    next();
+    next();
+    next();
+    if (rep.find_first_not_of("0123456789") != std::string::npos || rep.size() > 30) {
+      return fail("bad repeating decimal");
+    }
+    size_t dot = literal.find('.');
+    size_t frac_digits = dot == std::string::npos ? 0 : literal.size() - dot - 1;
+    auto base = Rational::from_decimal(literal);
+    auto r = Rational::from_decimal(rep);
+    auto scale = Rational::pow(Rational(10), static_cast<int64_t>(frac_digits));
+    auto nines = Rational::sub(*Rational::pow(Rational(10), static_cast<int64_t>(rep.size())),
+                               Rational(1));
+    if (!base || !r || !scale || !nines) return fail("number out of range");
+    auto den = Rational::mul(*scale, *nines);
+    if (!den) return fail("number out of range");
+    auto tail = Rational::div(*r, *den);
+    if (!tail) return fail("number out of range");
+    auto v = Rational::add(*base, *tail);
+    if (!v) return fail("number out of range");
+    return number(*v, -1);
   }
 
   // "204_5": digits in base 5.

@@ -47,6 +47,9 @@ TEST(MathParser, NumbersInTheirCommonSpellings) {
   EXPECT_EQ(read(".5"), "1/2");
   EXPECT_EQ(read("2.5e3"), "2500");
   EXPECT_EQ(read("204_5"), "54");
+  EXPECT_EQ(read("0.\\overline{3}"), "1/3");
+  EXPECT_EQ(read("0.1\\overline{6}"), "1/6");
+  EXPECT_EQ(read("1.\\overline{142857}"), "8/7");
   EXPECT_EQ(read("4 4/9"), "(add 4 (div 4 9))");
   EXPECT_EQ(read("918\\frac{1}{2}"), "(add 918 (div 1 2))");
   EXPECT_EQ(read("2\\frac{\\pi}{3}"), "(mul 2 (div pi 3))");  // not a mixed number
