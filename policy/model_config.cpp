@@ -231,7 +231,7 @@ absl::Status ModelConfig::validate() const {
       return bad("n_group", "must be > 0 and divide n_routed_experts");
     }
     if (topk_group <= 0 || topk_group > n_group) return bad("topk_group", "must be in [1, n_group]");
-    if (num_experts_per_tok > topk_group * (n_routed_experts / n_group)) {
+    if (topk_method != "greedy" && num_experts_per_tok > topk_group * (n_routed_experts / n_group)) {
       return bad("num_experts_per_tok", "exceeds the experts in the topk_group kept groups");
     }
     if (scoring_func != "softmax" && scoring_func != "sigmoid") {
@@ -244,6 +244,7 @@ absl::Status ModelConfig::validate() const {
     if (routed_scaling_factor <= 0) return bad("routed_scaling_factor", "must be > 0");
   }
   if (hidden_act != "silu") return bad("hidden_act", "must be \"silu\" (SwiGLU)");
+  if (attention_bias) return bad("attention_bias", "must be false (MLA projections have no bias)");
   if (bos_token_id < 0 || bos_token_id >= vocab_size) return bad("bos_token_id", "must be a token id");
   if (eos_token_id < 0 || eos_token_id >= vocab_size) return bad("eos_token_id", "must be a token id");
   if (rope_scaling) {
@@ -264,6 +265,7 @@ json ModelConfig::to_json() const {
   for (auto& [k, p] : f.doubles) j[k] = *p;
   for (auto& [k, p] : f.bools) j[k] = *p;
   for (auto& [k, p] : f.strings) j[k] = *p;
+  j["num_key_value_heads"] = num_attention_heads;  // MLA: every head has its own K and V
   j["q_lora_rank"] = q_lora_rank ? json(*q_lora_rank) : json(nullptr);
   if (rope_scaling) {
     j["rope_scaling"] = {{"type", rope_scaling->type},

@@ -1,0 +1,54 @@
+// One transformer block, named as Hugging Face's DeepseekV3DecoderLayer:
+//   h = x + self_attn(input_layernorm(x));  out = h + mlp(post_attention_layernorm(h))
+// where `mlp` is a dense SwiGLU Mlp for the first `first_k_dense_replace` layers (and every layer
+// ModelConfig::is_moe_layer() rejects) and a DeepSeekMoE Moe otherwise.
+// Thread-safety: not thread-safe (the MoE records expert load).
+#pragma once
+
+#include <ATen/ATen.h>
+#include <torch/nn/module.h>
+#include <torch/nn/pimpl.h>
+
+#include "policy/layers.h"
+#include "policy/mla.h"
+#include "policy/model_config.h"
+#include "policy/moe.h"
+
+namespace forge::policy {
+
+struct DecoderLayerOutput {
+  at::Tensor hidden;    // [B, T, D]
+  at::Tensor latent;    // [B, T, r + dr]: this layer's cache entries for the tokens
+  at::Tensor aux_loss;  // scalar or undefined (dense layer, or the aux loss is off)
+};
+
+class DecoderLayerImpl : public torch::nn::Module {
+ public:
+  DecoderLayerImpl(const ModelConfig& config, int layer_index);
+
+  // Naive MLA over a right-padded batch. x [B, T, D]; cos/sin [T, dr/2]; valid [B, T] bool or
+  // undefined (all real).
+  DecoderLayerOutput forward(const at::Tensor& x, const at::Tensor& cos, const at::Tensor& sin,
+                             const at::Tensor& valid);
+
+  // One decoding step with absorbed MLA: writes the new tokens' latents to `cache_layer` rows
+  // `write_rows` [N], then attends over rows `gather_rows` [N * L] (viewed [N, L]) where `valid`
+  // [N, L]. x [N, D]; cos/sin [N, dr/2] at each token's position. -> [N, D]
+  at::Tensor decode(const at::Tensor& x, const at::Tensor& cos, const at::Tensor& sin,
+                    at::Tensor& cache_layer, const at::Tensor& write_rows,
+                    const at::Tensor& gather_rows, const at::Tensor& valid);
+
+  bool is_moe() const { return !moe.is_empty(); }
+
+  MlaAttention self_attn{nullptr};
+  Mlp dense_mlp{nullptr};  // registered as "mlp" in dense layers
+  Moe moe{nullptr};        // registered as "mlp" in MoE layers
+  RMSNorm input_layernorm{nullptr};
+  RMSNorm post_attention_layernorm{nullptr};
+
+ private:
+  MoeOutput mlp(const at::Tensor& x, const at::Tensor& valid);  // [B, T, D]
+};
+TORCH_MODULE(DecoderLayer);
+
+}  // namespace forge::policy

@@ -1,0 +1,140 @@
+// The policy: a DeepSeek-V3-style causal LM (MLA attention, DeepSeekMoE feed-forward), whose module
+// tree equals Hugging Face's DeepseekV3ForCausalLM, so named_tensors() are the checkpoint names:
+//   model.embed_tokens.weight
+//   model.layers.{i}.input_layernorm.weight, model.layers.{i}.post_attention_layernorm.weight
+//   model.layers.{i}.self_attn.{q_a_proj,q_a_layernorm,q_b_proj | q_proj, kv_a_proj_with_mqa,
+//                               kv_a_layernorm, kv_b_proj, o_proj}.weight
+//   model.layers.{i}.mlp.{gate_proj,up_proj,down_proj}.weight                       (dense layers)
+//   model.layers.{i}.mlp.gate.weight, model.layers.{i}.mlp.gate.e_score_correction_bias (buffer),
+//   model.layers.{i}.mlp.experts.{j}.{gate,up,down}_proj.weight,
+//   model.layers.{i}.mlp.shared_experts.{gate,up,down}_proj.weight                  (MoE layers)
+//   model.norm.weight, lm_head.weight (absent when tie_word_embeddings)
+//
+// Three ways to run it:
+//  * forward(): training / scoring over a right-padded batch with naive MLA -> fp32 logits, the
+//    auxiliary loss, and per-layer expert load;
+//  * prefill() + decode_step(): generation over a LatentKvCache with absorbed MLA. decode_step takes
+//    one token for each of many slots of different lengths, so a rollout engine can batch
+//    continuously (sequences join with prefill and leave with cache.free between steps);
+//  * last_logits(): the next-token logits of a padded batch by recomputing everything (no cache).
+//
+// Batch independence: every row's result depends only on its own tokens, except for float
+// rounding (matrix kernels may sum in a different order for a different batch shape; measured
+// differences are ~1e-6 on logits). Padding never leaks: masked attention weights are exactly 0 and
+// padding rows are neither routed nor counted as expert load.
+//
+// Weights are initialised deterministically from a seed (normal(0, initializer_range) for every
+// matrix, 1 for norms, 0 for routing biases); the same seed gives the same weights.
+// Thread-safety: not thread-safe; use one Model per thread or serialise calls.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <ATen/ATen.h>
+#include <torch/nn/module.h>
+#include <torch/nn/modules/container/modulelist.h>
+#include <torch/nn/pimpl.h>
+
+#include "absl/status/statusor.h"
+#include "policy/decoder_layer.h"
+#include "policy/kv_cache.h"
+#include "policy/layers.h"
+#include "policy/model_config.h"
+
+namespace forge::policy {
+
+// Hugging Face's DeepseekV3Model: registered as "model" inside ModelImpl.
+class TransformerImpl : public torch::nn::Module {
+ public:
+  explicit TransformerImpl(const ModelConfig& config);
+  Embedding embed_tokens{nullptr};
+  torch::nn::ModuleList layers{nullptr};
+  RMSNorm norm{nullptr};
+  std::vector<DecoderLayer> layer_list;  // the same layers, typed
+};
+TORCH_MODULE(Transformer);
+
+struct ForwardOutput {
+  at::Tensor logits;    // [B, T, V] fp32
+  at::Tensor aux_loss;  // scalar fp32: sum over MoE layers of the sequence-wise aux loss (0 if off)
+};
+
+struct ExpertLoad {
+  int layer = 0;     // index in model.layers
+  at::Tensor load;   // [E] int64 on the CPU: tokens routed to each expert by the last forward
+};
+
+class ModelImpl : public torch::nn::Module {
+ public:
+  // Builds the model for a config that passes validate() (TORCH_CHECKed) and initialises it from
+  // `seed`; with initialise false the weights are left unset (to be loaded). Use create_model() for
+  // a Status instead of an exception.
+  explicit ModelImpl(const ModelConfig& config, uint64_t seed = 0, bool initialise = true);
+
+  const ModelConfig& config() const { return config_; }
+
+  // Re-initialises every parameter and buffer from `seed` (on the CPU, then copied to the device).
+  void init_weights(uint64_t seed);
+
+  // input_ids [B, T] int64; attention_mask [B, T] (any dtype, nonzero = real token, right padding:
+  // each row is 1...1 0...0) or undefined for none. Positions are 0..T-1. Logits at padding
+  // positions are meaningless.
+  ForwardOutput forward(const at::Tensor& input_ids, const at::Tensor& attention_mask = {});
+
+  // Next-token logits [B, V] fp32 at each row's last real token, recomputing the whole prefix.
+  at::Tensor last_logits(const at::Tensor& input_ids, const at::Tensor& attention_mask = {});
+
+  // Writes the latents of input_ids [B, T] (right-padded by attention_mask as in forward) into
+  // `slots` [B] — each allocated and empty — and returns the logits [B, V] fp32 that follow each
+  // row's last real token. Runs without autograd. Each row needs 1..cache.max_seq_len() tokens.
+  at::Tensor prefill(LatentKvCache& cache, const at::Tensor& input_ids,
+                     const at::Tensor& attention_mask, const std::vector<int>& slots);
+
+  // One absorbed-MLA decoding step: appends tokens[b] (int64 [B]) to slot slots[b] (distinct,
+  // allocated, not full) at position cache.length(slots[b]) and returns the logits [B, V] fp32 for
+  // the next token of each. Runs without autograd.
+  at::Tensor decode_step(LatentKvCache& cache, const at::Tensor& tokens,
+                         const std::vector<int>& slots);
+
+  // Per MoE layer, the expert load of the last forward / prefill / decode_step.
+  std::vector<ExpertLoad> expert_load() const;
+
+  // Aux-loss-free balancing (DeepSeek-V3 §2.1.2): for every MoE layer,
+  // b_i += gamma * sign(mean load - load_i) over the load of the training-mode forwards since the
+  // last call; call it after each optimizer step. gamma == 0 freezes the biases.
+  void update_routing_bias(double gamma);
+
+  // Every parameter and the routing-bias buffers, by Hugging Face name, in a fixed order. The
+  // tensors alias the model's storage (copy_ into them under NoGradGuard to sync weights).
+  std::vector<std::pair<std::string, at::Tensor>> named_tensors() const;
+
+  at::Device device() const;
+
+  Transformer model{nullptr};
+  Linear lm_head{nullptr};  // null when tie_word_embeddings
+
+ private:
+  struct Hidden {
+    at::Tensor hidden;    // [B, T, D] before the final norm
+    at::Tensor aux_loss;  // scalar fp32
+  };
+  // `latents`, when given, receives each layer's [B, T, r + dr].
+  Hidden run_layers(const at::Tensor& input_ids, const at::Tensor& valid,
+                    std::vector<at::Tensor>* latents);
+  at::Tensor head(const at::Tensor& hidden);  // final norm + lm_head -> fp32 logits
+  at::Tensor valid_mask(const at::Tensor& input_ids, const at::Tensor& attention_mask) const;
+
+  ModelConfig config_;
+  at::Tensor inv_freq_;  // [dr/2] fp32 CPU; not a checkpoint tensor
+  double cos_sin_scale_ = 1.0;
+};
+TORCH_MODULE(Model);
+
+// Validates `config` and builds a Model initialised from `seed` (or left unset for loading when
+// initialise is false); the error names the bad key.
+absl::StatusOr<Model> create_model(const ModelConfig& config, uint64_t seed, bool initialise = true);
+
+}  // namespace forge::policy
