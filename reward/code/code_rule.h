@@ -8,8 +8,9 @@
 //   {"kind":"stdio","cases":[{"input":"1 2\n","output":"3\n"}, ...]}
 //       the program runs once per case as __main__; stdout must equal `output` after whitespace
 //       normalisation (per line: runs of blanks collapsed, ends trimmed; trailing empty lines dropped).
-// The program is the last fenced ``` code block of the completion when it has one, else the whole
-// completion. The detail reads like "3/5 tests passed (0.60); test 4: AssertionError".
+// The program is taken from the completion by code::extract_program (reward/code/code_job.h): the
+// last ```python block after </think> when there is one, else the whole completion. The detail
+// reads like "3/5 tests passed (0.60); test 4: AssertionError": the fraction passed is always there.
 //
 // Malformed tests are InvalidArgument naming the field. A program that fails, crashes, times out or
 // misbehaves is an OK result with reward 0. Running out of the caller's deadline is DeadlineExceeded.

@@ -1,0 +1,168 @@
+// reward_code_bench: code rule throughput on HumanEval canonical solutions (all pass), in programs/s:
+//   pool   the pool of pre-started bubblewrap workers (what the code rule uses)
+//   fresh  a fresh bubblewrap sandbox per program (same harness, no reuse)
+//   bare   a bare `/usr/bin/python3 -I -S -c <program + test + check(entry)>` per program: no
+//          sandbox, no limits, no protection against forged success (the usual quick harness)
+// Each mode runs the same programs with the same concurrency. Usage:
+//   reward_code_bench [--programs N] [--concurrency C] [--modes pool,fresh,bare]
+#include <fcntl.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <iostream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "absl/strings/str_split.h"
+#include "reward/code/code_job.h"
+#include "reward/code/worker_pool.h"
+
+extern char** environ;
+
+namespace {
+
+using forge::reward::code::WorkerPool;
+using Clock = std::chrono::steady_clock;
+
+struct Task {
+  std::string program;  // prompt + canonical solution
+  nlohmann::json tests;
+  std::string bare;     // program + test + check(entry_point)
+};
+
+std::vector<Task> load_tasks(int n) {
+  std::ifstream in(std::string(FORGE_TEST_DATA_DIR) + "/datasets/humaneval.jsonl");
+  std::vector<Task> all;
+  std::string line;
+  while (std::getline(in, line)) {
+    nlohmann::json j = nlohmann::json::parse(line);
+    Task t;
+    t.program = j["prompt"].get<std::string>() + j["canonical_solution"].get<std::string>();
+    t.tests = {{"kind", "humaneval"}, {"test", j["test"]}, {"entry_point", j["entry_point"]}};
+    t.bare = t.program + "\n" + j["test"].get<std::string>() + "\ncheck(" +
+             j["entry_point"].get<std::string>() + ")\n";
+    all.push_back(std::move(t));
+  }
+  std::vector<Task> out;
+  for (int i = 0; i < n && !all.empty(); ++i) out.push_back(all[i % all.size()]);
+  return out;
+}
+
+// Runs fn(i) for every program on `concurrency` threads; returns (seconds, passed).
+template <typename Fn>
+std::pair<double, int> run_all(size_t n, int concurrency, Fn fn) {
+  std::atomic<size_t> next{0};
+  std::atomic<int> passed{0};
+  auto start = Clock::now();
+  std::vector<std::thread> threads;
+  for (int t = 0; t < concurrency; ++t) {
+    threads.emplace_back([&] {
+      for (size_t i = next++; i < n; i = next++) passed += fn(i) ? 1 : 0;
+    });
+  }
+  for (auto& t : threads) t.join();
+  return {std::chrono::duration<double>(Clock::now() - start).count(), passed.load()};
+}
+
+bool run_bare(const std::string& program) {
+  const char* argv[] = {"/usr/bin/python3", "-I", "-S", "-c", program.c_str(), nullptr};
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0);
+  pid_t pid;
+  int rc = posix_spawn(&pid, argv[0], &actions, nullptr, const_cast<char**>(argv), environ);
+  posix_spawn_file_actions_destroy(&actions);
+  if (rc != 0) return false;
+  int status = 0;
+  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  return WIFEXITED(status) && WEXITSTATUS(status) == 0;
+}
+
+bool run_sandboxed(WorkerPool& pool, const Task& t) {
+  auto job = forge::reward::code::make_code_job(t.program, t.tests);
+  if (!job.ok()) return false;
+  auto out = pool.run(std::move(job->job), job->runs, Clock::now() + std::chrono::seconds(120));
+  if (!out.ok()) {
+    std::cerr << "error: " << out.status() << "\n";
+    return false;
+  }
+  auto r = forge::reward::code::code_rule_result(out->result, out->deadline_limited);
+  return r.ok() && r->reward == 1.0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  int programs = 164;
+  int concurrency = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  std::string modes = "pool,fresh,bare";
+  for (int i = 1; i + 1 < argc; i += 2) {
+    std::string flag = argv[i];
+    if (flag == "--programs") {
+      programs = std::atoi(argv[i + 1]);
+    } else if (flag == "--concurrency") {
+      concurrency = std::atoi(argv[i + 1]);
+    } else if (flag == "--modes") {
+      modes = argv[i + 1];
+    } else {
+      std::cerr << "usage: reward_code_bench [--programs N] [--concurrency C] [--modes pool,fresh,bare]\n";
+      return 2;
+    }
+  }
+  std::vector<Task> tasks = load_tasks(programs);
+  if (tasks.empty()) {
+    std::cerr << "no HumanEval data under " << FORGE_TEST_DATA_DIR << "\n";
+    return 1;
+  }
+  std::printf("HumanEval canonical solutions: %zu programs, concurrency %d, %u hardware threads\n\n",
+              tasks.size(), concurrency, std::thread::hardware_concurrency());
+  std::printf("| mode  | programs | passed | seconds | programs/s | note |\n");
+  std::printf("|-------|---------:|-------:|--------:|-----------:|------|\n");
+  for (const std::string& mode : std::vector<std::string>(absl::StrSplit(modes, ','))) {
+    std::pair<double, int> r;
+    std::string note;
+    if (mode == "bare") {
+      r = run_all(tasks.size(), concurrency, [&](size_t i) { return run_bare(tasks[i].bare); });
+      note = "no sandbox";
+    } else if (mode == "pool" || mode == "fresh") {
+      WorkerPool::Options o;
+      o.workers = concurrency;
+      o.reuse_workers = mode == "pool";
+      o.sandbox.wall_seconds = 30;
+      o.sandbox.cpu_seconds = 20;
+      auto start = Clock::now();
+      auto pool = WorkerPool::create(o);
+      if (!pool.ok()) {
+        std::cerr << pool.status() << "\n";
+        return 1;
+      }
+      if (mode == "pool") {
+        (*pool)->wait_until_ready(concurrency, std::chrono::seconds(120));
+        note = "pre-started in " +
+               std::to_string(std::chrono::duration<double>(Clock::now() - start).count()).substr(0, 4) +
+               " s (not counted)";
+      } else {
+        note = "bwrap + python start per program";
+      }
+      r = run_all(tasks.size(), concurrency,
+                  [&](size_t i) { return run_sandboxed(**pool, tasks[i]); });
+    } else {
+      std::cerr << "unknown mode " << mode << "\n";
+      return 2;
+    }
+    std::printf("| %-5s | %8zu | %6d | %7.2f | %10.1f | %s |\n", mode.c_str(), tasks.size(), r.second,
+                r.first, tasks.size() / r.first, note.c_str());
+    std::fflush(stdout);
+  }
+  return 0;
+}

@@ -1,0 +1,1182 @@
+# Forge code sandbox worker. Runs inside bubblewrap as `/usr/bin/python3 -I -S -c <this file>`
+# (embedded into forge_reward by reward/CMakeLists.txt; see reward/code/sandbox_worker.h for the
+# host side and the bwrap command line).
+#
+# Host protocol. fd 0: commands from the host, fd 1: replies, fd 2: diagnostics.
+#   worker -> host  b"K"                          ready for a job (once at start, then after each job)
+#   host -> worker  b"R" + u32le len + job JSON   run one job
+#   worker -> host  b"J" + u32le len + result JSON
+#
+# Processes (all inside the worker's bwrap sandbox):
+#   W  worker and judge (this loop): reads a job (program + tests), runs the tests itself, and
+#      writes the result to fd 1. W never runs any program code.
+#   Z  zygote: forked from W at start, before any job, and never sent a program or a test: only
+#      the limits and the fds of each run. It forks one S per run. So the memory every program is
+#      forked from holds nothing of any job, this one's or an earlier one's.
+#   S  per-run setup: unshare(user, mount, pid, ipc, uts) namespaces, maps its uid, forks P, tells
+#      W P's pid, waits for P and reports its exit status on a pipe only S holds.
+#   P  the program: pid 1 of its own pid namespace (when it dies, the kernel kills everything it
+#      started, daemons included), its own /proc (it sees only its own processes), fresh tmpfs on
+#      /tmp and /dev/shm, new session, no capabilities, no_new_privs, rlimits (CPU, address space,
+#      processes, file size, open files, no core), no further user namespaces. It then reads the
+#      program (and its stdin data) from W on fd 3; only fds 0-4 are open: stdin (memfd or
+#      /dev/null), stdout, stderr, call requests from W, call replies to W.
+#   After each job W SIGKILLs P (taking its pid namespace down), waits for S to report P reaped,
+#   and SIGKILLs anything else in the sandbox's pid namespace but itself, Z and bwrap's init.
+#
+# Why the program cannot forge success. The verdict is computed in W from W's own state; the
+# program's process can only send W plain data:
+#   * The tests run in W, never in the program's process, so patching AssertionError, builtins,
+#     sys.exit/os._exit/atexit, sys.settrace or the test functions changes nothing W executes, and
+#     the tests and expected outputs are in no memory the program can read (P descends from Z).
+#   * W calls the program's functions through proxies: arguments and return values cross a pipe in
+#     a canonical serialisation of plain values (None, bool, int, float, complex, str, bytes, list,
+#     tuple, dict, set, frozenset, range). A subclass instance (e.g. an int whose __eq__ says True)
+#     crosses as its true base value; any other object becomes an opaque handle that equals only
+#     itself and has no truth value. So every comparison in a test runs on W's own builtin objects.
+#     Names the program defines that shadow builtins (abs, len, ...) are not given to the tests.
+#   * Success is counted by W: every test unit must run and pass, and check() must return. A
+#     program that exits, is killed, times out or floods its output fails the remaining units.
+#     Nothing the program prints is parsed; W's result goes to the host on a pipe no program holds.
+#   * P cannot signal, ptrace or read W, Z or S: they are outside its pid namespace, not in its
+#     /proc, not in its session or process group, and W is not dumpable.
+import ast
+import builtins
+import ctypes
+import gc
+import json
+import os
+import resource
+import selectors
+import signal
+import socket
+import struct
+import sys
+import time
+import traceback
+
+_libc = ctypes.CDLL(None, use_errno=True)
+_libc.prctl.argtypes = [ctypes.c_int, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong]
+_libc.mount.argtypes = [ctypes.c_char_p, ctypes.c_char_p, ctypes.c_char_p, ctypes.c_ulong,
+                        ctypes.c_char_p]
+_libc.unshare.argtypes = [ctypes.c_int]
+
+PR_SET_DUMPABLE = 4
+PR_CAPBSET_DROP = 24
+PR_SET_CHILD_SUBREAPER = 36
+PR_SET_NO_NEW_PRIVS = 38
+PR_CAP_AMBIENT = 47
+PR_CAP_AMBIENT_CLEAR_ALL = 4
+CLONE_NEWNS = 0x00020000
+CLONE_NEWUTS = 0x04000000
+CLONE_NEWIPC = 0x08000000
+CLONE_NEWUSER = 0x10000000
+CLONE_NEWPID = 0x20000000
+MS_NOSUID, MS_NODEV, MS_NOEXEC = 2, 4, 8
+
+MAX_FRAME = 64 << 20          # largest message accepted on any pipe
+MAX_ENCODE_DEPTH = 200        # nesting depth of a serialised value
+# Modules imported once in W so that each forked program finds them warm.
+PRELOAD = ("typing", "math", "re", "collections", "itertools", "functools", "heapq", "bisect",
+           "string", "random", "fractions", "decimal", "statistics", "operator", "copy",
+           "hashlib", "datetime", "array", "dataclasses", "enum", "abc", "unicodedata", "textwrap")
+
+
+def _check(ret, what):
+    if ret != 0:
+        err = ctypes.get_errno()
+        raise OSError(err, "%s: %s" % (what, os.strerror(err)))
+
+
+def _prctl(option, arg2=0, arg3=0):
+    _check(_libc.prctl(option, arg2, arg3, 0, 0), "prctl(%d)" % option)
+
+
+def _write_all(fd, data):
+    view = memoryview(data)
+    while view:
+        n = os.write(fd, view)
+        view = view[n:]
+
+
+def _read_exact(fd, n):
+    chunks = []
+    while n > 0:
+        b = os.read(fd, min(n, 1 << 20))
+        if not b:
+            return None
+        chunks.append(b)
+        n -= len(b)
+    return b"".join(chunks)
+
+
+def _read_frame(fd):
+    head = _read_exact(fd, 4)
+    if head is None:
+        return None
+    (n,) = struct.unpack("<I", head)
+    if n > MAX_FRAME:
+        raise ValueError("frame of %d bytes is too large" % n)
+    body = _read_exact(fd, n)
+    if body is None:
+        return None
+    return json.loads(body.decode("utf-8", "surrogatepass"))
+
+
+def _frame(obj):
+    body = json.dumps(obj, separators=(",", ":")).encode("utf-8", "surrogatepass")
+    return struct.pack("<I", len(body)) + body
+
+
+def _close_quietly(fd):
+    try:
+        os.close(fd)
+    except OSError:
+        pass
+
+
+def _short(text, n=300):
+    text = " ".join(str(text).split())
+    return text if len(text) <= n else text[: n - 3] + "..."
+
+
+# ---------------------------------------------------------------------------------------------
+# Canonical serialisation of plain values (both directions). Only base-type slots are used to read
+# a value, so a subclass cannot lie about its contents; everything else is an opaque handle.
+
+class Unencodable(Exception):
+    pass
+
+
+def encode(x, handle_of, depth=0):
+    if depth > MAX_ENCODE_DEPTH:
+        raise Unencodable("value nested too deeply")
+    if x is None or x is True or x is False:
+        return x
+    t = type(x)
+    if t is str:
+        return x
+    if isinstance(x, int):
+        return ["i", int.__index__(x).__format__("x")] if t is int else \
+            ["i", int.__int__(x).__format__("x")]
+    if isinstance(x, float):
+        return ["f", float.hex(float.__float__(x))]
+    if isinstance(x, str):
+        return str.__str__(x)
+    if isinstance(x, complex):
+        return ["c", float.hex(complex.real.__get__(x)), float.hex(complex.imag.__get__(x))]
+    if isinstance(x, (bytes, bytearray)):
+        return ["y" if isinstance(x, bytes) else "Y", bytes(memoryview(x)).hex()]
+    d = depth + 1
+    if isinstance(x, list):
+        return ["l"] + [encode(e, handle_of, d) for e in list.__iter__(x)]
+    if isinstance(x, tuple):
+        return ["t"] + [encode(e, handle_of, d) for e in tuple.__iter__(x)]
+    if isinstance(x, dict):
+        out = ["d"]
+        for k, v in dict.items(x):
+            out.append(encode(k, handle_of, d))
+            out.append(encode(v, handle_of, d))
+        return out
+    if isinstance(x, frozenset):
+        return ["F"] + [encode(e, handle_of, d) for e in frozenset.__iter__(x)]
+    if isinstance(x, set):
+        return ["S"] + [encode(e, handle_of, d) for e in set.__iter__(x)]
+    if t is range:
+        return ["r", encode(x.start, None), encode(x.stop, None), encode(x.step, None)]
+    if handle_of is None:
+        raise Unencodable("cannot pass a %s" % t.__name__)
+    return ["h", handle_of(x)]
+
+
+def decode(v, handle_for):
+    if v is None or type(v) is bool or type(v) is str:
+        return v
+    if type(v) is not list or not v or type(v[0]) is not str:
+        raise ValueError("malformed value")
+    tag = v[0]
+    if tag == "i":
+        return int(v[1], 16)
+    if tag == "f":
+        return float.fromhex(v[1])
+    if tag == "c":
+        return complex(float.fromhex(v[1]), float.fromhex(v[2]))
+    if tag == "y":
+        return bytes.fromhex(v[1])
+    if tag == "Y":
+        return bytearray.fromhex(v[1])
+    if tag == "l":
+        return [decode(e, handle_for) for e in v[1:]]
+    if tag == "t":
+        return tuple(decode(e, handle_for) for e in v[1:])
+    if tag == "d":
+        if len(v) % 2 != 1:
+            raise ValueError("malformed dict")
+        return {decode(v[i], handle_for): decode(v[i + 1], handle_for) for i in range(1, len(v), 2)}
+    if tag == "S":
+        return {decode(e, handle_for) for e in v[1:]}
+    if tag == "F":
+        return frozenset(decode(e, handle_for) for e in v[1:])
+    if tag == "r":
+        return range(decode(v[1], None), decode(v[2], None), decode(v[3], None))
+    if tag == "h" and handle_for is not None and type(v[1]) is int:
+        return handle_for(v[1])
+    raise ValueError("malformed value tag %r" % (tag,))
+
+
+# ---------------------------------------------------------------------------------------------
+# W: the worker loop.
+
+def worker_main():
+    _prctl(PR_SET_CHILD_SUBREAPER, 1)
+    _prctl(PR_SET_DUMPABLE, 0)
+    for name in PRELOAD:
+        try:
+            __import__(name)
+        except Exception:
+            pass
+    gc.collect()
+    gc.freeze()
+    jsock, zsock = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+    zpid = os.fork()
+    if zpid == 0:
+        jsock.close()
+        code = 0
+        try:
+            zygote_main(zsock)
+        except BaseException:
+            traceback.print_exc()
+            code = 1
+        os._exit(code)
+    zsock.close()
+    # Test code must not read our commands or write into our replies.
+    cmd_fd, res_fd = os.dup(0), os.dup(1)
+    devnull = os.open("/dev/null", os.O_RDWR)
+    os.dup2(devnull, 0)
+    os.dup2(devnull, 1)
+    os.close(devnull)
+    sys.stdin = open(0, "r", closefd=False)
+    sys.stdout = open(1, "w", closefd=False)
+    _write_all(res_fd, b"K")
+    while True:
+        cmd = os.read(cmd_fd, 1)
+        if not cmd:
+            return
+        if cmd != b"R":
+            raise SystemExit("forge worker: unknown command %r" % cmd)
+        job = _read_frame(cmd_fd)
+        if job is None:
+            return
+        judge = Judge(job, jsock, res_fd)
+        try:
+            judge.execute()
+        except RunStopped as stop:
+            judge.result(stop.status, 0, 0, stop.detail)
+        except BaseException as e:
+            judge.result("error", 0, 0, "judge error: %s: %s" % (type(e).__name__, e))
+            traceback.print_exc()
+        judge.cleanup()
+        if zpid in _sweep(keep={1, os.getpid(), zpid}) or os.waitpid(zpid, os.WNOHANG)[0]:
+            raise SystemExit("forge worker: the zygote died")
+        _write_all(res_fd, b"K")
+
+
+def _is_zombie(pid):
+    try:
+        with open("/proc/%s/stat" % pid, "rb") as f:
+            return f.read().rpartition(b")")[2][:2] in (b" Z", b" X")
+    except OSError:
+        return True   # gone
+
+
+def _sweep(keep):
+    """SIGKILLs every process of this pid namespace (nested ones included) not in `keep`, and
+    reaps what W inherits as subreaper. Normally there is nothing left to kill. Returns the pids
+    reaped."""
+    reaped = set()
+    for _ in range(1000):
+        alive = [int(p) for p in os.listdir("/proc")
+                 if p.isdigit() and int(p) not in keep and not _is_zombie(p)]
+        for pid in alive:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        while True:
+            try:
+                pid, _ = os.waitpid(-1, os.WNOHANG)
+            except ChildProcessError:
+                break
+            if pid == 0:
+                break
+            reaped.add(pid)
+        if not alive:
+            return reaped
+        time.sleep(0.001)
+    return reaped
+
+
+# ---------------------------------------------------------------------------------------------
+# Z, S and P: runs of the program.
+
+def zygote_main(sock):
+    devnull = os.open("/dev/null", os.O_RDWR)
+    os.dup2(devnull, 0)
+    os.dup2(devnull, 1)
+    os.close(devnull)
+    while True:
+        run = _sock_frame(sock)
+        if run is None:
+            return
+        _, fds, _, _ = socket.recv_fds(sock, 1, 8)
+        while True:   # reap earlier runs' S
+            try:
+                if os.waitpid(-1, os.WNOHANG)[0] == 0:
+                    break
+            except ChildProcessError:
+                break
+        pid = os.fork()
+        if pid == 0:
+            sock.close()
+            code = 0
+            try:
+                setup_main(run["limits"], fds)
+            except BaseException:
+                traceback.print_exc()
+                code = 1
+            os._exit(code)
+        for fd in fds:
+            os.close(fd)
+
+
+def _sock_frame(sock):
+    def exact(n):
+        buf = b""
+        while len(buf) < n:
+            b = sock.recv(n - len(buf))
+            if not b:
+                return None
+            buf += b
+        return buf
+    head = exact(4)
+    if head is None:
+        return None
+    (n,) = struct.unpack("<I", head)
+    body = exact(n)
+    return None if body is None else json.loads(body.decode("utf-8", "surrogatepass"))
+
+
+def setup_main(limits, fds):
+    # S: new namespaces for this run; P becomes pid 1 of the new pid namespace.
+    status_w = fds[-1]
+    uid, gid = os.getuid(), os.getgid()
+    _prctl(PR_SET_DUMPABLE, 1)   # inherited from W; /proc/self/uid_map needs it
+    try:
+        _check(_libc.unshare(CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC |
+                             CLONE_NEWUTS), "unshare")
+        with open("/proc/self/setgroups", "w") as f:
+            f.write("deny")
+        with open("/proc/self/uid_map", "w") as f:
+            f.write("%d %d 1" % (uid, uid))
+        with open("/proc/self/gid_map", "w") as f:
+            f.write("%d %d 1" % (gid, gid))
+    except OSError as e:
+        _write_all(status_w, ("setup " + str(e)).encode())
+        return
+    pid = os.fork()
+    if pid == 0:
+        os.close(status_w)
+        os._exit(program_main(limits, fds[:-1]))
+    _write_all(status_w, b"pid %d\n" % pid)
+    for fd in fds[:-1]:
+        os.close(fd)
+    _, status = os.waitpid(pid, 0)
+    if os.WIFSIGNALED(status):
+        msg = "signal %d" % os.WTERMSIG(status)
+    else:
+        msg = "exit %d" % os.WEXITSTATUS(status)
+    _write_all(status_w, msg.encode())
+
+
+def _enter_sandbox(limits):
+    for path in ("/tmp", "/dev/shm"):
+        _check(_libc.mount(b"tmpfs", path.encode(), b"tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC,
+                           ("size=%d,mode=1777" % limits["tmp_bytes"]).encode()), "mount " + path)
+    _check(_libc.mount(b"proc", b"/proc", b"proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, None),
+           "mount /proc")
+    try:  # no further user namespaces for the program (the sysctl is per user namespace)
+        with open("/proc/sys/user/max_user_namespaces", "w") as f:
+            f.write("0")
+    except OSError:
+        pass
+    os.setsid()
+    _prctl(PR_SET_NO_NEW_PRIVS, 1)
+    with open("/proc/sys/kernel/cap_last_cap") as f:
+        last_cap = int(f.read())
+    for cap in range(last_cap + 1):
+        _prctl(PR_CAPBSET_DROP, cap)
+    _prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL)
+    header = (ctypes.c_uint32 * 2)(0x20080522, 0)   # _LINUX_CAPABILITY_VERSION_3, this process
+    data = (ctypes.c_uint32 * 6)()                  # effective, permitted, inheritable: all empty
+    _check(_libc.capset(header, data), "capset")
+    _prctl(PR_SET_DUMPABLE, 1)   # W's non-dumpable flag was inherited; the program's own /proc
+    os.chdir("/tmp")
+
+
+def _set_rlimits(limits):
+    cpu = max(1, int(limits["cpu_seconds"] + 0.999))
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
+    resource.setrlimit(resource.RLIMIT_FSIZE, (limits["max_file_bytes"],) * 2)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (limits["max_open_files"],) * 2)
+    # RLIMIT_NPROC is counted per (user namespace, uid), and this run has its own user namespace:
+    # the limit is on this run's processes alone.
+    resource.setrlimit(resource.RLIMIT_NPROC, (limits["max_processes"],) * 2)
+    resource.setrlimit(resource.RLIMIT_AS, (limits["memory_bytes"],) * 2)
+
+
+def program_main(limits, fds):
+    """P: pid 1 of a fresh pid namespace. Returns the exit status."""
+    import fcntl
+    stdin_fd, out_w, err_w, call_r, resp_w, ready_w = fds
+    try:
+        _enter_sandbox(limits)
+        wanted = [stdin_fd, out_w, err_w, call_r, resp_w]
+        high = [fcntl.fcntl(fd, fcntl.F_DUPFD, 256) for fd in wanted + [ready_w]]
+        for target, fd in enumerate(high[:-1]):
+            os.dup2(fd, target)
+        ready_w = high[-1]
+        os.closerange(len(wanted), ready_w)
+        os.closerange(ready_w + 1, 1 << 20)
+        _set_rlimits(limits)
+        _write_all(ready_w, b"ok")
+        os.close(ready_w)
+        cfg = _read_frame(3)   # {"program", "module_name"?, "stdin"?} from W
+        if cfg is None:
+            return 125
+        call = cfg.get("stdin") is None
+        if not call:
+            os.close(3)
+            os.close(4)
+            mfd = os.memfd_create("stdin", 0)
+            _write_all(mfd, cfg["stdin"].encode("utf-8", "surrogatepass"))
+            os.lseek(mfd, 0, os.SEEK_SET)
+            os.dup2(mfd, 0)
+            os.close(mfd)
+    except BaseException as e:
+        try:
+            _write_all(ready_w, ("setup " + _short(e)).encode())
+        except OSError:
+            pass
+        return 125
+    import random
+    random.seed()
+    sys.stdin = open(0, "r", closefd=False)
+    sys.stdout = open(1, "w", closefd=False)
+    sys.stderr = open(2, "w", closefd=False)
+    sys.argv = ["program"]
+    if call:
+        try:
+            call_server(cfg)
+        except BaseException:
+            return 1
+        return 0
+    return stdio_program(cfg)
+
+
+def stdio_program(cfg):
+    g = {"__name__": "__main__", "__builtins__": builtins}
+    code = 0
+    try:
+        exec(compile(cfg["program"], "<program>", "exec"), g)
+    except SystemExit as e:
+        if e.code is None:
+            code = 0
+        elif isinstance(e.code, int):
+            code = e.code & 0xFF
+        else:
+            print(e.code, file=sys.stderr)
+            code = 1
+    except BaseException:
+        traceback.print_exc()
+        code = 1
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except BaseException:
+            code = code or 1
+    return code
+
+
+def call_server(cfg):
+    # Serves J's calls on fds 3 (requests) and 4 (replies). Runs untrusted code; J trusts nothing
+    # it says beyond the plain values it decodes.
+    objects, ids = {}, {}
+
+    def handle_of(obj):
+        key = id(obj)
+        if key not in ids:
+            ids[key] = len(objects) + 1
+            objects[ids[key]] = obj
+        return ids[key]
+
+    def handle_for(h):
+        return objects[h]
+
+    def reply(obj):
+        _write_all(4, _frame(obj))
+
+    g = {"__name__": cfg.get("module_name", "__forge_program__"), "__builtins__": builtins}
+    try:
+        exec(compile(cfg["program"], "<program>", "exec"), g)
+    except BaseException as e:
+        reply({"op": "load_error", "error": _short("%s: %s" % (type(e).__name__, e))})
+        sys.stdout.flush()
+        return
+    names = {}
+    builtin_names = set(dir(builtins))
+    for name, value in list(g.items()):
+        if name.startswith("__") or name in builtin_names:
+            continue
+        if type(value).__name__ == "module":
+            names[name] = ["module", getattr(value, "__name__", "")]
+        elif callable(value):
+            names[name] = ["callable"]
+        else:
+            try:
+                names[name] = ["value", encode(value, None)]
+            except Exception:
+                names[name] = ["other"]
+    reply({"op": "loaded", "names": names})
+    while True:
+        req = _read_frame(3)
+        if req is None:
+            return
+        try:
+            op = req["op"]
+            target = g[req["name"]] if "name" in req else objects[req["handle"]]
+            if op == "call":
+                if "attr" in req:
+                    target = getattr(target, req["attr"])
+                args = [decode(a, handle_for) for a in req["args"]]
+                kwargs = {k: decode(v, handle_for) for k, v in req["kwargs"].items()}
+                result = target(*args, **kwargs)
+                after = {}
+                for i, a in enumerate(args):
+                    if isinstance(a, (list, dict, set, bytearray)):
+                        after[str(i)] = encode(a, handle_of)
+                for k, a in kwargs.items():
+                    if isinstance(a, (list, dict, set, bytearray)):
+                        after[k] = encode(a, handle_of)
+                reply({"ok": encode(result, handle_of), "after": after})
+            elif op == "getattr":
+                value = getattr(target, req["attr"])
+                if callable(value) and not isinstance(value, type):
+                    reply({"callable": True})
+                else:
+                    reply({"ok": encode(value, handle_of)})
+            elif op == "iter":
+                reply({"ok": ["h", handle_of(iter(target))]})
+            elif op == "next":
+                try:
+                    reply({"ok": encode(next(target), handle_of)})
+                except StopIteration:
+                    reply({"stop": True})
+            elif op == "len":
+                reply({"ok": encode(len(target), None)})
+            elif op == "getitem":
+                reply({"ok": encode(target[decode(req["key"], handle_for)], handle_of)})
+            else:
+                reply({"error": "unknown op"})
+        except BaseException as e:
+            if isinstance(e, (SystemExit, KeyboardInterrupt)):
+                raise
+            reply({"error": _short("%s: %s" % (type(e).__name__, e))})
+
+
+# ---------------------------------------------------------------------------------------------
+# J: the judge.
+
+class RunStopped(BaseException):
+    """The run cannot continue (timeout, output limit, program gone). Not an Exception, so test
+    code's `except Exception` cannot swallow it."""
+
+    def __init__(self, status, detail):
+        BaseException.__init__(self, detail)
+        self.status = status
+        self.detail = detail
+
+
+class ProgramError(Exception):
+    """A call into the program raised, or returned something J cannot use."""
+
+
+class Run:
+    """One run of the program in its own namespaces: J's ends of its pipes."""
+
+    def __init__(self, judge, program, stdin=None):
+        self.judge = judge
+        lim = judge.limits
+        self.max_output = lim["max_output_bytes"]
+        call = stdin is None
+        out_r, out_w = os.pipe()
+        err_r, err_w = os.pipe()
+        ready_r, ready_w = os.pipe()
+        status_r, status_w = os.pipe()
+        call_r, call_w = os.pipe()
+        resp_r, resp_w = os.pipe()
+        devnull = os.open("/dev/null", os.O_RDONLY)
+        child_fds = [devnull, out_w, err_w, call_r, resp_w, ready_w, status_w]
+        judge.zygote_send({"limits": lim})
+        socket.send_fds(judge.zsock, [b"X"], child_fds)
+        for fd in child_fds:
+            os.close(fd)
+        self.call_w = call_w
+        self.pending = None
+        self.start = time.monotonic()
+        self.deadline = min(self.start + lim["wall_seconds"], judge.job_deadline)
+        self.sel = selectors.DefaultSelector()
+        self.bufs = {}
+        pipes = [("out", out_r), ("err", err_r), ("ready", ready_r), ("status", status_r)]
+        if call:
+            pipes.append(("resp", resp_r))
+        else:
+            os.close(resp_r)
+        os.set_blocking(call_w, False)
+        for name, fd in pipes:
+            os.set_blocking(fd, False)
+            self.sel.register(fd, selectors.EVENT_READ, name)
+            self.bufs[name] = bytearray()
+        self.open = set(self.bufs)
+        self.exit_status = None
+        self.program_pid = None
+        self.stopped = None
+        # The program and its input go straight to P: the zygote never sees them.
+        first = {"program": program}
+        if call:
+            first["module_name"] = "__forge_program__"
+        else:
+            first["stdin"] = stdin
+        self.pending = memoryview(_frame(first))
+        self.sel.register(call_w, selectors.EVENT_WRITE, "call")
+        judge.runs.append(self)
+
+    def kill(self):
+        """SIGKILLs P (its pid namespace goes with it) and waits until S reports it reaped."""
+        if self.program_pid is None and "status" in self.open:
+            # S reports P's pid first thing; it may still be in the pipe.
+            self.deadline = time.monotonic() + 2.0
+            self.stopped = None
+            try:
+                self._pump(lambda: self.program_pid is not None or "status" not in self.open)
+            except RunStopped:
+                pass
+        if self.program_pid is not None:
+            try:
+                os.kill(self.program_pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        self.deadline = time.monotonic() + 2.0
+        self.stopped = None
+        try:
+            self._pump(lambda: "status" not in self.open)
+        except RunStopped:
+            pass
+
+    def close(self):
+        if self.sel is None:
+            return
+        for key in list(self.sel.get_map().values()):
+            if key.data != "call":
+                os.close(key.fd)
+        self.sel.close()
+        self.sel = None
+        os.close(self.call_w)
+
+    def _stop(self, status, detail):
+        self.stopped = RunStopped(status, detail)
+        raise self.stopped
+
+    def _pump(self, until):
+        """Moves data between J and the program's pipes until until() holds. Raises RunStopped on
+        timeout or output flood; returns False when until() can no longer become true."""
+        while not until():
+            if self.stopped:
+                raise self.stopped
+            if not self.open:
+                return False
+            left = self.deadline - time.monotonic()
+            if left <= 0:
+                why = "time limit (%gs wall)" % self.judge.limits["wall_seconds"]
+                if self.judge.job_deadline <= self.deadline:
+                    why = "job deadline"
+                self._stop("timeout", why)
+            for key, _ in self.sel.select(left):
+                name, fd = key.data, key.fd
+                if name == "call":
+                    try:
+                        n = os.write(fd, self.pending)
+                        self.pending = self.pending[n:]
+                    except BlockingIOError:
+                        continue
+                    except BrokenPipeError:
+                        self.pending = self.pending[:0]
+                    if not self.pending:
+                        self.sel.unregister(fd)
+                        self.pending = None
+                    continue
+                try:
+                    chunk = os.read(fd, 1 << 16)
+                except BlockingIOError:
+                    continue
+                if not chunk:
+                    self.sel.unregister(fd)
+                    os.close(fd)
+                    self.open.discard(name)
+                    if name == "status":
+                        self.exit_status = bytes(self.bufs["status"]).decode(errors="replace")
+                    continue
+                buf = self.bufs[name]
+                buf += chunk
+                if name == "status" and self.program_pid is None and b"\n" in buf:
+                    line, _, rest = bytes(buf).partition(b"\n")
+                    if line.startswith(b"pid "):
+                        self.program_pid = int(line[4:])
+                        buf[:] = rest
+                limit = self.max_output if name in ("out", "err") else MAX_FRAME
+                if len(buf) > limit:
+                    self._stop("output_limit", "%s exceeded %d bytes" % (
+                        {"out": "stdout", "err": "stderr"}.get(name, name), limit))
+        return True
+
+    def wait_ready(self):
+        self._pump(lambda: "ready" not in self.open)
+        msg = bytes(self.bufs["ready"]).decode(errors="replace")
+        if msg != "ok":
+            if not msg:
+                try:
+                    self._pump(lambda: self.exit_status is not None)
+                except RunStopped:
+                    pass
+                msg = self.exit_status or "the sandbox did not start"
+            self._stop("sandbox_error", "sandbox setup failed: " + msg)
+
+    def wait_exit(self):
+        """stdio runs: waits until the program exits and its pipes close."""
+        self._pump(lambda: self.exit_status is not None)
+        # P was pid 1 of its namespace: everything holding its pipes is gone or going.
+        self.deadline = min(self.deadline, time.monotonic() + 1.0)
+        try:
+            self._pump(lambda: "out" not in self.open and "err" not in self.open)
+        except RunStopped as e:
+            if e.status != "timeout":
+                raise
+            self.stopped = None
+
+    def exited_detail(self):
+        s = self.exit_status or ""
+        if s.startswith("signal "):
+            sig = int(s.split()[1])
+            names = {signal.SIGXCPU: "CPU time limit", signal.SIGKILL: "killed",
+                     signal.SIGSEGV: "segmentation fault", signal.SIGXFSZ: "file size limit"}
+            return "program died: " + names.get(sig, "signal %d" % sig)
+        if s.startswith("exit "):
+            return "program exited with status %s" % s.split()[1]
+        return "program exited"
+
+    def _frame_len(self):
+        buf = self.bufs["resp"]
+        return struct.unpack("<I", bytes(buf[:4]))[0] if len(buf) >= 4 else None
+
+    def recv(self):
+        """Next reply frame from the program's call server."""
+        buf = self.bufs["resp"]
+
+        def have_frame():
+            n = self._frame_len()
+            return n is not None and (n > MAX_FRAME or len(buf) >= 4 + n)
+
+        self._pump(lambda: have_frame() or "resp" not in self.open)
+        if not have_frame():
+            # The reply pipe closed: the program exited (os._exit, sys.exit, killed, ...).
+            self.deadline = min(self.deadline, time.monotonic() + 1.0)
+            try:
+                self._pump(lambda: self.exit_status is not None)
+            except RunStopped:
+                self.stopped = None
+            self._stop("crashed", self.exited_detail())
+        n = self._frame_len()
+        if n > MAX_FRAME:
+            self._stop("crashed", "oversized reply from the program")
+        body = bytes(buf[4:4 + n])
+        del buf[:4 + n]
+        try:
+            msg = json.loads(body.decode("utf-8", "surrogatepass"))
+        except (ValueError, RecursionError):
+            raise ProgramError("malformed reply from the program")
+        if type(msg) is not dict:
+            raise ProgramError("malformed reply from the program")
+        return msg
+
+    def request(self, obj):
+        if self.stopped:
+            raise self.stopped
+        data = _frame(obj)
+        if self.pending:
+            self.pending = memoryview(bytes(self.pending) + data)
+        else:
+            self.pending = memoryview(data)
+            self.sel.register(self.call_w, selectors.EVENT_WRITE, "call")
+        self._pump(lambda: not self.pending or "resp" not in self.open)
+        if self.pending:
+            self.sel.unregister(self.call_w)
+            self.pending = None
+        msg = self.recv()
+        if "error" in msg:
+            raise ProgramError(_short(msg["error"], 200))
+        return msg
+
+
+class Handle:
+    """A program object J cannot copy. Equal only to itself; no truth value."""
+    __slots__ = ("_run", "_id")
+
+    def __init__(self, run, hid):
+        object.__setattr__(self, "_run", run)
+        object.__setattr__(self, "_id", hid)
+
+    def __eq__(self, other):
+        return self is other
+
+    def __ne__(self, other):
+        return self is not other
+
+    __hash__ = object.__hash__
+
+    def __bool__(self):
+        raise TypeError("the program returned an object that is not a plain value")
+
+    def __repr__(self):
+        return "<program object>"
+
+    def __getattr__(self, name):
+        if name.startswith("__"):
+            raise AttributeError(name)
+        msg = self._run.judge.request({"op": "getattr", "handle": self._id, "attr": name})
+        if msg.get("callable"):
+            return RemoteCallable(self._run.judge, {"handle": self._id, "attr": name})
+        return self._run.judge.decode_reply(msg)
+
+    def __call__(self, *args, **kwargs):
+        return RemoteCallable(self._run.judge, {"handle": self._id})(*args, **kwargs)
+
+    def __iter__(self):
+        msg = self._run.judge.request({"op": "iter", "handle": self._id})
+        it = self._run.judge.decode_reply(msg)
+        while True:
+            m = self._run.judge.request({"op": "next", "handle": it._id})
+            if m.get("stop"):
+                return
+            yield self._run.judge.decode_reply(m)
+
+    def __len__(self):
+        # TypeError, not ProgramError: list(handle) asks len() first and must fall back to iter().
+        try:
+            n = self._run.judge.decode_reply(
+                self._run.judge.request({"op": "len", "handle": self._id}))
+        except ProgramError as e:
+            raise TypeError(str(e))
+        if type(n) is not int:
+            raise TypeError("len() of a program object is not an int")
+        return n
+
+    def __getitem__(self, key):
+        judge = self._run.judge
+        return judge.decode_reply(judge.request(
+            {"op": "getitem", "handle": self._id, "key": judge.encode_arg(key)}))
+
+
+class RemoteCallable:
+    """A function, class or method of the program, called from J's tests."""
+
+    def __init__(self, judge, target, name=None):
+        self._judge = judge
+        self._target = target
+        self.__name__ = name or target.get("name") or target.get("attr") or "candidate"
+
+    def __call__(self, *args, **kwargs):
+        judge = self._judge
+        req = {"op": "call", "args": [judge.encode_arg(a) for a in args],
+               "kwargs": {str(k): judge.encode_arg(v) for k, v in kwargs.items()}}
+        req.update(self._target)
+        msg = judge.request(req)
+        result = judge.decode_reply(msg)
+        after = msg.get("after")
+        if type(after) is dict:   # mutations of list/dict/set arguments, as the program left them
+            for key, enc in after.items():
+                arg = kwargs.get(key) if not key.isdigit() else (
+                    args[int(key)] if int(key) < len(args) else None)
+                judge.write_back(arg, enc)
+        return result
+
+    def __repr__(self):
+        return "<program function %s>" % self.__name__
+
+
+class Judge:
+    def __init__(self, job, zsock, res_fd):
+        self.job = job
+        self.zsock = zsock
+        self.res_fd = res_fd
+        self.runs = []
+        self.limits = job["limits"]
+        self.job_deadline = time.monotonic() + float(job.get("job_seconds", 1e9))
+        self.run = None
+        self.handles = {}
+        self.sent = False
+        self.single_unit = False
+
+    # --- plumbing to the zygote and the program ---
+    def zygote_send(self, obj):
+        self.zsock.sendall(_frame(obj))
+
+    def cleanup(self):
+        for run in self.runs:
+            run.kill()
+            run.close()
+        self.runs = []
+
+    def request(self, obj):
+        return self.run.request(obj)
+
+    def handle_for(self, hid):
+        if hid not in self.handles:
+            self.handles[hid] = Handle(self.run, hid)
+        return self.handles[hid]
+
+    def handle_of(self, obj):
+        if type(obj) is Handle and obj._run is self.run:
+            return obj._id
+        raise Unencodable("cannot pass a %s to the program" % type(obj).__name__)
+
+    def encode_arg(self, x):
+        try:
+            return encode(x, self.handle_of)
+        except Unencodable as e:
+            raise ProgramError(str(e))
+        except RecursionError:
+            raise ProgramError("argument nested too deeply")
+
+    def decode_reply(self, msg):
+        if "ok" not in msg:
+            raise ProgramError("malformed reply from the program")
+        try:
+            return decode(msg["ok"], self.handle_for)
+        except (ValueError, TypeError, KeyError, IndexError, OverflowError, RecursionError) as e:
+            raise ProgramError("unusable value from the program: %s" % _short(e, 80))
+
+    def write_back(self, arg, enc):
+        try:
+            if type(arg) is list:
+                arg[:] = decode(enc, self.handle_for)
+            elif type(arg) in (dict, set):
+                new = decode(enc, self.handle_for)
+                if type(new) is type(arg):
+                    arg.clear()
+                    arg.update(new)
+            elif type(arg) is bytearray:
+                arg[:] = decode(enc, self.handle_for)
+        except (ValueError, TypeError, KeyError, IndexError, OverflowError, RecursionError):
+            raise ProgramError("unusable value from the program")
+
+    # --- the job ---
+    def result(self, status, passed, total, detail):
+        if self.sent:
+            return
+        self.sent = True
+        out = {"status": status, "passed": passed, "total": total, "detail": _short(detail, 400)}
+        _write_all(self.res_fd, b"J" + _frame(out))
+
+    def execute(self):
+        kind = self.job.get("kind")
+        if kind == "stdio":
+            return self.run_stdio()
+        setup, units = self.build_tests(kind)
+        if setup is None:
+            return
+        return self.run_calls(kind, setup, units)
+
+    def build_tests(self, kind):
+        """Compiles the tests; returns (setup code or "", list of unit code objects)."""
+        try:
+            if kind == "humaneval":
+                tree = ast.parse(self.job["test"], "<test>")
+                check = [n for n in tree.body
+                         if isinstance(n, ast.FunctionDef) and n.name == "check"]
+                if not check:
+                    self.result("bad_test", 0, 0, "tests.test defines no check(candidate)")
+                    return None, None
+                fn = check[-1]
+                body, n = [], 0
+                for stmt in fn.body:
+                    if any(isinstance(x, ast.Assert) for x in ast.walk(stmt)):
+                        body.append(self._unit(stmt, n))
+                        n += 1
+                    else:
+                        body.append(stmt)
+                if n == 0:   # no assert at top level: the whole call is the one unit
+                    n = 1
+                    self.single_unit = True
+                else:
+                    self.single_unit = False
+                fn.body = body
+                ast.fix_missing_locations(tree)
+                return compile(tree, "<test>", "exec"), list(range(n))
+            setup = self.job.get("setup") or ""
+            units = [compile(a, "<assert %d>" % (i + 1), "exec")
+                     for i, a in enumerate(self.job["asserts"])]
+            return compile(setup, "<setup>", "exec"), units
+        except SyntaxError as e:
+            self.result("bad_test", 0, 0, "tests do not compile: %s" % _short(e, 200))
+            return None, None
+
+    @staticmethod
+    def _unit(stmt, idx):
+        passed = ast.Expr(ast.Call(ast.Name("__forge_unit_passed", ast.Load()),
+                                   [ast.Constant(idx)], []))
+        failed = ast.Expr(ast.Call(ast.Name("__forge_unit_failed", ast.Load()),
+                                   [ast.Constant(idx), ast.Name("__forge_error", ast.Load())], []))
+        handler = ast.ExceptHandler(ast.Name("__forge_Exception", ast.Load()), "__forge_error",
+                                    [failed])
+        return ast.copy_location(ast.Try([stmt], [handler], [passed], []), stmt)
+
+    def run_calls(self, kind, setup, units):
+        total = len(units)
+        outcome = {}            # unit index -> None (passed) or failure text
+        check_error = None      # check() itself raised outside any unit
+        self.run = run = Run(self, self.job["program"])
+        try:
+            run.wait_ready()
+            hello = run.recv()
+            if hello.get("op") == "load_error":
+                return self.result("load_error", 0, total, "program raised while loading: %s" %
+                                   hello.get("error"))
+            if hello.get("op") != "loaded" or type(hello.get("names")) is not dict:
+                return self.result("crashed", 0, total, "program did not load")
+            g = {"__name__": "__forge_test__", "__builtins__": builtins}
+            for name, desc in hello["names"].items():
+                if type(name) is not str or not name.isidentifier() or hasattr(builtins, name) \
+                        or type(desc) is not list or not desc:
+                    continue
+                if desc[0] == "callable":
+                    g[name] = RemoteCallable(self, {"name": name}, name)
+                elif desc[0] == "module" and len(desc) > 1 and type(desc[1]) is str \
+                        and desc[1] in getattr(sys, "stdlib_module_names", ()):
+                    try:
+                        g[name] = __import__(desc[1])
+                    except Exception:
+                        pass
+                elif desc[0] == "value" and len(desc) > 1:
+                    try:
+                        g[name] = decode(desc[1], None)
+                    except Exception:
+                        pass
+
+            def unit_passed(i):
+                outcome[i] = None
+
+            def unit_failed(i, err):
+                if isinstance(err, AssertionError):
+                    text = "AssertionError" + (": %s" % err if str(err) else "")
+                else:
+                    text = "%s: %s" % (type(err).__name__, err)
+                outcome[i] = text
+
+            g["__forge_unit_passed"] = unit_passed
+            g["__forge_unit_failed"] = unit_failed
+            g["__forge_Exception"] = Exception
+            try:
+                exec(setup, g)
+            except Exception as e:
+                if kind == "humaneval":
+                    return self.result("bad_test", 0, total, "test code raised: %s: %s" % (
+                        type(e).__name__, e))
+                return self.result("bad_test", 0, total, "tests.setup raised: %s: %s" % (
+                    type(e).__name__, e))
+            if kind == "humaneval":
+                entry = self.job["entry_point"]
+                check = g.get("check")
+                candidate = g.get(entry)
+                if not isinstance(candidate, RemoteCallable):
+                    return self.result("failed", 0, total,
+                                       "the program defines no function %s" % entry)
+                try:
+                    check(candidate)
+                    if self.single_unit:
+                        outcome[0] = None
+                except Exception as e:
+                    check_error = "check() raised %s: %s" % (type(e).__name__, e)
+            else:
+                for i, code in enumerate(units):
+                    try:
+                        exec(code, g)
+                        unit_passed(i)
+                    except Exception as e:
+                        unit_failed(i, e)
+        except RunStopped as stop:
+            passed = sum(1 for i in range(total) if i in outcome and outcome[i] is None)
+            return self.result(stop.status, passed, total, stop.detail)
+        passed = sum(1 for i in range(total) if i in outcome and outcome[i] is None)
+        failures = [i for i in range(total) if outcome.get(i, "not run") is not None]
+        if not failures and check_error is None:
+            return self.result("passed", passed, total, "all tests passed")
+        if check_error is not None and (not failures or failures[0] not in outcome):
+            return self.result("failed", passed, total, check_error)
+        first = failures[0]
+        return self.result("failed", passed, total, "test %d: %s" % (
+            first + 1, outcome.get(first) or "not run"))
+
+    def run_stdio(self):
+        cases = self.job["cases"]
+        total = len(cases)
+        passed = 0
+        first_fail = None
+        for i, case in enumerate(cases):
+            run = Run(self, self.job["program"], stdin=case["input"])
+            try:
+                run.wait_ready()
+                run.wait_exit()
+            except RunStopped as stop:
+                return self.result(stop.status, passed, total, "case %d: %s" % (i + 1, stop.detail))
+            finally:
+                run.kill()
+                run.close()
+                self.runs.remove(run)
+            status = run.exit_status or ""
+            got = bytes(run.bufs["out"]).decode("utf-8", "replace")
+            if status != "exit 0":
+                err = bytes(run.bufs["err"]).decode("utf-8", "replace").strip().splitlines()
+                why = run.exited_detail() + (": " + err[-1] if err else "")
+            elif _normalise(got) != _normalise(case["output"]):
+                why = "wrong output (got %r)" % _short(got, 60)
+            else:
+                passed += 1
+                continue
+            if first_fail is None:
+                first_fail = "case %d: %s" % (i + 1, why)
+        if first_fail is None:
+            return self.result("passed", passed, total, "all cases passed")
+        return self.result("failed", passed, total, first_fail)
+
+
+def _normalise(text):
+    lines = [" ".join(line.split()) for line in text.replace("\r\n", "\n").split("\n")]
+    while lines and not lines[-1]:
+        lines.pop()
+    while lines and not lines[0]:
+        lines.pop(0)
+    return lines
+
+
+if __name__ == "__main__":
+    worker_main()

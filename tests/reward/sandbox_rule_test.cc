@@ -1,0 +1,289 @@
+// The code rule end to end: real bubblewrap sandboxes running real Python programs.
+#include <unistd.h>
+
+#include <chrono>
+#include <thread>
+
+#include <gtest/gtest.h>
+
+#include "reward/code/code_rule.h"
+#include "tests/reward/sandbox_test_util.h"
+
+namespace forge::reward::code {
+namespace {
+
+using testing::fast_config;
+using testing::grade_with;
+using testing::humaneval_tests;
+using testing::stdio_tests;
+using Clock = std::chrono::steady_clock;
+
+const char kAddTest[] =
+    "def check(candidate):\n"
+    "    assert candidate(1, 2) == 3\n"
+    "    assert candidate(-1, 1) == 0\n"
+    "    assert candidate(10, 5) == 15\n"
+    "    assert abs(candidate(0.5, 0.25) - 0.75) < 1e-9\n";
+
+class CodeRuleTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    CodeRuleOptions o;
+    o.sandbox = fast_config();
+    o.workers = 2;
+    auto rule = make_code_rule(o);
+    ASSERT_TRUE(rule.ok()) << rule.status();
+    rule_ = rule->release();
+  }
+  static void TearDownTestSuite() {
+    delete rule_;
+    rule_ = nullptr;
+  }
+  static absl::StatusOr<RuleResult> grade(const std::string& completion,
+                                          const nlohmann::json& tests) {
+    GradeItem item;
+    item.rule = "code";
+    item.completion = completion;
+    item.tests = tests;
+    return rule_->grade(item, Clock::now() + std::chrono::seconds(60));
+  }
+  static RewardRule* rule_;
+};
+RewardRule* CodeRuleTest::rule_ = nullptr;
+
+TEST_F(CodeRuleTest, HumanEvalPassAndFail) {
+  EXPECT_EQ(rule_->name(), "code");
+  auto ok = grade("def add(a, b):\n    return a + b\n", humaneval_tests(kAddTest, "add"));
+  ASSERT_TRUE(ok.ok()) << ok.status();
+  EXPECT_EQ(ok->reward, 1.0) << ok->detail;
+  EXPECT_EQ(ok->detail, "4/4 tests passed (1.00)");
+
+  auto wrong = grade("def add(a, b):\n    return a + b if a > 0 else -99\n",
+                     humaneval_tests(kAddTest, "add"));
+  ASSERT_TRUE(wrong.ok()) << wrong.status();
+  EXPECT_EQ(wrong->reward, 0.0);
+  EXPECT_EQ(wrong->detail, "3/4 tests passed (0.75); test 2: AssertionError") << wrong->detail;
+}
+
+TEST_F(CodeRuleTest, ProgramInAFencedBlock) {
+  auto r = grade("<think>easy</think>\n```python\ndef add(a, b):\n    return a + b\n```\n",
+                 humaneval_tests(kAddTest, "add"));
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->reward, 1.0) << r->detail;
+}
+
+TEST_F(CodeRuleTest, AssertsWithSetupAndFraction) {
+  nlohmann::json tests = {{"kind", "asserts"},
+                          {"setup", "import math"},
+                          {"asserts",
+                           {"assert area(1) == math.pi", "assert math.isclose(area(2), 4 * math.pi)",
+                            "assert area(0) == 1"}}};
+  auto r = grade("import math\ndef area(r):\n    return math.pi * r * r\n", tests);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->reward, 0.0);
+  EXPECT_EQ(r->detail, "2/3 tests passed (0.67); test 3: AssertionError") << r->detail;
+}
+
+TEST_F(CodeRuleTest, ArgumentsMutatedInPlaceAreSeenByTheTest) {
+  nlohmann::json tests = {{"kind", "asserts"},
+                          {"asserts", {"xs = [3, 1, 2]\nsort_in_place(xs)\nassert xs == [1, 2, 3]"}}};
+  auto r = grade("def sort_in_place(xs):\n    xs.sort()\n", tests);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->reward, 1.0) << r->detail;
+}
+
+TEST_F(CodeRuleTest, ObjectsCrossAsHandlesAndGeneratorsIterate) {
+  nlohmann::json tests = {
+      {"kind", "asserts"},
+      {"asserts",
+       {"p = Pair(1, 5)\nassert longest([p, Pair(2, 3)]) == 5", "assert list(evens(5)) == [0, 2, 4]",
+        "assert evens(5) != [0, 2, 4]", "assert Pair(1, 2).total() == 3"}}};
+  auto r = grade(
+      "class Pair:\n"
+      "    def __init__(self, a, b):\n        self.a, self.b = a, b\n"
+      "    def total(self):\n        return self.a + self.b\n"
+      "def longest(ps):\n    return max(p.b for p in ps)\n"
+      "def evens(n):\n    return (i for i in range(n) if i % 2 == 0)\n",
+      tests);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->reward, 1.0) << r->detail;
+}
+
+TEST_F(CodeRuleTest, StdioWithWhitespaceNormalisation) {
+  nlohmann::json tests = {{"kind", "stdio"},
+                          {"cases",
+                           {{{"input", "1 2\n"}, {"output", "3\n"}},
+                            {{"input", "10   20"}, {"output", "30"}},
+                            {{"input", "2 2\n"}, {"output", "  4  \r\n\n\n"}},
+                            {{"input", "5 5\n"}, {"output", "11\n"}}}}};
+  auto r = grade("a, b = map(int, input().split())\nprint(a + b)\nprint()\n", tests);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->reward, 0.0);
+  EXPECT_EQ(r->detail.rfind("3/4 tests passed (0.75); case 4: wrong output", 0), 0u) << r->detail;
+
+  auto crash = grade("print(3)\nraise ValueError('late')\n", stdio_tests("", "3"));
+  ASSERT_TRUE(crash.ok()) << crash.status();
+  EXPECT_EQ(crash->reward, 0.0);
+  EXPECT_NE(crash->detail.find("ValueError: late"), std::string::npos) << crash->detail;
+
+  auto exit0 = grade("import sys\nprint(int(sys.stdin.read()) * 2)\nsys.exit(0)\n",
+                     stdio_tests("21", "42"));
+  ASSERT_TRUE(exit0.ok()) << exit0.status();
+  EXPECT_EQ(exit0->reward, 1.0) << exit0->detail;
+}
+
+TEST_F(CodeRuleTest, LoadErrorsAndMissingEntryPoint) {
+  auto syntax = grade("def add(a, b)\n    return a + b\n", humaneval_tests(kAddTest, "add"));
+  ASSERT_TRUE(syntax.ok()) << syntax.status();
+  EXPECT_EQ(syntax->reward, 0.0);
+  EXPECT_NE(syntax->detail.find("load error"), std::string::npos) << syntax->detail;
+
+  auto missing = grade("def plus(a, b):\n    return a + b\n", humaneval_tests(kAddTest, "add"));
+  ASSERT_TRUE(missing.ok()) << missing.status();
+  EXPECT_EQ(missing->reward, 0.0);
+  EXPECT_NE(missing->detail.find("no function add"), std::string::npos) << missing->detail;
+}
+
+TEST_F(CodeRuleTest, BrokenTestsAreInvalidArgument) {
+  auto no_check = grade("def f(): pass", humaneval_tests("def test(c):\n    pass\n", "f"));
+  EXPECT_EQ(no_check.status().code(), absl::StatusCode::kInvalidArgument) << no_check.status();
+  auto syntax = grade("def f(): pass", humaneval_tests("def check(c)\n    pass\n", "f"));
+  EXPECT_EQ(syntax.status().code(), absl::StatusCode::kInvalidArgument) << syntax.status();
+  auto bad_kind = grade("def f(): pass", {{"kind", "junit"}});
+  EXPECT_EQ(bad_kind.status().code(), absl::StatusCode::kInvalidArgument);
+  // The cheap structural check catches malformed tests before anything is queued.
+  GradeItem item;
+  item.completion = "def f(): pass";
+  item.tests = {{"kind", "stdio"}, {"cases", {{{"input", "1"}}}}};
+  absl::Status check = rule_->check(item);
+  EXPECT_EQ(check.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(check.message().rfind("tests.cases[0].output:", 0), 0u) << check;
+  item.tests = humaneval_tests("def check(c): pass", "f");
+  EXPECT_TRUE(rule_->check(item).ok());
+  EXPECT_TRUE(rule_->applies_to(item));
+}
+
+TEST_F(CodeRuleTest, CallerDeadlineIsDeadlineExceeded) {
+  GradeItem item;
+  item.completion = "import time\ndef add(a, b):\n    time.sleep(30)\n";
+  item.tests = humaneval_tests(kAddTest, "add");
+  auto start = Clock::now();
+  auto r = rule_->grade(item, start + std::chrono::milliseconds(1500));
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kDeadlineExceeded) << r.status();
+  EXPECT_LT(Clock::now() - start, std::chrono::seconds(4));
+}
+
+TEST_F(CodeRuleTest, ConcurrentGradesFromManyThreads) {
+  std::vector<std::thread> threads;
+  std::atomic<int> rewarded{0};
+  for (int t = 0; t < 6; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 3; ++i) {
+        bool right = (t + i) % 2 == 0;
+        auto r = grade(right ? "def add(a, b):\n    return a + b\n"
+                             : "def add(a, b):\n    return a - b\n",
+                       humaneval_tests(kAddTest, "add"));
+        if (r.ok() && r->reward == (right ? 1.0 : 0.0)) rewarded.fetch_add(1);
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(rewarded.load(), 18);
+}
+
+// A program cannot leave anything behind for the next program on the same worker: files in /tmp
+// or /dev/shm, changed modules, SysV shared memory, a changed hostname.
+TEST(CodeIsolation, NothingCarriesOverBetweenProgramsOnOneWorker) {
+  WorkerPool::Options o;
+  o.sandbox = fast_config();
+  o.workers = 1;
+  auto pool = WorkerPool::create(o);
+  ASSERT_TRUE(pool.ok()) << pool.status();
+  const char kTaint[] =
+      "import math, os, socket, ctypes\n"
+      "open('/tmp/taint', 'w').write('x')\n"
+      "open('/dev/shm/taint', 'w').write('x')\n"
+      "math.pi = 3\n"
+      "libc = ctypes.CDLL(None)\n"
+      "print(libc.shmget(0x7a7a, 4096, 0o1666))\n"
+      "try:\n    socket.sethostname('tainted')\nexcept OSError as e:\n    print(e)\n"
+      "print('tainted')\n";
+  auto first = testing::grade_with(**pool, kTaint, stdio_tests("", "tainted"));
+  ASSERT_TRUE(first.ok()) << first.status();
+  const char kProbe[] =
+      "import math, os, socket, ctypes\n"
+      "libc = ctypes.CDLL(None)\n"
+      "found = [os.path.exists('/tmp/taint'), os.path.exists('/dev/shm/taint'), math.pi == 3,\n"
+      "         libc.shmget(0x7a7a, 4096, 0) != -1, socket.gethostname() == 'tainted']\n"
+      "print(found)\n";
+  auto second = testing::grade_with(**pool, kProbe,
+                                    stdio_tests("", "[False, False, False, False, False]"));
+  ASSERT_TRUE(second.ok()) << second.status();
+  EXPECT_EQ(second->reward, 1.0) << second->detail;
+  EXPECT_EQ((*pool)->started(), 1);  // the same worker ran both
+}
+
+// Running as root (as CI does), the sandbox runs as the configured unprivileged host uid, and
+// RLIMIT_NPROC holds: a program cannot have more processes than max_processes.
+TEST(CodeSandbox, RunsUnprivilegedWithAProcessLimit) {
+  WorkerPool::Options o;
+  o.sandbox = fast_config();
+  o.workers = 1;
+  auto pool = WorkerPool::create(o);
+  ASSERT_TRUE(pool.ok()) << pool.status();
+  ASSERT_TRUE((*pool)->wait_until_ready(1, std::chrono::seconds(60)));
+  for (pid_t pid : (*pool)->worker_pids()) {
+    for (const auto& p : testing::list_processes()) {
+      if (p.pid == pid) EXPECT_EQ(p.uid, testing::host_uid_of(o.sandbox));
+    }
+  }
+  EXPECT_NE(testing::host_uid_of(o.sandbox), 0u);
+  const char kProbe[] =
+      "import os, time\n"
+      "n = 0\n"
+      "try:\n"
+      "    for _ in range(200):\n"
+      "        if os.fork() == 0:\n"
+      "            time.sleep(30)\n"
+      "            os._exit(0)\n"
+      "        n += 1\n"
+      "except OSError:\n"
+      "    pass\n"
+      "caps = open('/proc/self/status').read().split('CapEff:')[1].split()[0]\n"
+      "print('capped' if 0 < n < 24 else 'uncapped %d' % n, caps, os.getpid())\n";
+  auto r = testing::grade_with(**pool, kProbe, stdio_tests("", "capped 0000000000000000 1"));
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->reward, 1.0) << r->detail;
+}
+
+TEST(CodeSandbox, FreshSandboxPerProgramMode) {
+  CodeRuleOptions o;
+  o.sandbox = fast_config();
+  o.workers = 2;
+  o.reuse_workers = false;
+  auto rule = make_code_rule(o);
+  ASSERT_TRUE(rule.ok()) << rule.status();
+  GradeItem item;
+  item.completion = "def add(a, b):\n    return a + b\n";
+  item.tests = humaneval_tests(kAddTest, "add");
+  for (int i = 0; i < 3; ++i) {
+    auto r = (*rule)->grade(item, Clock::now() + std::chrono::seconds(60));
+    ASSERT_TRUE(r.ok()) << r.status();
+    EXPECT_EQ(r->reward, 1.0) << r->detail;
+  }
+}
+
+TEST(CodeSandbox, UnstartableSandboxIsUnavailableNotZero) {
+  WorkerPool::Options o;
+  o.sandbox = fast_config();
+  o.sandbox.python_path = "/bin/false";  // exists, but the worker exits at once
+  o.workers = 1;
+  auto pool = WorkerPool::create(o);
+  ASSERT_TRUE(pool.ok()) << pool.status();
+  auto r = testing::grade_with(**pool, "print(1)", stdio_tests("", "1"),
+                               std::chrono::seconds(30));
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kUnavailable) << r.status();
+}
+
+}  // namespace
+}  // namespace forge::reward::code

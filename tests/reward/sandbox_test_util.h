@@ -1,0 +1,140 @@
+// Helpers for the code sandbox tests: fast limits, a per-process sandbox uid, and a /proc scan for
+// anything a program left running.
+#pragma once
+
+#include <dirent.h>
+#include <sys/types.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <fstream>
+#include <set>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "reward/code/code_job.h"
+#include "reward/code/sandbox_config.h"
+#include "reward/code/worker_pool.h"
+
+namespace forge::reward::code::testing {
+
+// Short limits, and a host uid no other process uses (when root), so that every process of that
+// uid belongs to this test's sandboxes.
+inline SandboxConfig fast_config() {
+  SandboxConfig c;
+  c.wall_seconds = 4.0;
+  c.cpu_seconds = 2.0;
+  c.memory_bytes = 192ll << 20;
+  c.max_processes = 24;
+  c.max_file_bytes = 4ll << 20;
+  c.tmp_bytes = 8ll << 20;
+  c.max_output_bytes = 64ll << 10;
+  c.sandbox_uid = 1500000000 + static_cast<int>(getpid() % 1000000);
+  c.sandbox_gid = c.sandbox_uid;
+  return c;
+}
+
+inline uid_t host_uid_of(const SandboxConfig& c) {
+  return geteuid() == 0 ? static_cast<uid_t>(c.sandbox_uid) : getuid();
+}
+
+struct ProcInfo {
+  pid_t pid = 0;
+  pid_t ppid = 0;
+  uid_t uid = 0;
+  std::string cmdline;
+};
+
+inline std::vector<ProcInfo> list_processes() {
+  std::vector<ProcInfo> out;
+  DIR* dir = opendir("/proc");
+  if (!dir) return out;
+  while (dirent* e = readdir(dir)) {
+    std::string name = e->d_name;
+    if (name.empty() || name.find_first_not_of("0123456789") != std::string::npos) continue;
+    ProcInfo p;
+    p.pid = std::stoi(name);
+    std::ifstream status("/proc/" + name + "/status");
+    std::string line;
+    bool seen = false;
+    while (std::getline(status, line)) {
+      if (line.rfind("PPid:", 0) == 0) p.ppid = std::stoi(line.substr(5));
+      if (line.rfind("Uid:", 0) == 0) {
+        std::istringstream in(line.substr(4));
+        in >> p.uid;
+        seen = true;
+      }
+    }
+    if (!seen) continue;  // exited while we looked
+    std::ifstream cmd("/proc/" + name + "/cmdline", std::ios::binary);
+    std::stringstream ss;
+    ss << cmd.rdbuf();
+    p.cmdline = ss.str();
+    for (char& c : p.cmdline) {
+      if (c == '\0') c = ' ';
+    }
+    out.push_back(p);
+  }
+  closedir(dir);
+  return out;
+}
+
+// Processes that should not exist once the pool is idle: any whose cmdline holds `marker`, and
+// (when root) any of the sandbox uid that is not a worker's bwrap, bwrap's init or the worker loop.
+inline std::vector<ProcInfo> leftovers(const SandboxConfig& c, const std::vector<pid_t>& workers,
+                                       const std::string& marker) {
+  std::vector<ProcInfo> procs = list_processes();
+  std::set<pid_t> expected(workers.begin(), workers.end());
+  for (int depth = 0; depth < 2; ++depth) {
+    for (const ProcInfo& p : procs) {
+      if (expected.count(p.ppid)) expected.insert(p.pid);
+    }
+  }
+  std::vector<ProcInfo> out;
+  for (const ProcInfo& p : procs) {
+    bool marked = !marker.empty() && p.cmdline.find(marker) != std::string::npos &&
+                  p.pid != getpid();
+    bool stray = geteuid() == 0 && p.uid == static_cast<uid_t>(c.sandbox_uid) &&
+                 !expected.count(p.pid);
+    if (marked || stray) out.push_back(p);
+  }
+  return out;
+}
+
+inline std::string describe(const std::vector<ProcInfo>& procs) {
+  std::string s;
+  for (const ProcInfo& p : procs) {
+    std::ifstream stat("/proc/" + std::to_string(p.pid) + "/stat");
+    std::string st;
+    std::getline(stat, st);
+    s += std::to_string(p.pid) + " (uid " + std::to_string(p.uid) + ", stat " + st.substr(0, 60) +
+         "): " + p.cmdline.substr(0, 120) + "\n";
+  }
+  return s;
+}
+
+// Grades like the code rule does, through a pool the test can inspect.
+inline absl::StatusOr<RuleResult> grade_with(WorkerPool& pool, const std::string& completion,
+                                             const nlohmann::json& tests,
+                                             std::chrono::seconds budget = std::chrono::seconds(60)) {
+  absl::StatusOr<CodeJob> job = make_code_job(completion, tests);
+  if (!job.ok()) return job.status();
+  absl::StatusOr<WorkerPool::Outcome> out =
+      pool.run(std::move(job->job), job->runs, std::chrono::steady_clock::now() + budget);
+  if (!out.ok()) return out.status();
+  return code_rule_result(out->result, out->deadline_limited);
+}
+
+inline nlohmann::json humaneval_tests(const std::string& test, const std::string& entry) {
+  return {{"kind", "humaneval"}, {"test", test}, {"entry_point", entry}};
+}
+
+inline nlohmann::json stdio_tests(const std::string& input, const std::string& output) {
+  return {{"kind", "stdio"}, {"cases", {{{"input", input}, {"output", output}}}}};
+}
+
+}  // namespace forge::reward::code::testing
