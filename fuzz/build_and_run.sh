@@ -8,9 +8,10 @@ root="$(cd "$(dirname "$0")/.." && pwd)"
 seconds="${1:-300}"
 shift || true
 build="$root/build-fuzz"
+mkdir -p "$build"
 cmake -S "$root/fuzz" -B "$build" -G Ninja -DCMAKE_CXX_COMPILER=clang++ \
-  -DCMAKE_BUILD_TYPE=RelWithDebInfo > "$build.configure.log" 2>&1 || {
-  cat "$build.configure.log"; exit 1; }
+  -DCMAKE_BUILD_TYPE=RelWithDebInfo > "$build/configure.log" 2>&1 || {
+  cat "$build/configure.log"; exit 1; }
 ninja -C "$build" -j2 math_grader_fuzz
 mkdir -p "$build/corpus" "$build/seeds" "$build/artifacts"
 /usr/bin/python3 -I -S - "$root/tests/data" "$build/seeds" <<'PY'

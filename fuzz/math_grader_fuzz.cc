@@ -16,8 +16,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string_view input(reinterpret_cast<const char*>(data), size);
   size_t nul = input.find('\0');
   std::string_view pred = input.substr(0, nul);
-  std::string_view gold = nul == std::string_view::npos ? std::string_view("\\frac{1}{2}")
-                                                          : input.substr(nul + 1);
+  std::string_view gold =
+      nul == std::string_view::npos ? std::string_view("\\frac{1}{2}") : input.substr(nul + 1);
   forge::reward::math::MathOptions options;  // no deadline: the bounds alone must hold
   auto c = forge::reward::math::grade_completion(pred, gold, options);
   auto p = forge::reward::math::grade_prediction(pred, gold, options);

@@ -250,9 +250,8 @@ std::vector<Run> plain_runs(std::string_view s, const std::vector<Span>& masked)
   size_t i = 0;
   while (i < n) {
     char c = s[i];
-    bool starts = is_digit(c) ||
-                  ((c == '-' || c == '+' || c == '(' || c == '.') && i + 1 < n &&
-                   is_digit(s[i + 1]));
+    bool starts = is_digit(c) || ((c == '-' || c == '+' || c == '(' || c == '.') && i + 1 < n &&
+                                  is_digit(s[i + 1]));
     if (mask[i] || !starts || !(i == 0 || is_anchor(s[i - 1]) || (c == '-' && s[i - 1] == '('))) {
       ++i;
       continue;
@@ -316,7 +315,8 @@ std::vector<Run> plain_runs(std::string_view s, const std::vector<Span>& masked)
     i = std::max(j, i + 1);
   }
   for (Run& f : fractions) {
-    auto pos = std::find_if(runs.begin(), runs.end(), [&](const Run& x) { return x.start > f.start; });
+    auto pos =
+        std::find_if(runs.begin(), runs.end(), [&](const Run& x) { return x.start > f.start; });
     runs.insert(pos, std::move(f));
   }
   return runs;
@@ -359,8 +359,9 @@ std::string value_after(std::string_view s, size_t i, bool* is_math) {
   if (!spans.empty() && spans[0].start == 0) {
     // The spans that follow joined by connectors: "$1$ and $2$".
     size_t last = 0;
-    while (last + 1 < spans.size() && last < 4 &&
-           is_span_connector(rest.substr(spans[last].end, spans[last + 1].start - spans[last].end))) {
+    while (
+        last + 1 < spans.size() && last < 4 &&
+        is_span_connector(rest.substr(spans[last].end, spans[last + 1].start - spans[last].end))) {
       ++last;
     }
     std::string joined;
@@ -507,8 +508,7 @@ std::vector<AnswerCandidate> extract_candidates(std::string_view completion) {
     std::string boxed;
     if (last_box_group(inner, &boxed)) {
       add(&out, boxed, "answer-tag");
-    } else if (inner.find('$') == npos && inner.find("\\(") == npos &&
-               inner.find("\\[") == npos) {
+    } else if (inner.find('$') == npos && inner.find("\\(") == npos && inner.find("\\[") == npos) {
       add(&out, std::string(inner), "answer-tag");
     }
     collect(inner, &out);

@@ -220,9 +220,7 @@ std::optional<BigInt> BigInt::add(const BigInt& a, const BigInt& b) {
   return r;
 }
 
-std::optional<BigInt> BigInt::sub(const BigInt& a, const BigInt& b) {
-  return add(a, b.negated());
-}
+std::optional<BigInt> BigInt::sub(const BigInt& a, const BigInt& b) { return add(a, b.negated()); }
 
 std::optional<BigInt> BigInt::mul(const BigInt& a, const BigInt& b) {
   if (a.is_zero() || b.is_zero()) return BigInt();
@@ -331,9 +329,9 @@ std::optional<BigInt> BigInt::divmod(const BigInt& a, const BigInt& b, BigInt* r
     trim(&q.mag_);
     r.mag_.assign(n, 0);
     for (size_t i = 0; i < n; ++i) {
-      r.mag_[i] = static_cast<uint32_t>((static_cast<uint64_t>(un[i]) >> s) |
-                                        ((static_cast<uint64_t>(un[i + 1]) << (32 - s)) &
-                                         (s == 0 ? 0 : 0xFFFFFFFFull)));
+      r.mag_[i] = static_cast<uint32_t>(
+          (static_cast<uint64_t>(un[i]) >> s) |
+          ((static_cast<uint64_t>(un[i + 1]) << (32 - s)) & (s == 0 ? 0 : 0xFFFFFFFFull)));
     }
     trim(&r.mag_);
     r.neg_ = a.neg_ && !r.mag_.empty();

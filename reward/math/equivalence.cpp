@@ -30,8 +30,8 @@ bool is_structure(NodeKind k) {
 // The value of symbol number `index` at sample point `point`: distinct positive rationals near
 // 1..11 with large prime numerators and denominators, so accidental identities are unlikely.
 Rational sample_value(size_t index, int point) {
-  int64_t num = 1009 + static_cast<int64_t>((index * 7919 + static_cast<size_t>(point) * 104729 +
-                                             3331) % 9973);
+  int64_t num = 1009 + static_cast<int64_t>(
+                           (index * 7919 + static_cast<size_t>(point) * 104729 + 3331) % 9973);
   int64_t den = 997 + static_cast<int64_t>((index * 31 + static_cast<size_t>(point) * 17) % 101);
   return *Rational::make(BigInt(num), BigInt(den));
 }
@@ -234,11 +234,16 @@ class Comparer {
     // Chains: the same relations between equal parts, read forwards or backwards.
     auto flip = [](char c) {
       switch (c) {
-        case '<': return '>';
-        case '>': return '<';
-        case 'l': return 'g';
-        case 'g': return 'l';
-        default: return c;
+        case '<':
+          return '>';
+        case '>':
+          return '<';
+        case 'l':
+          return 'g';
+        case 'g':
+          return 'l';
+        default:
+          return c;
       }
     };
     const size_t k = G.kids.size();

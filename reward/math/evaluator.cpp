@@ -131,8 +131,7 @@ std::optional<Num> num_pow(const Num& a, const Num& b) {
   if (b.exact && a.exact) {
     // Rational exponent p/q: exact when a is a perfect q-th power.
     int64_t p, q;
-    if (b.q.num().to_int64(&p) && b.q.den().to_int64(&q) && q <= 64 && p > -100000 &&
-        p < 100000) {
+    if (b.q.num().to_int64(&p) && b.q.den().to_int64(&q) && q <= 64 && p > -100000 && p < 100000) {
       if (auto r = Rational::root(a.q, q)) {
         if (auto v = Rational::pow(*r, p)) return Num::of(*v);
       }
@@ -452,8 +451,7 @@ std::optional<Value> Evaluator::eval_func(const Node& n) {
   const bool zero = x.exact && x.q.is_zero();
   const bool one = x.exact && x.q == Rational(1);
   const double v = x.d;
-  if (f == "sin" || f == "tan" || f == "arcsin" || f == "arctan" || f == "sinh" ||
-      f == "tanh") {
+  if (f == "sin" || f == "tan" || f == "arcsin" || f == "arctan" || f == "sinh" || f == "tanh") {
     if (zero) return scalar(Num::of(Rational(0)));
   }
   if ((f == "cos" || f == "cosh" || f == "sec" || f == "exp") && zero) {

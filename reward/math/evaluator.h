@@ -1,11 +1,12 @@
 // Evaluates a MathExpr node to a number (or a matrix of numbers) at one assignment of its free
-// symbols. Arithmetic stays exact over Rational while it can (integers, fractions, decimals, integer
-// powers, perfect roots, factorials) and continues in double precision otherwise (pi, e, irrational
-// roots, trigonometry, logarithms, values past BigInt::kMaxBits). Undefined function symbols f(x)
-// evaluate to a fixed pseudo-random function of their arguments, so f(1)+f(2) equals f(2)+f(1) but
-// not f(3). Structures (relations, tuples, sets, intervals) are not numbers: eval() returns nullopt,
-// as it does for a domain error (division by zero, sqrt of a negative) or an overflow to inf/nan.
-// Thread-safety: an Evaluator is used by one thread; the free functions are pure.
+// symbols. Arithmetic stays exact over Rational while it can (integers, fractions, decimals,
+// integer powers, perfect roots, factorials) and continues in double precision otherwise (pi, e,
+// irrational roots, trigonometry, logarithms, values past BigInt::kMaxBits). Undefined function
+// symbols f(x) evaluate to a fixed pseudo-random function of their arguments, so f(1)+f(2) equals
+// f(2)+f(1) but not f(3). Structures (relations, tuples, sets, intervals) are not numbers: eval()
+// returns nullopt, as it does for a domain error (division by zero, sqrt of a negative) or an
+// overflow to inf/nan. Thread-safety: an Evaluator is used by one thread; the free functions are
+// pure.
 #pragma once
 
 #include <optional>
@@ -21,9 +22,9 @@ namespace forge::reward::math {
 
 struct Num {
   bool exact = true;
-  Rational q;           // the value when exact
-  double d = 0.0;       // always an approximation of the value
-  int inf = 0;          // +1 / -1 for the value +-infinity (exact is false then)
+  Rational q;                 // the value when exact
+  double d = 0.0;             // always an approximation of the value
+  int inf = 0;                // +1 / -1 for the value +-infinity (exact is false then)
   int literal_decimals = -1;  // >= 0: the value is a bare decimal literal ("0.33" -> 2)
   int literal_digits = 0;     // significant digits of that literal ("0.33" -> 2)
 

@@ -17,10 +17,10 @@ bool is_digit(char c) { return c >= '0' && c <= '9'; }
 
 // ----------------------------------------------------------------------------- names
 
-constexpr std::string_view kFunctions[] = {
-    "sin", "cos", "tan", "sec", "csc", "cot", "arcsin", "arccos", "arctan", "sinh", "cosh",
-    "tanh", "ln", "log", "exp", "lg", "arcsec", "arccsc", "arccot", "coth", "sech", "csch",
-    "det", "deg"};
+constexpr std::string_view kFunctions[] = {"sin",    "cos",    "tan",    "sec",  "csc",    "cot",
+                                           "arcsin", "arccos", "arctan", "sinh", "cosh",   "tanh",
+                                           "ln",     "log",    "exp",    "lg",   "arcsec", "arccsc",
+                                           "arccot", "coth",   "sech",   "csch", "det",    "deg"};
 
 bool is_function(std::string_view n) {
   return std::find(std::begin(kFunctions), std::end(kFunctions), n) != std::end(kFunctions);
@@ -28,9 +28,9 @@ bool is_function(std::string_view n) {
 
 // Commands that are operators or structure, never the start of an operand.
 constexpr std::string_view kOperatorCommands[] = {
-    "cdot", "times", "div", "pm", "mp", "cup", "cap", "le", "ge", "ne", "approx", "in", "equiv",
-    "sim", "simeq", "end", "right", "to", "rightarrow", "implies", "iff", "land", "lor", "ast",
-    "}", "\\", "rfloor", "rceil", "setminus", "cong"};
+    "cdot",   "times", "div",   "pm",  "mp",    "cup", "cap",    "le",    "ge",         "ne",
+    "approx", "in",    "equiv", "sim", "simeq", "end", "right",  "to",    "rightarrow", "implies",
+    "iff",    "land",  "lor",   "ast", "}",     "\\",  "rfloor", "rceil", "setminus",   "cong"};
 
 bool is_operator_command(std::string_view n) {
   return std::find(std::begin(kOperatorCommands), std::end(kOperatorCommands), n) !=
@@ -92,7 +92,9 @@ class Parser {
 
   // Depth guard: every recursive production holds one.
   struct Guard {
-    explicit Guard(Parser* p) : p_(p) { ok_ = ++p_->depth_ <= kMaxParseDepth && p_->budget_->tick(); }
+    explicit Guard(Parser* p) : p_(p) {
+      ok_ = ++p_->depth_ <= kMaxParseDepth && p_->budget_->tick();
+    }
     ~Guard() { --p_->depth_; }
     bool ok() const { return ok_; }
     Parser* p_;
@@ -410,8 +412,7 @@ class Parser {
       if (is_char('!')) {
         next();
         p = make(NodeKind::kFactorial, {p});
-      } else if (is_char('%') || is_word("percent") || is_word("pct") ||
-                 is_word("percentage")) {
+      } else if (is_char('%') || is_word("percent") || is_word("pct") || is_word("percentage")) {
         next();
         p = make(NodeKind::kPercent, {p});
       } else if (is_char('\'') && e_.nodes[static_cast<size_t>(p)].kind == NodeKind::kSymbol) {
@@ -524,8 +525,8 @@ class Parser {
       if (!subscript_text(&sub)) return fail("bad subscript");
       name += "_" + sub;
     }
-    bool fn_letter = name.size() == 1 && std::string_view("fghFGH").find(name[0]) !=
-                                              std::string_view::npos;
+    bool fn_letter =
+        name.size() == 1 && std::string_view("fghFGH").find(name[0]) != std::string_view::npos;
     if (fn_letter && is_char('(') && !peek().space_before) {
       next();
       std::vector<int> args;
@@ -563,9 +564,9 @@ class Parser {
     // LaTeX: whole \frac{int}{int} with a proper fraction.
     if (is_cmd("frac")) {
       size_t save = pos_;
-      std::vector<Token> saved_tokens(t_.begin() + static_cast<long>(pos_),
-                                      t_.begin() + static_cast<long>(
-                                          std::min(t_.size(), pos_ + 8)));
+      std::vector<Token> saved_tokens(
+          t_.begin() + static_cast<long>(pos_),
+          t_.begin() + static_cast<long>(std::min(t_.size(), pos_ + 8)));
       next();
       size_t save_nodes = e_.nodes.size();
       int a = parse_arg();
@@ -651,8 +652,8 @@ class Parser {
     auto base = Rational::from_decimal(literal);
     auto r = Rational::from_decimal(rep);
     auto scale = Rational::pow(Rational(10), static_cast<int64_t>(frac_digits));
-    auto nines = Rational::sub(*Rational::pow(Rational(10), static_cast<int64_t>(rep.size())),
-                               Rational(1));
+    auto nines =
+        Rational::sub(*Rational::pow(Rational(10), static_cast<int64_t>(rep.size())), Rational(1));
     if (!base || !r || !scale || !nines) return fail("number out of range");
     auto den = Rational::mul(*scale, *nines);
     if (!den) return fail("number out of range");
@@ -853,8 +854,7 @@ class Parser {
       std::vector<int> factors{arg};
       while (peek().kind == Tok::kWord || (peek().kind == Tok::kNumber && !last_was_number_) ||
              is_cmd("pi")) {
-        if (peek().kind == Tok::kWord &&
-            (is_function(peek().text) || !starts_operand())) {
+        if (peek().kind == Tok::kWord && (is_function(peek().text) || !starts_operand())) {
           break;
         }
         int f = parse_power();
@@ -880,8 +880,8 @@ class Parser {
     }
     if (!is_char('}')) return fail("bad \\begin");
     next();
-    static const char* kMatrixEnvs[] = {"pmatrix", "bmatrix", "matrix", "vmatrix", "Bmatrix",
-                                        "smallmatrix", "array", "Vmatrix"};
+    static const char* kMatrixEnvs[] = {"pmatrix", "bmatrix",     "matrix", "vmatrix",
+                                        "Bmatrix", "smallmatrix", "array",  "Vmatrix"};
     bool known = false;
     for (const char* m : kMatrixEnvs) known = known || env == m;
     if (!known) return fail("unsupported environment " + env);

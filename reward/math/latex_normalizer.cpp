@@ -13,26 +13,33 @@ bool is_alnum(char c) { return is_alpha(c) || is_digit(c); }
 bool is_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f'; }
 
 constexpr std::string_view kKnownCommands[] = {
-    "frac", "dfrac", "tfrac", "cfrac", "sqrt", "boxed", "fbox", "text", "textbf", "textit",
-    "textnormal", "textrm", "mbox", "mathrm", "mathbf", "mathit", "boldsymbol", "operatorname",
-    "left", "right", "le", "leq", "ge", "geq", "ne", "neq", "lt", "gt", "pi", "infty", "cdot",
-    "times", "div", "pm", "mp", "sin", "cos", "tan", "sec", "csc", "cot", "ln", "log", "exp",
-    "arcsin", "arccos", "arctan", "sinh", "cosh", "tanh", "begin", "end", "pmatrix", "bmatrix",
-    "cup", "cap", "in", "approx", "circ", "degree", "binom", "dbinom", "tbinom", "alpha", "beta",
-    "gamma", "delta", "theta", "lambda", "mu", "sigma", "phi", "omega", "quad", "qquad", "dots",
-    "ldots", "cdots", "emptyset", "varnothing", "sum", "prod", "int", "lim", "mathbb", "overline",
-    "vec", "hat", "bar", "angle", "triangle", "displaystyle", "leqslant", "geqslant", "lfloor",
-    "rfloor", "lceil", "rceil", "max", "min", "gcd", "lcm", "det", "emph", "textup", "bigl",
-    "bigr", "Bigl", "Bigr", "big", "Big", "mathsf", "varphi", "epsilon", "rho", "tau", "mid",
-    "lvert", "rvert", "vert", "infinity", "ge", "qquad"};
+    "frac",         "dfrac",    "tfrac",      "cfrac",        "sqrt",    "boxed",  "fbox",
+    "text",         "textbf",   "textit",     "textnormal",   "textrm",  "mbox",   "mathrm",
+    "mathbf",       "mathit",   "boldsymbol", "operatorname", "left",    "right",  "le",
+    "leq",          "ge",       "geq",        "ne",           "neq",     "lt",     "gt",
+    "pi",           "infty",    "cdot",       "times",        "div",     "pm",     "mp",
+    "sin",          "cos",      "tan",        "sec",          "csc",     "cot",    "ln",
+    "log",          "exp",      "arcsin",     "arccos",       "arctan",  "sinh",   "cosh",
+    "tanh",         "begin",    "end",        "pmatrix",      "bmatrix", "cup",    "cap",
+    "in",           "approx",   "circ",       "degree",       "binom",   "dbinom", "tbinom",
+    "alpha",        "beta",     "gamma",      "delta",        "theta",   "lambda", "mu",
+    "sigma",        "phi",      "omega",      "quad",         "qquad",   "dots",   "ldots",
+    "cdots",        "emptyset", "varnothing", "sum",          "prod",    "int",    "lim",
+    "mathbb",       "overline", "vec",        "hat",          "bar",     "angle",  "triangle",
+    "displaystyle", "leqslant", "geqslant",   "lfloor",       "rfloor",  "lceil",  "rceil",
+    "max",          "min",      "gcd",        "lcm",          "det",     "emph",   "textup",
+    "bigl",         "bigr",     "Bigl",       "Bigr",         "big",     "Big",    "mathsf",
+    "varphi",       "epsilon",  "rho",        "tau",          "mid",     "lvert",  "rvert",
+    "vert",         "infinity"};
 
 constexpr std::string_view kUnitWords[] = {
-    "cm", "mm", "km", "m", "meter", "meters", "metre", "metres", "centimeters", "inch", "inches",
-    "in", "ft", "feet", "foot", "yard", "yards", "yd", "mile", "miles", "mi", "units", "unit",
-    "square", "sq", "cubic", "kg", "g", "grams", "gram", "pounds", "lb", "lbs", "ounces", "oz",
-    "seconds", "second", "sec", "minutes", "minute", "min", "hours", "hour", "hr", "hrs", "days",
-    "day", "weeks", "years", "dollars", "dollar", "cents", "cent", "degrees", "degree", "liters",
-    "mph", "yuan"};
+    "cm",     "mm",     "km",      "m",      "meter",   "meters", "metre",  "metres", "centimeters",
+    "inch",   "inches", "in",      "ft",     "feet",    "foot",   "yard",   "yards",  "yd",
+    "mile",   "miles",  "mi",      "units",  "unit",    "square", "sq",     "cubic",  "kg",
+    "g",      "grams",  "gram",    "pounds", "lb",      "lbs",    "ounces", "oz",     "seconds",
+    "second", "sec",    "minutes", "minute", "min",     "hours",  "hour",   "hr",     "hrs",
+    "days",   "day",    "weeks",   "years",  "dollars", "dollar", "cents",  "cent",   "degrees",
+    "degree", "liters", "mph",     "yuan"};
 
 bool is_unit_word(std::string_view w) {
   std::string lower(w);
@@ -244,8 +251,19 @@ void normalize_into(std::string_view s, std::string* out, int depth) {
     if (!is_alpha(d)) {
       i += 2;
       switch (d) {
-        case '!': case ',': case ':': case ';': case '>': case ' ': case '$':
-        case '(': case ')': case '[': case ']': case '\n': case '\t':
+        case '!':
+        case ',':
+        case ':':
+        case ';':
+        case '>':
+        case ' ':
+        case '$':
+        case '(':
+        case ')':
+        case '[':
+        case ']':
+        case '\n':
+        case '\t':
           break;  // spacing, dollars, math delimiters
         case '%':
           *out += '%';
@@ -268,10 +286,10 @@ void normalize_into(std::string_view s, std::string* out, int depth) {
     while (j < n && is_alpha(s[j])) ++j;
     std::string_view name = s.substr(i + 1, j - (i + 1));
     i = j;
-    if (name == "left" || name == "right" || name == "bigl" || name == "bigr" ||
-        name == "big" || name == "Big" || name == "Bigl" || name == "Bigr" || name == "bigg" ||
-        name == "Bigg" || name == "biggl" || name == "biggr" || name == "Biggl" ||
-        name == "Biggr" || name == "middle") {
+    if (name == "left" || name == "right" || name == "bigl" || name == "bigr" || name == "big" ||
+        name == "Big" || name == "Bigl" || name == "Bigr" || name == "bigg" || name == "Bigg" ||
+        name == "biggl" || name == "biggr" || name == "Biggl" || name == "Biggr" ||
+        name == "middle") {
       if (i < n && s[i] == '.') ++i;  // \left. is an invisible delimiter
       continue;
     }
@@ -420,8 +438,7 @@ void strip_trailing_punct(std::string* s) {
   }
 }
 
-// Strips leading "... is" style leftovers? No: only trailing unit words after a value, e.g.
-// "125 miles", "35 cm^2", "10 square feet".
+// Strips unit words that trail a value: "125 miles", "35 cm^2", "10 square feet".
 void strip_trailing_units(std::string* s) {
   for (int round = 0; round < 3; ++round) {
     size_t e = s->size();
@@ -459,7 +476,8 @@ void strip_trailing_units(std::string* s) {
 }  // namespace
 
 bool is_known_command(std::string_view name) {
-  return std::find(std::begin(kKnownCommands), std::end(kKnownCommands), name) != std::end(kKnownCommands);
+  return std::find(std::begin(kKnownCommands), std::end(kKnownCommands), name) !=
+         std::end(kKnownCommands);
 }
 
 std::string normalize_answer(std::string_view raw) {

@@ -5,29 +5,52 @@ namespace {
 
 const char* kind_name(NodeKind k) {
   switch (k) {
-    case NodeKind::kNumber: return "num";
-    case NodeKind::kSymbol: return "sym";
-    case NodeKind::kConstant: return "const";
-    case NodeKind::kAdd: return "add";
-    case NodeKind::kMul: return "mul";
-    case NodeKind::kDiv: return "div";
-    case NodeKind::kPow: return "pow";
-    case NodeKind::kNeg: return "neg";
-    case NodeKind::kPlusMinus: return "pm";
-    case NodeKind::kFunc: return "func";
-    case NodeKind::kApply: return "apply";
-    case NodeKind::kFactorial: return "fact";
-    case NodeKind::kPercent: return "percent";
-    case NodeKind::kRelation: return "rel";
-    case NodeKind::kTuple: return "tuple";
-    case NodeKind::kList: return "list";
-    case NodeKind::kSet: return "set";
-    case NodeKind::kInterval: return "interval";
-    case NodeKind::kUnion: return "union";
-    case NodeKind::kMatrix: return "matrix";
-    case NodeKind::kRatio: return "ratio";
-    case NodeKind::kText: return "text";
-    case NodeKind::kEllipsis: return "...";
+    case NodeKind::kNumber:
+      return "num";
+    case NodeKind::kSymbol:
+      return "sym";
+    case NodeKind::kConstant:
+      return "const";
+    case NodeKind::kAdd:
+      return "add";
+    case NodeKind::kMul:
+      return "mul";
+    case NodeKind::kDiv:
+      return "div";
+    case NodeKind::kPow:
+      return "pow";
+    case NodeKind::kNeg:
+      return "neg";
+    case NodeKind::kPlusMinus:
+      return "pm";
+    case NodeKind::kFunc:
+      return "func";
+    case NodeKind::kApply:
+      return "apply";
+    case NodeKind::kFactorial:
+      return "fact";
+    case NodeKind::kPercent:
+      return "percent";
+    case NodeKind::kRelation:
+      return "rel";
+    case NodeKind::kTuple:
+      return "tuple";
+    case NodeKind::kList:
+      return "list";
+    case NodeKind::kSet:
+      return "set";
+    case NodeKind::kInterval:
+      return "interval";
+    case NodeKind::kUnion:
+      return "union";
+    case NodeKind::kMatrix:
+      return "matrix";
+    case NodeKind::kRatio:
+      return "ratio";
+    case NodeKind::kText:
+      return "text";
+    case NodeKind::kEllipsis:
+      return "...";
   }
   return "?";
 }

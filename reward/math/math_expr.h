@@ -1,7 +1,7 @@
 // MathExpr: the parsed form of one answer (a number, an expression, a relation, a tuple / set /
-// interval / matrix of them), stored as a flat arena of nodes that refer to their children by index.
-// Produced by expression_parser, consumed by evaluator and equivalence.
-// Thread-safety: a value type.
+// interval / matrix of them), stored as a flat arena of nodes that refer to their children by
+// index. Produced by expression_parser, consumed by evaluator and equivalence. Thread-safety: a
+// value type.
 #pragma once
 
 #include <string>

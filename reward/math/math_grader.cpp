@@ -69,9 +69,9 @@ Prepared choose(const std::vector<AnswerCandidate>& candidates, WorkBudget* budg
     if (p.normalized.empty()) continue;
     // An explicit answer that is words ("\boxed{\text{east}}") is the answer even though it
     // is not math; words found in running text are not.
-    bool explicit_text = p.text && (c.source == "boxed" || c.source == "answer-tag" ||
-                                    c.source == "reference" ||
-                                    c.text.find("\\text") != std::string::npos);
+    bool explicit_text =
+        p.text && (c.source == "boxed" || c.source == "answer-tag" || c.source == "reference" ||
+                   c.text.find("\\text") != std::string::npos);
     if (p.expr || p.malformed || explicit_text) {
       *source = c.source;
       return p;
@@ -163,8 +163,8 @@ absl::StatusOr<MathVerdict> grade_completion(std::string_view completion, std::s
   }
   std::string_view text = tail(completion, options.max_input_bytes);
   std::string gold_source;
-  Prepared g = choose(reference_candidates(tail(gold, options.max_input_bytes)), &budget,
-                      &gold_source);
+  Prepared g =
+      choose(reference_candidates(tail(gold, options.max_input_bytes)), &budget, &gold_source);
   std::string source;
   Prepared p;
   if (is_choice_letter(strip_choice_parens(g.canonical))) {

@@ -13,8 +13,8 @@
 // sides at random points; then tuples, intervals, unordered sets, matrices and equations element by
 // element.
 //
-// Bounded work: inputs are capped in length, nesting depth and number size (a 10,000-digit number or
-// 2^(10^9) falls back to floating point or "cannot decide", never a hang), and the deadline is
+// Bounded work: inputs are capped in length, nesting depth and number size (a 10,000-digit number
+// or 2^(10^9) falls back to floating point or "cannot decide", never a hang), and the deadline is
 // checked while parsing and evaluating.
 //
 // Thread-safety: both functions are pure and may be called concurrently from any number of threads.
@@ -56,8 +56,8 @@ struct MathVerdict {
   std::string detail;     // one line: how the verdict was reached ("exact", "numeric", "no answer")
 };
 
-// `completion`: a model's whole completion. `gold`: the reference answer (a short answer; a \boxed{}
-// inside it is extracted too). An empty or unparseable extraction is an OK verdict with
+// `completion`: a model's whole completion. `gold`: the reference answer (a short answer; a
+// \boxed{} inside it is extracted too). An empty or unparseable extraction is an OK verdict with
 // correct == false. Errors: DeadlineExceeded when options.deadline passes.
 absl::StatusOr<MathVerdict> grade_completion(std::string_view completion, std::string_view gold,
                                              const MathOptions& options);

@@ -15,7 +15,8 @@ namespace {
 std::string i128_to_string(__int128 v) {
   if (v == 0) return "0";
   bool neg = v < 0;
-  unsigned __int128 m = neg ? static_cast<unsigned __int128>(-v) : static_cast<unsigned __int128>(v);
+  unsigned __int128 m =
+      neg ? static_cast<unsigned __int128>(-v) : static_cast<unsigned __int128>(v);
   std::string s;
   while (m != 0) {
     s.insert(s.begin(), static_cast<char>('0' + static_cast<int>(m % 10)));

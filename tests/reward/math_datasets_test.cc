@@ -181,16 +181,14 @@ TEST(MathDatasets, Math500BoxedAnswersAndObviousRewritesGradeRight) {
     ++rewrites;
     auto v = grade_prediction(pred, gold, options);
     ASSERT_TRUE(v.ok()) << v.status();
-    EXPECT_TRUE(v->correct) << what << ": [" << pred << "] vs gold [" << gold << "]: "
-                            << v->detail;
+    EXPECT_TRUE(v->correct) << what << ": [" << pred << "] vs gold [" << gold << "]: " << v->detail;
     rewrites_right += v->correct;
   };
   for (const auto& row : rows) {
     const std::string gold = row.at("answer");
     auto v = grade_completion("So the answer is $\\boxed{" + gold + "}$.", gold, options);
     ASSERT_TRUE(v.ok()) << v.status();
-    EXPECT_TRUE(v->correct) << "[" << gold << "] extracted [" << v->extracted << "]: "
-                            << v->detail;
+    EXPECT_TRUE(v->correct) << "[" << gold << "] extracted [" << v->extracted << "]: " << v->detail;
     boxed_right += v->correct;
 
     if (gold.find("\\frac") != std::string::npos) {
@@ -222,8 +220,8 @@ TEST(MathDatasets, Math500BoxedAnswersAndObviousRewritesGradeRight) {
       negatives_wrong += !w->correct;
     }
   }
-  std::cout << "MATH-500: " << boxed_right << "/500 boxed answers right; " << rewrites_right
-            << "/" << rewrites << " rewrites right; " << negatives_wrong << "/" << negatives
+  std::cout << "MATH-500: " << boxed_right << "/500 boxed answers right; " << rewrites_right << "/"
+            << rewrites << " rewrites right; " << negatives_wrong << "/" << negatives
             << " integer+1 answers wrong\n";
 }
 

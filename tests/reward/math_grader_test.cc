@@ -18,7 +18,8 @@ bool same(const std::string& pred, const std::string& gold) {
   return v.ok() && v->correct;
 }
 
-bool right(const std::string& completion, const std::string& gold, std::string* extracted = nullptr) {
+bool right(const std::string& completion, const std::string& gold,
+           std::string* extracted = nullptr) {
   auto v = grade_completion(completion, gold, MathOptions());
   EXPECT_TRUE(v.ok()) << v.status();
   if (extracted != nullptr && v.ok()) *extracted = v->extracted;
@@ -27,32 +28,52 @@ bool right(const std::string& completion, const std::string& gold, std::string* 
 
 TEST(MathGrader, EquivalentSpellingsOfTheSameAnswer) {
   const std::vector<std::pair<std::string, std::string>> pairs = {
-      {"0.5", "\\frac{1}{2}"},         {"\\dfrac{1}{3}", "\\frac13"},
-      {"1/2", "\\frac {1}{2}"},        {"918.5", "918\\frac{1}{2}"},
-      {"7,425,000", "7425000"},        {"\\$10", "10"},
-      {"10\\%", "0.1"},                {"28\\%", "28"},  // a gold percentage accepts its number
-      {"10", "10\\%"},                 // ... and a gold plain number its percentage (MATH style)
-      {"90^\\circ", "90"},             {"x = 5", "5"},
-      {"5", "k=1+4"},                  {"y = x^2+2x+1", "2x+1+x^2"},
-      {"7", "7 = x"},                  {"\\frac{10}{9}", "\\frac12 = \\frac{10}{9}"},
-      {"(r+5)(r+5)", "(r+5)^2"},       {"\\frac{x}{7}+\\frac{2}{7}", "\\frac{x+2}{7}"},
-      {"\\sec^2(y)", "\\tan^2(y)+1"},  {"10\\sqrt3 + \\sqrt4", "10\\sqrt{3}+2"},
-      {"2\\sqrt{2}", "\\sqrt{8}"},     {"\\sqrt[3]{27}", "3"},
-      {"1.5 \\times 10^{3}", "1500"},  {"2.5e-3", "0.0025"},
-      {"\\pi", "3.14159"},             {"\\frac{1}{3}", "0.3333"},
-      {"6 \\text{ and } 8", "8, 6"},   {"\\{1, 2, 3\\}", "3, 2, 1"},
-      {"(1, 2)", "(1,2)"},             {"[0, 1)", "[0,1)"},
+      {"0.5", "\\frac{1}{2}"},
+      {"\\dfrac{1}{3}", "\\frac13"},
+      {"1/2", "\\frac {1}{2}"},
+      {"918.5", "918\\frac{1}{2}"},
+      {"7,425,000", "7425000"},
+      {"\\$10", "10"},
+      {"10\\%", "0.1"},
+      {"28\\%", "28"},  // a gold percentage accepts its number
+      {"10", "10\\%"},  // ... and a gold plain number its percentage (MATH style)
+      {"90^\\circ", "90"},
+      {"x = 5", "5"},
+      {"5", "k=1+4"},
+      {"y = x^2+2x+1", "2x+1+x^2"},
+      {"7", "7 = x"},
+      {"\\frac{10}{9}", "\\frac12 = \\frac{10}{9}"},
+      {"(r+5)(r+5)", "(r+5)^2"},
+      {"\\frac{x}{7}+\\frac{2}{7}", "\\frac{x+2}{7}"},
+      {"\\sec^2(y)", "\\tan^2(y)+1"},
+      {"10\\sqrt3 + \\sqrt4", "10\\sqrt{3}+2"},
+      {"2\\sqrt{2}", "\\sqrt{8}"},
+      {"\\sqrt[3]{27}", "3"},
+      {"1.5 \\times 10^{3}", "1500"},
+      {"2.5e-3", "0.0025"},
+      {"\\pi", "3.14159"},
+      {"\\frac{1}{3}", "0.3333"},
+      {"6 \\text{ and } 8", "8, 6"},
+      {"\\{1, 2, 3\\}", "3, 2, 1"},
+      {"(1, 2)", "(1,2)"},
+      {"[0, 1)", "[0,1)"},
       {"\\pm 2021", "\\{-2021, 2021\\}"},
       {"1 \\pm \\sqrt{19}", "1-\\sqrt{19}, 1+\\sqrt{19}"},
-      {"x < 1", "-x > -1"},            {"x \\geq 5", "5 \\le x"},
+      {"x < 1", "-x > -1"},
+      {"x \\geq 5", "5 \\le x"},
       {"2x+4y-3=0", "y = -\\frac{1}{2}x + \\frac{3}{4}"},
-      {"-793 < a < 10", "(-793, 10)"}, {"x \\in [-2, 7]", "[-2,7]"},
+      {"-793 < a < 10", "(-793, 10)"},
+      {"x \\in [-2, 7]", "[-2,7]"},
       {"\\begin{pmatrix} 1 & 2 \\\\ 3 & 4 \\end{pmatrix}",
        "\\begin{bmatrix}1&2\\\\3&4\\end{bmatrix}"},
-      {"\\text{Evelyn}", "Evelyn"},    {"\\text{(C)}", "C"},
-      {"204_5", "54"},                 {"4 4/9", "\\frac{40}{9}"},
-      {"f(1)+f(2)", "f(2)+f(1)"},      {"5!", "120"},
-      {"\\binom{5}{2}", "10"},         {"|{-3}|", "3"},
+      {"\\text{Evelyn}", "Evelyn"},
+      {"\\text{(C)}", "C"},
+      {"204_5", "54"},
+      {"4 4/9", "\\frac{40}{9}"},
+      {"f(1)+f(2)", "f(2)+f(1)"},
+      {"5!", "120"},
+      {"\\binom{5}{2}", "10"},
+      {"|{-3}|", "3"},
   };
   for (const auto& [gold, pred] : pairs) {
     EXPECT_TRUE(same(pred, gold)) << "pred [" << pred << "] gold [" << gold << "]";
@@ -61,18 +82,28 @@ TEST(MathGrader, EquivalentSpellingsOfTheSameAnswer) {
 
 TEST(MathGrader, WrongAnswersStayWrong) {
   const std::vector<std::pair<std::string, std::string>> pairs = {
-      {"5", "5.001"},          {"\\frac{1}{3}", "0.3334"},  // not rounded right
-      {"\\frac{1}{3}", "0.3"}, {"x^2+2x+1", "x^3+2x+1"},
-      {"odd", "\\text{oddd}"}, {"E", "\\mathrm{E}*2"},
-      {"\\pm 2021", "2021"},   {"(1, 2)", "(2, 1)"},
-      {"[0, 1)", "(0, 1)"},    {"x > 5", "x < 5"},
-      {"7 = 11a+c", "11a+c"},  {"a+3z=0", "0"},
+      {"5", "5.001"},
+      {"\\frac{1}{3}", "0.3334"},  // not rounded right
+      {"\\frac{1}{3}", "0.3"},
+      {"x^2+2x+1", "x^3+2x+1"},
+      {"odd", "\\text{oddd}"},
+      {"E", "\\mathrm{E}*2"},
+      {"\\pm 2021", "2021"},
+      {"(1, 2)", "(2, 1)"},
+      {"[0, 1)", "(0, 1)"},
+      {"x > 5", "x < 5"},
+      {"7 = 11a+c", "11a+c"},
+      {"a+3z=0", "0"},
       {"\\sqrt{67},-\\sqrt{85}", "\\sqrt{67}"},
-      {"4", "4\\sqrt{2}"},     {"f(x)", "f(y)"},
+      {"4", "4\\sqrt{2}"},
+      {"f(x)", "f(y)"},
       {"1, 2, 3", "1, 2, 3, ..."},
-      {"0", ""},               {"", ""},
-      {"42", "   "},           {"\\frac{1}{2}", "\\frac{1}{0}"},
-      {"40/9", "4 4/9%"},      {"11", "11 6/6"},
+      {"0", ""},
+      {"", ""},
+      {"42", "   "},
+      {"\\frac{1}{2}", "\\frac{1}{0}"},
+      {"40/9", "4 4/9%"},
+      {"11", "11 6/6"},
       {"2^{1000}", "2^{1000}+1"},
   };
   for (const auto& [gold, pred] : pairs) {

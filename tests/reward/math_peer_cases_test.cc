@@ -80,8 +80,8 @@ TEST(MathPeerCases, AgreementOnCoreRowsIsAtLeast95Percent) {
               << (all.total ? 100.0 * all.agree / all.total : 0.0) << "%  " << std::setw(3)
               << all.agree << "/" << std::setw(3) << all.total << "  ALL\n";
   };
-  print("math peer cases, core rows (agreement with the peer's asserted verdict):",
-        core_by_source, core);
+  print("math peer cases, core rows (agreement with the peer's asserted verdict):", core_by_source,
+        core);
   print("math peer cases, questionable rows (reported only):", questionable_by_source,
         questionable);
   std::cout << "  (with percent_either_way=true: " << core_lenient_percent.agree << "/"
