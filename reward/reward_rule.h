@@ -54,7 +54,7 @@ class RewardRule {
   // `item` lacks what this rule grades against or has it malformed ("answer: the math rule needs a
   // reference answer", "tests.kind: unknown kind 'x'"). The reward server rejects such items with
   // INVALID_ARGUMENT ("items[3].answer: ..."), `forge grade` reports them on their line.
-  virtual absl::Status check(const GradeItem& item) const { return absl::OkStatus(); }
+  virtual absl::Status check(const GradeItem& /*item*/) const { return absl::OkStatus(); }
   // Whether the configured mix grades `item` with this rule at all: the mix skips rules that do not
   // apply (a code item is not graded by math). A rule named explicitly by an item always runs.
   virtual bool applies_to(const GradeItem& item) const { return check(item).ok(); }
