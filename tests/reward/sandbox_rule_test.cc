@@ -256,6 +256,32 @@ TEST(CodeSandbox, RunsUnprivilegedWithAProcessLimit) {
   EXPECT_EQ(r->reward, 1.0) << r->detail;
 }
 
+// If a worker stops answering (here: test code that never returns, so the harness's own clock
+// never runs), the host's backstop kills the sandbox, reports a timeout, and a new worker takes over.
+TEST(CodeSandbox, HostBackstopKillsAStuckWorker) {
+  WorkerPool::Options o;
+  o.sandbox = fast_config();
+  o.sandbox.wall_seconds = 1;
+  o.workers = 1;
+  auto pool = WorkerPool::create(o);
+  ASSERT_TRUE(pool.ok()) << pool.status();
+  auto start = Clock::now();
+  auto stuck = testing::grade_with(**pool, "def f():\n    return 1\n",
+                                   humaneval_tests("def check(c):\n    while True:\n        pass\n", "f"));
+  ASSERT_TRUE(stuck.ok()) << stuck.status();
+  EXPECT_EQ(stuck->reward, 0.0);
+  EXPECT_NE(stuck->detail.find("no answer from the sandbox"), std::string::npos) << stuck->detail;
+  EXPECT_LT(Clock::now() - start, std::chrono::seconds(10));
+  auto good = testing::grade_with(**pool, "def add(a, b):\n    return a + b\n",
+                                  humaneval_tests(kAddTest, "add"));
+  ASSERT_TRUE(good.ok()) << good.status();
+  EXPECT_EQ(good->reward, 1.0) << good->detail;
+  EXPECT_EQ((*pool)->started(), 2);
+  ASSERT_TRUE((*pool)->wait_until_ready(1, std::chrono::seconds(30)));
+  auto left = testing::leftovers(o.sandbox, (*pool)->worker_pids(), "");
+  EXPECT_TRUE(left.empty()) << testing::describe(left);
+}
+
 TEST(CodeSandbox, FreshSandboxPerProgramMode) {
   CodeRuleOptions o;
   o.sandbox = fast_config();

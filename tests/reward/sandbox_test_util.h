@@ -8,6 +8,7 @@
 
 #include <chrono>
 #include <fstream>
+#include <iterator>
 #include <set>
 #include <sstream>
 #include <string>
@@ -46,6 +47,8 @@ struct ProcInfo {
   pid_t pid = 0;
   pid_t ppid = 0;
   uid_t uid = 0;
+  char state = '?';
+  unsigned long long start_time = 0;  // clock ticks after boot
   std::string cmdline;
 };
 
@@ -63,6 +66,7 @@ inline std::vector<ProcInfo> list_processes() {
     bool seen = false;
     while (std::getline(status, line)) {
       if (line.rfind("PPid:", 0) == 0) p.ppid = std::stoi(line.substr(5));
+      if (line.rfind("State:", 0) == 0 && line.size() > 7) p.state = line[line.find_first_not_of(" \t", 6)];
       if (line.rfind("Uid:", 0) == 0) {
         std::istringstream in(line.substr(4));
         in >> p.uid;
@@ -70,6 +74,16 @@ inline std::vector<ProcInfo> list_processes() {
       }
     }
     if (!seen) continue;  // exited while we looked
+    std::ifstream stat("/proc/" + name + "/stat");
+    std::string st((std::istreambuf_iterator<char>(stat)), std::istreambuf_iterator<char>());
+    size_t close = st.rfind(')');
+    if (close != std::string::npos) {
+      std::istringstream fields(st.substr(close + 2));
+      std::string field;
+      for (int i = 3; i <= 22 && fields >> field; ++i) {
+        if (i == 22) p.start_time = std::stoull(field);
+      }
+    }
     std::ifstream cmd("/proc/" + name + "/cmdline", std::ios::binary);
     std::stringstream ss;
     ss << cmd.rdbuf();
@@ -83,19 +97,35 @@ inline std::vector<ProcInfo> list_processes() {
   return out;
 }
 
-// Processes that should not exist once the pool is idle: any whose cmdline holds `marker`, and
-// (when root) any of the sandbox uid that is not a worker's bwrap, bwrap's init or the worker loop.
+// Processes that should not be running once the pool is idle: any whose cmdline holds `marker`,
+// and (when root) any of the sandbox uid that is not a worker's bwrap, bwrap's init, the worker
+// loop or its zygote. Zombies (dead, waiting for the host's init to reap them) do not count.
 inline std::vector<ProcInfo> leftovers(const SandboxConfig& c, const std::vector<pid_t>& workers,
                                        const std::string& marker) {
   std::vector<ProcInfo> procs = list_processes();
+  // Per worker: bwrap -> bwrap's init -> the worker loop -> its zygote (the worker's first child).
   std::set<pid_t> expected(workers.begin(), workers.end());
-  for (int depth = 0; depth < 2; ++depth) {
-    for (const ProcInfo& p : procs) {
-      if (expected.count(p.ppid)) expected.insert(p.pid);
+  std::set<pid_t> level(workers.begin(), workers.end());
+  for (int depth = 1; depth <= 3; ++depth) {
+    std::set<pid_t> next;
+    for (pid_t parent : level) {
+      const ProcInfo* first = nullptr;
+      for (const ProcInfo& p : procs) {
+        if (p.ppid != parent) continue;
+        if (depth < 3) {
+          next.insert(p.pid);
+        } else if (!first || p.start_time < first->start_time) {
+          first = &p;
+        }
+      }
+      if (first) next.insert(first->pid);
     }
+    expected.insert(next.begin(), next.end());
+    level = next;
   }
   std::vector<ProcInfo> out;
   for (const ProcInfo& p : procs) {
+    if (p.state == 'Z' || p.state == 'X') continue;
     bool marked = !marker.empty() && p.cmdline.find(marker) != std::string::npos &&
                   p.pid != getpid();
     bool stray = geteuid() == 0 && p.uid == static_cast<uid_t>(c.sandbox_uid) &&
