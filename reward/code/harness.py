@@ -40,6 +40,10 @@
 #     Nothing the program prints is parsed; W's result goes to the host on a pipe no program holds.
 #   * P cannot signal, ptrace or read W, Z or S: they are outside its pid namespace, not in its
 #     /proc, not in its session or process group, and W is not dumpable.
+# What this cannot stop: a HumanEval test that calls a helper the prompt defines (poly,
+# encode_cyclic, ...) calls the program's version of it, since the prompt is part of the program;
+# and a value that a test asks the program for (len() of a returned object, a generator's items)
+# is whatever the program's code says it is, exactly as in plain Python.
 import ast
 import builtins
 import ctypes
@@ -126,13 +130,6 @@ def _read_frame(fd):
 def _frame(obj):
     body = json.dumps(obj, separators=(",", ":")).encode("utf-8", "surrogatepass")
     return struct.pack("<I", len(body)) + body
-
-
-def _close_quietly(fd):
-    try:
-        os.close(fd)
-    except OSError:
-        pass
 
 
 def _short(text, n=300):
@@ -509,7 +506,7 @@ def stdio_program(cfg):
 
 
 def call_server(cfg):
-    # Serves J's calls on fds 3 (requests) and 4 (replies). Runs untrusted code; J trusts nothing
+    # Serves W's calls on fds 3 (requests) and 4 (replies). Runs untrusted code; W trusts nothing
     # it says beyond the plain values it decodes.
     objects, ids = {}, {}
 
@@ -591,11 +588,12 @@ def call_server(cfg):
         except BaseException as e:
             if isinstance(e, (SystemExit, KeyboardInterrupt)):
                 raise
-            reply({"error": _short("%s: %s" % (type(e).__name__, e))})
+            reply({"error": _short("%s: %s" % (type(e).__name__, e)), "type": type(e).__name__,
+                   "message": _short(e, 200)})
 
 
 # ---------------------------------------------------------------------------------------------
-# J: the judge.
+# W as the judge.
 
 class RunStopped(BaseException):
     """The run cannot continue (timeout, output limit, program gone). Not an Exception, so test
@@ -608,11 +606,31 @@ class RunStopped(BaseException):
 
 
 class ProgramError(Exception):
-    """A call into the program raised, or returned something J cannot use."""
+    """A call into the program raised, or returned something W cannot use."""
+
+
+_REMOTE_ERRORS = {}
+
+
+def _remote_error(msg):
+    """The exception W raises for one the program raised: a builtin exception type keeps its type
+    (a test may expect ValueError), as a subclass that is also a ProgramError."""
+    name, text = msg.get("type"), msg.get("message")
+    base = getattr(builtins, name, None) if type(name) is str else None
+    # StopIteration would silently end the test's map()/iterator instead of failing it.
+    if not (isinstance(base, type) and issubclass(base, Exception)) or type(text) is not str or \
+            issubclass(base, (StopIteration, StopAsyncIteration)):
+        return ProgramError(_short(msg.get("error"), 200))
+    if name not in _REMOTE_ERRORS:
+        try:
+            _REMOTE_ERRORS[name] = type(name, (base, ProgramError), {})
+        except TypeError:   # incompatible layout (e.g. OSError subclasses)
+            return ProgramError(_short(msg.get("error"), 200))
+    return _REMOTE_ERRORS[name](text)
 
 
 class Run:
-    """One run of the program in its own namespaces: J's ends of its pipes."""
+    """One run of the program in its own namespaces: W's ends of its pipes."""
 
     def __init__(self, judge, program, stdin=None):
         self.judge = judge
@@ -698,7 +716,7 @@ class Run:
         raise self.stopped
 
     def _pump(self, until):
-        """Moves data between J and the program's pipes until until() holds. Raises RunStopped on
+        """Moves data between W and the program's pipes until until() holds. Raises RunStopped on
         timeout or output flood; returns False when until() can no longer become true."""
         while not until():
             if self.stopped:
@@ -833,12 +851,12 @@ class Run:
             self.pending = None
         msg = self.recv()
         if "error" in msg:
-            raise ProgramError(_short(msg["error"], 200))
+            raise _remote_error(msg)
         return msg
 
 
 class Handle:
-    """A program object J cannot copy. Equal only to itself; no truth value."""
+    """A program object W cannot copy. Equal only to itself; no truth value."""
     __slots__ = ("_run", "_id")
 
     def __init__(self, run, hid):
@@ -897,7 +915,7 @@ class Handle:
 
 
 class RemoteCallable:
-    """A function, class or method of the program, called from J's tests."""
+    """A function, class or method of the program, called from W's tests."""
 
     def __init__(self, judge, target, name=None):
         self._judge = judge
@@ -972,7 +990,7 @@ class Judge:
             raise ProgramError("malformed reply from the program")
         try:
             return decode(msg["ok"], self.handle_for)
-        except (ValueError, TypeError, KeyError, IndexError, OverflowError, RecursionError) as e:
+        except Exception as e:   # ValueError, TypeError (unhashable key), MemoryError, ...
             raise ProgramError("unusable value from the program: %s" % _short(e, 80))
 
     def write_back(self, arg, enc):
@@ -986,7 +1004,7 @@ class Judge:
                     arg.update(new)
             elif type(arg) is bytearray:
                 arg[:] = decode(enc, self.handle_for)
-        except (ValueError, TypeError, KeyError, IndexError, OverflowError, RecursionError):
+        except Exception:
             raise ProgramError("unusable value from the program")
 
     # --- the job ---

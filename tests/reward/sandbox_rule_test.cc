@@ -109,6 +109,25 @@ TEST_F(CodeRuleTest, ObjectsCrossAsHandlesAndGeneratorsIterate) {
   EXPECT_EQ(r->reward, 1.0) << r->detail;
 }
 
+TEST_F(CodeRuleTest, ExceptionsKeepTheirBuiltinType) {
+  nlohmann::json tests = {
+      {"kind", "asserts"},
+      {"asserts",
+       {"try:\n    parse('x')\n    assert False\nexcept ValueError as e:\n    assert 'bad' in str(e)",
+        "assert parse('7') == 7"}}};
+  auto r = grade("def parse(s):\n    if not s.isdigit():\n        raise ValueError('bad: ' + s)\n"
+                 "    return int(s)\n",
+                 tests);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->reward, 1.0) << r->detail;
+  // StopIteration does not keep its type: it would end the test's map() as if it were done.
+  nlohmann::json map_test = {{"kind", "asserts"},
+                             {"asserts", {"assert all(map(is_even, [2, 3, 4]))"}}};
+  auto stop = grade("def is_even(x):\n    raise StopIteration\n", map_test);
+  ASSERT_TRUE(stop.ok()) << stop.status();
+  EXPECT_EQ(stop->reward, 0.0) << stop->detail;
+}
+
 TEST_F(CodeRuleTest, StdioWithWhitespaceNormalisation) {
   nlohmann::json tests = {{"kind", "stdio"},
                           {"cases",
