@@ -59,7 +59,6 @@ absl::StatusOr<std::unique_ptr<WorkerPool>> WorkerPool::create(const Options& op
   bool root = geteuid() == 0;
   pool->uid_ = root ? c.sandbox_uid : static_cast<int>(getuid());
   pool->gid_ = root ? c.sandbox_gid : static_cast<int>(getgid());
-  pool->respawn_timer_ = std::make_unique<asio::steady_timer>(pool->io_);
   // PR_SET_PDEATHSIG ties each sandbox to the thread that forked it: always this io thread.
   pool->thread_ = std::thread([p = pool.get()] { p->io_.run(); });
   if (options.reuse_workers) {
@@ -74,7 +73,8 @@ WorkerPool::~WorkerPool() {
   std::promise<void> stopped;
   asio::post(io_, [this, &stopped] {
     stopping_ = true;
-    respawn_timer_->cancel();
+    for (auto& timer : respawn_timers_) timer->cancel();
+    respawn_timers_.clear();
     for (auto& w : workers_) w->begin_shut_down();
     Clock::time_point grace = Clock::now() + std::chrono::seconds(2);
     for (auto& w : workers_) w->shut_down(grace);
@@ -98,14 +98,12 @@ void WorkerPool::spawn_worker(std::shared_ptr<Job> dedicated) {
   if (!w.ok()) {
     last_error_ = std::string(w.status().message());
     ++start_failures_;
-    if (dedicated) return finish(dedicated, w.status());
+    if (dedicated) {
+      queue_.erase(std::remove(queue_.begin(), queue_.end(), dedicated), queue_.end());
+      return finish(dedicated, w.status());
+    }
     if (start_failures_ >= kFailuresBeforeFailingJobs) fail_queue(w.status());
-    auto backoff = std::chrono::milliseconds(std::min(5000, 100 << std::min(start_failures_, 6)));
-    respawn_timer_->expires_after(backoff);
-    respawn_timer_->async_wait([this](const boost::system::error_code& ec) {
-      if (!ec) spawn_worker(nullptr);
-    });
-    return;
+    return schedule_respawn();
   }
   workers_.push_back(*w);
   started_.fetch_add(1);
@@ -168,23 +166,33 @@ void WorkerPool::on_exit(SandboxWorker& w, const std::string& why) {
     fail_queue(absl::UnavailableError(absl::StrCat("sandbox workers do not start: ", why)));
   }
   if (w.ever_ready()) return spawn_worker(nullptr);
+  schedule_respawn();
+}
+
+void WorkerPool::schedule_respawn() {
+  // Backoff grows with consecutive start failures: 200 ms, 400 ms, ... up to 5 s.
   auto backoff = std::chrono::milliseconds(std::min(5000, 100 << std::min(start_failures_, 6)));
-  respawn_timer_->expires_after(backoff);
-  respawn_timer_->async_wait([this](const boost::system::error_code& ec) {
-    if (!ec) spawn_worker(nullptr);
+  auto timer = std::make_shared<asio::steady_timer>(io_, backoff);
+  respawn_timers_.push_back(timer);
+  timer->async_wait([this, timer](const boost::system::error_code& ec) {
+    if (ec) return;
+    respawn_timers_.erase(std::remove(respawn_timers_.begin(), respawn_timers_.end(), timer),
+                          respawn_timers_.end());
+    spawn_worker(nullptr);
   });
 }
 
 void WorkerPool::dispatch() {
   if (stopping_) return;
   if (!options_.reuse_workers) {
-    int busy = static_cast<int>(workers_.size());
+    std::vector<std::shared_ptr<Job>> waiting;
     for (auto& job : queue_) {
-      if (busy >= options_.workers) break;
-      if (job->worker_id >= 0) continue;
-      spawn_worker(job);
-      ++busy;
+      if (job->worker_id < 0) waiting.push_back(job);
     }
+    size_t free = options_.workers > static_cast<int>(workers_.size())
+                      ? static_cast<size_t>(options_.workers - workers_.size())
+                      : 0;
+    for (size_t i = 0; i < waiting.size() && i < free; ++i) spawn_worker(waiting[i]);
     return;
   }
   for (auto& w : workers_) {
@@ -204,6 +212,7 @@ void WorkerPool::start_job(const std::shared_ptr<SandboxWorker>& w,
   double remaining = seconds(job->deadline - now) - 0.05;
   if (remaining <= 0) {
     finish(job, absl::DeadlineExceededError("code rule: deadline passed before a sandbox was free"));
+    if (!options_.reuse_workers) w->kill();
     return dispatch();
   }
   double natural = job->runs * options_.sandbox.wall_seconds + kJobSlackSeconds;

@@ -20,6 +20,7 @@
 
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <nlohmann/json.hpp>
 
 #include "absl/status/statusor.h"
@@ -66,6 +67,7 @@ class WorkerPool {
   void spawn_worker(std::shared_ptr<Job> dedicated);
   void on_ready(SandboxWorker& w);
   void on_exit(SandboxWorker& w, const std::string& why);
+  void schedule_respawn();
   void dispatch();
   void start_job(const std::shared_ptr<SandboxWorker>& w, const std::shared_ptr<Job>& job);
   void finish(const std::shared_ptr<Job>& job, absl::StatusOr<Outcome> outcome);
@@ -86,7 +88,7 @@ class WorkerPool {
   int start_failures_ = 0;  // consecutive workers that died before becoming ready
   std::string last_error_;
   bool stopping_ = false;
-  std::unique_ptr<boost::asio::steady_timer> respawn_timer_;
+  std::vector<std::shared_ptr<boost::asio::steady_timer>> respawn_timers_;
   // published for other threads
   mutable std::mutex mu_;
   mutable std::condition_variable cv_;
