@@ -398,7 +398,7 @@ def setup_main(limits, fds):
 def _enter_sandbox(limits):
     for path in ("/tmp", "/dev/shm"):
         _check(_libc.mount(b"tmpfs", path.encode(), b"tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC,
-                           ("size=%d,mode=1777" % limits["tmp_bytes"]).encode()), "mount " + path)
+                           ("size=%d,nr_inodes=16384,mode=1777" % limits["tmp_bytes"]).encode()), "mount " + path)
     _check(_libc.mount(b"proc", b"/proc", b"proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, None),
            "mount /proc")
     try:  # no further user namespaces for the program (the sysctl is per user namespace)
