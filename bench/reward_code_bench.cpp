@@ -1,4 +1,5 @@
-// reward_code_bench: code rule throughput on HumanEval canonical solutions (all pass), in programs/s:
+// reward_code_bench: code rule throughput on HumanEval canonical solutions (all pass), in
+// programs/s:
 //   pool   the pool of pre-started bubblewrap workers (what the code rule uses)
 //   fresh  a fresh bubblewrap sandbox per program (same harness, no reuse)
 //   bare   a bare `/usr/bin/python3 -I -S -c <program + test + check(entry)>` per program: no
@@ -36,7 +37,7 @@ using Clock = std::chrono::steady_clock;
 struct Task {
   std::string program;  // prompt + canonical solution
   nlohmann::json tests;
-  std::string bare;     // program + test + check(entry_point)
+  std::string bare;  // program + test + check(entry_point)
 };
 
 std::vector<Task> load_tasks(int n) {
@@ -115,7 +116,8 @@ int main(int argc, char** argv) {
     } else if (flag == "--modes") {
       modes = argv[i + 1];
     } else {
-      std::cerr << "usage: reward_code_bench [--programs N] [--concurrency C] [--modes pool,fresh,bare]\n";
+      std::cerr << "usage: reward_code_bench [--programs N] [--concurrency C] [--modes "
+                   "pool,fresh,bare]\n";
       return 2;
     }
   }
@@ -124,8 +126,9 @@ int main(int argc, char** argv) {
     std::cerr << "no HumanEval data under " << FORGE_TEST_DATA_DIR << "\n";
     return 1;
   }
-  std::printf("HumanEval canonical solutions: %zu programs, concurrency %d, %u hardware threads\n\n",
-              tasks.size(), concurrency, std::thread::hardware_concurrency());
+  std::printf(
+      "HumanEval canonical solutions: %zu programs, concurrency %d, %u hardware threads\n\n",
+      tasks.size(), concurrency, std::thread::hardware_concurrency());
   std::printf("| mode  | programs | passed | seconds | programs/s | note |\n");
   std::printf("|-------|---------:|-------:|--------:|-----------:|------|\n");
   for (const std::string& mode : std::vector<std::string>(absl::StrSplit(modes, ','))) {
@@ -149,7 +152,8 @@ int main(int argc, char** argv) {
       if (mode == "pool") {
         (*pool)->wait_until_ready(concurrency, std::chrono::seconds(120));
         note = "pre-started in " +
-               std::to_string(std::chrono::duration<double>(Clock::now() - start).count()).substr(0, 4) +
+               std::to_string(std::chrono::duration<double>(Clock::now() - start).count())
+                   .substr(0, 4) +
                " s (not counted)";
       } else {
         note = "bwrap + python start per program";
@@ -160,8 +164,8 @@ int main(int argc, char** argv) {
       std::cerr << "unknown mode " << mode << "\n";
       return 2;
     }
-    std::printf("| %-5s | %8zu | %6d | %7.2f | %10.1f | %s |\n", mode.c_str(), tasks.size(), r.second,
-                r.first, tasks.size() / r.first, note.c_str());
+    std::printf("| %-5s | %8zu | %6d | %7.2f | %10.1f | %s |\n", mode.c_str(), tasks.size(),
+                r.second, r.first, tasks.size() / r.first, note.c_str());
     std::fflush(stdout);
   }
   return 0;

@@ -24,13 +24,28 @@ void add_top_level(std::vector<std::string>& argv, const std::string& path) {
 
 }  // namespace
 
-std::vector<std::string> bwrap_argv(const SandboxConfig& config, const std::string& harness_source) {
-  std::vector<std::string> argv = {
-      config.bwrap_path,
-      "--unshare-user", "--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts",
-      "--unshare-cgroup-try", "--cap-drop", "ALL", "--die-with-parent", "--new-session",
-      "--clearenv", "--setenv", "PATH", "/usr/bin:/bin", "--hostname", "sandbox",
-      "--ro-bind", "/usr", "/usr"};
+std::vector<std::string> bwrap_argv(const SandboxConfig& config,
+                                    const std::string& harness_source) {
+  std::vector<std::string> argv = {config.bwrap_path,
+                                   "--unshare-user",
+                                   "--unshare-pid",
+                                   "--unshare-net",
+                                   "--unshare-ipc",
+                                   "--unshare-uts",
+                                   "--unshare-cgroup-try",
+                                   "--cap-drop",
+                                   "ALL",
+                                   "--die-with-parent",
+                                   "--new-session",
+                                   "--clearenv",
+                                   "--setenv",
+                                   "PATH",
+                                   "/usr/bin:/bin",
+                                   "--hostname",
+                                   "sandbox",
+                                   "--ro-bind",
+                                   "/usr",
+                                   "/usr"};
   for (const char* top : {"/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32"}) {
     add_top_level(argv, top);
   }
@@ -38,9 +53,9 @@ std::vector<std::string> bwrap_argv(const SandboxConfig& config, const std::stri
   for (const std::string& dir : config.extra_ro_binds) {
     argv.insert(argv.end(), {"--ro-bind", dir, dir});
   }
-  argv.insert(argv.end(), {"--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp",
-                           "--remount-ro", "/dev", "--remount-ro", "/", "--chdir", "/tmp", "--",
-                           config.python_path, "-I", "-S", "-c", harness_source});
+  argv.insert(argv.end(), {"--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp", "--remount-ro",
+                           "/dev", "--remount-ro", "/", "--chdir", "/tmp", "--", config.python_path,
+                           "-I", "-S", "-c", harness_source});
   return argv;
 }
 

@@ -136,12 +136,14 @@ absl::StatusOr<CodeJob> make_code_job(const std::string& completion, const nlohm
       if (absl::Status s = string_field(c, "output", name + ".output", true); !s.ok()) return s;
     }
     nlohmann::json cases = nlohmann::json::array();
-    for (const nlohmann::json& c : *it) cases.push_back({{"input", c["input"]}, {"output", c["output"]}});
+    for (const nlohmann::json& c : *it)
+      cases.push_back({{"input", c["input"]}, {"output", c["output"]}});
     out.job["cases"] = std::move(cases);
     out.runs = static_cast<int>(it->size());
   } else {
-    return field_error("tests.kind", absl::StrCat("must be \"humaneval\", \"asserts\" or \"stdio\", not \"",
-                                                  kind, "\""));
+    return field_error(
+        "tests.kind",
+        absl::StrCat("must be \"humaneval\", \"asserts\" or \"stdio\", not \"", kind, "\""));
   }
   if (bytes > kMaxTestBytes) return field_error("tests", "are larger than 32 MiB");
   return out;
@@ -152,13 +154,14 @@ absl::StatusOr<RuleResult> code_rule_result(const nlohmann::json& r, bool deadli
   std::string detail = r.value("detail", "");
   int passed = r.value("passed", 0), total = r.value("total", 0);
   if (status == "bad_test") return absl::InvalidArgumentError(absl::StrCat("tests: ", detail));
-  if (status == "sandbox_error") return absl::UnavailableError(absl::StrCat("code sandbox: ", detail));
+  if (status == "sandbox_error")
+    return absl::UnavailableError(absl::StrCat("code sandbox: ", detail));
   if (status == "timeout" && deadline_limited) {
     return absl::DeadlineExceededError(absl::StrCat("code rule: the grading deadline passed (",
                                                     passed, "/", total, " tests had passed)"));
   }
-  static const char* const kKnown[] = {"passed", "failed", "timeout", "crashed", "load_error",
-                                       "output_limit"};
+  static const char* const kKnown[] = {"passed",  "failed",     "timeout",
+                                       "crashed", "load_error", "output_limit"};
   bool known = false;
   for (const char* k : kKnown) known = known || status == k;
   if (!known) return absl::InternalError(absl::StrCat("code harness: ", status, ": ", detail));
@@ -168,7 +171,9 @@ absl::StatusOr<RuleResult> code_rule_result(const nlohmann::json& r, bool deadli
   double fraction = total > 0 ? static_cast<double>(passed) / total : 0.0;
   out.detail = absl::StrFormat("%d/%d tests passed (%.2f)", passed, total, fraction);
   if (!all) {
-    std::string what = status == "load_error" ? "load error" : status == "output_limit" ? "output limit" : status;
+    std::string what = status == "load_error"     ? "load error"
+                       : status == "output_limit" ? "output limit"
+                                                  : status;
     if (status == "failed") {
       absl::StrAppend(&out.detail, "; ", detail);
     } else {

@@ -62,13 +62,16 @@ absl::StatusOr<CodeRuleOptions> code_rule_options_from_json(const nlohmann::json
     } else if (key == "cpu_seconds") {
       if ((st = want(v.is_number(), "a number")).ok()) s.cpu_seconds = v.get<double>();
     } else if (key == "memory_mb") {
-      if ((st = want(v.is_number_integer(), "an integer")).ok()) s.memory_bytes = v.get<int64_t>() << 20;
+      if ((st = want(v.is_number_integer(), "an integer")).ok())
+        s.memory_bytes = v.get<int64_t>() << 20;
     } else if (key == "max_processes") {
       if ((st = want(v.is_number_integer(), "an integer")).ok()) s.max_processes = v.get<int>();
     } else if (key == "max_file_mb") {
-      if ((st = want(v.is_number_integer(), "an integer")).ok()) s.max_file_bytes = v.get<int64_t>() << 20;
+      if ((st = want(v.is_number_integer(), "an integer")).ok())
+        s.max_file_bytes = v.get<int64_t>() << 20;
     } else if (key == "tmp_mb") {
-      if ((st = want(v.is_number_integer(), "an integer")).ok()) s.tmp_bytes = v.get<int64_t>() << 20;
+      if ((st = want(v.is_number_integer(), "an integer")).ok())
+        s.tmp_bytes = v.get<int64_t>() << 20;
     } else if (key == "max_open_files") {
       if ((st = want(v.is_number_integer(), "an integer")).ok()) s.max_open_files = v.get<int>();
     } else if (key == "max_output_kb") {
@@ -84,9 +87,8 @@ absl::StatusOr<CodeRuleOptions> code_rule_options_from_json(const nlohmann::json
     } else if (key == "sandbox_gid") {
       if ((st = want(v.is_number_integer(), "an integer")).ok()) s.sandbox_gid = v.get<int>();
     } else if (key == "extra_ro_binds") {
-      bool ok = v.is_array() && std::all_of(v.begin(), v.end(), [](const nlohmann::json& e) {
-                  return e.is_string();
-                });
+      bool ok = v.is_array() && std::all_of(v.begin(), v.end(),
+                                            [](const nlohmann::json& e) { return e.is_string(); });
       if ((st = want(ok, "an array of strings")).ok()) {
         s.extra_ro_binds = v.get<std::vector<std::string>>();
       }

@@ -7,14 +7,17 @@
 //   {"kind":"asserts","asserts":["assert f(1) == 2", ...], "setup"?: "import math"}   (MBPP)
 //   {"kind":"stdio","cases":[{"input":"1 2\n","output":"3\n"}, ...]}
 //       the program runs once per case as __main__; stdout must equal `output` after whitespace
-//       normalisation (per line: runs of blanks collapsed, ends trimmed; trailing empty lines dropped).
+//       normalisation (per line: runs of blanks collapsed, ends trimmed; trailing empty lines
+//       dropped).
 // The program is taken from the completion by code::extract_program (reward/code/code_job.h): the
 // last ```python block after </think> when there is one, else the whole completion. The detail
-// reads like "3/5 tests passed (0.60); test 4: AssertionError": the fraction passed is always there.
+// reads like "3/5 tests passed (0.60); test 4: AssertionError": the fraction passed is always
+// there.
 //
 // Malformed tests are InvalidArgument naming the field. A program that fails, crashes, times out or
-// misbehaves is an OK result with reward 0. Running out of the caller's deadline is DeadlineExceeded.
-// Sandbox infrastructure failures (bwrap missing, user namespaces disabled) are Unavailable.
+// misbehaves is an OK result with reward 0. Running out of the caller's deadline is
+// DeadlineExceeded. Sandbox infrastructure failures (bwrap missing, user namespaces disabled) are
+// Unavailable.
 //
 // Thread-safe: grade() may be called from many threads; programs run on a shared pool of
 // pre-started sandbox workers (reward/code/worker_pool.h).
@@ -32,8 +35,8 @@ namespace forge::reward {
 
 struct CodeRuleOptions {
   code::SandboxConfig sandbox;
-  int workers = 0;             // pre-started sandbox workers; 0 = one per hardware thread (max 16)
-  bool reuse_workers = true;   // false: a fresh sandbox per program (slower; for comparison)
+  int workers = 0;            // pre-started sandbox workers; 0 = one per hardware thread (max 16)
+  bool reuse_workers = true;  // false: a fresh sandbox per program (slower; for comparison)
 };
 
 // Reads options from a JSON object with the keys workers, reuse_workers, wall_seconds,

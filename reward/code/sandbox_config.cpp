@@ -13,12 +13,14 @@ absl::Status SandboxConfig::validate() const {
     return bad("python", "must be an absolute path");
   }
   for (const std::string& dir : extra_ro_binds) {
-    if (dir.empty() || dir[0] != '/') return bad("extra_ro_binds", "entries must be absolute paths");
+    if (dir.empty() || dir[0] != '/')
+      return bad("extra_ro_binds", "entries must be absolute paths");
   }
   if (sandbox_uid <= 0 || sandbox_gid <= 0) {
     return bad("sandbox_uid/sandbox_gid", "must be > 0 (a sandbox never runs as host root)");
   }
-  if (!(wall_seconds > 0 && wall_seconds <= 3600)) return bad("wall_seconds", "must be in (0, 3600]");
+  if (!(wall_seconds > 0 && wall_seconds <= 3600))
+    return bad("wall_seconds", "must be in (0, 3600]");
   if (!(cpu_seconds > 0 && cpu_seconds <= 3600)) return bad("cpu_seconds", "must be in (0, 3600]");
   if (memory_bytes < (64ll << 20)) return bad("memory_mb", "must be at least 64");
   if (max_processes < 1 || max_processes > 100000) {

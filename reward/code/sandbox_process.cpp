@@ -115,11 +115,11 @@ absl::StatusOr<SpawnedProcess> spawn_process(const std::vector<std::string>& arg
   if (n > 0) {
     close(cmd[0]), close(reply[0]), close(diag[0]);
     kill_and_reap(pid);
-    static const char* const kSteps[] = {"", "switching to the sandbox uid/gid", "prctl",
-                                         "setting up fds", "chdir /", "exec"};
+    static const char* const kSteps[] = {
+        "", "switching to the sandbox uid/gid", "prctl", "setting up fds", "chdir /", "exec"};
     int step = (msg[0] >= 1 && msg[0] <= 5) ? msg[0] : 5;
-    return absl::UnavailableError(absl::StrCat("starting ", args[0], ": ", kSteps[step], ": ",
-                                               strerror(msg[1])));
+    return absl::UnavailableError(
+        absl::StrCat("starting ", args[0], ": ", kSteps[step], ": ", strerror(msg[1])));
   }
   SpawnedProcess p;
   p.pid = pid;

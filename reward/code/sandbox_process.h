@@ -26,7 +26,8 @@ struct SpawnedProcess {
 
 // Forks and execs argv[0]. Fails with the errno of the exec (or of the uid switch) if the child
 // could not start. The caller owns the fds and must reap the pid (kill_and_reap).
-absl::StatusOr<SpawnedProcess> spawn_process(const std::vector<std::string>& argv, int uid, int gid);
+absl::StatusOr<SpawnedProcess> spawn_process(const std::vector<std::string>& argv, int uid,
+                                             int gid);
 
 // SIGKILLs pid (if still running) and waits for it.
 void kill_and_reap(pid_t pid);

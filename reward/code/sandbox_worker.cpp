@@ -56,7 +56,9 @@ void SandboxWorker::arm_timer(Clock::time_point when) {
     auto self = weak.lock();
     if (ec || !self || self->state_ != armed_in) return;
     if (armed_in == State::kBusy) {
-      self->complete(nlohmann::json{{"status", "timeout"}, {"passed", 0}, {"total", 0},
+      self->complete(nlohmann::json{{"status", "timeout"},
+                                    {"passed", 0},
+                                    {"total", 0},
                                     {"detail", "no answer from the sandbox in time; killed it"}});
     }
     self->kill();
@@ -67,8 +69,8 @@ void SandboxWorker::read_type() {
   auto self = shared_from_this();
   asio::async_read(reply_, asio::buffer(&type_, 1),
                    [self](const boost::system::error_code& ec, size_t) {
-                     if (ec) return self->on_closed(ec == asio::error::eof ? "exited"
-                                                                           : ec.message());
+                     if (ec)
+                       return self->on_closed(ec == asio::error::eof ? "exited" : ec.message());
                      if (self->type_ == 'K') {
                        self->on_ready_byte();
                        if (self->state_ != State::kDead) self->read_type();
@@ -83,28 +85,28 @@ void SandboxWorker::read_type() {
 
 void SandboxWorker::read_length() {
   auto self = shared_from_this();
-  asio::async_read(reply_, asio::buffer(length_),
-                   [self](const boost::system::error_code& ec, size_t) {
-                     if (ec) return self->on_closed(ec.message());
-                     uint32_t n = uint32_t(self->length_[0]) | uint32_t(self->length_[1]) << 8 |
-                                  uint32_t(self->length_[2]) << 16 |
-                                  uint32_t(self->length_[3]) << 24;
-                     if (n > kMaxResultBytes) {
-                       self->kill();
-                       return self->on_closed("oversized result from the sandbox worker");
-                     }
-                     self->body_.assign(n, '\0');
-                     self->read_body();
-                   });
+  asio::async_read(
+      reply_, asio::buffer(length_), [self](const boost::system::error_code& ec, size_t) {
+        if (ec) return self->on_closed(ec.message());
+        uint32_t n = uint32_t(self->length_[0]) | uint32_t(self->length_[1]) << 8 |
+                     uint32_t(self->length_[2]) << 16 | uint32_t(self->length_[3]) << 24;
+        if (n > kMaxResultBytes) {
+          self->kill();
+          return self->on_closed("oversized result from the sandbox worker");
+        }
+        self->body_.assign(n, '\0');
+        self->read_body();
+      });
 }
 
 void SandboxWorker::read_body() {
   auto self = shared_from_this();
-  asio::async_read(reply_, asio::buffer(body_), [self](const boost::system::error_code& ec, size_t) {
-    if (ec) return self->on_closed(ec.message());
-    self->on_result(self->body_);
-    if (self->state_ != State::kDead) self->read_type();
-  });
+  asio::async_read(reply_, asio::buffer(body_),
+                   [self](const boost::system::error_code& ec, size_t) {
+                     if (ec) return self->on_closed(ec.message());
+                     self->on_result(self->body_);
+                     if (self->state_ != State::kDead) self->read_type();
+                   });
 }
 
 void SandboxWorker::read_diagnostics() {
@@ -156,10 +158,11 @@ void SandboxWorker::run(std::string job_json, Clock::time_point backstop, Result
   auto self = shared_from_this();
   // The command fd is a socket: Asio sends with MSG_NOSIGNAL, so a dead worker is an error code,
   // never a SIGPIPE.
-  asio::async_write(command_, asio::buffer(out_), [self](const boost::system::error_code& ec,
-                                                         size_t) {
-    if (ec && self->state_ != State::kDead) self->kill();  // the reply side reports the death
-  });
+  asio::async_write(command_, asio::buffer(out_),
+                    [self](const boost::system::error_code& ec, size_t) {
+                      if (ec && self->state_ != State::kDead)
+                        self->kill();  // the reply side reports the death
+                    });
 }
 
 void SandboxWorker::complete(absl::StatusOr<nlohmann::json> result) {
@@ -187,8 +190,8 @@ void SandboxWorker::on_closed(const std::string& why) {
   std::string detail = why;
   if (!diag_tail_.empty()) absl::StrAppend(&detail, ": ", diag_tail_);
   if (was_busy) {
-    complete(absl::UnavailableError(absl::StrCat("sandbox worker died during a job (", detail,
-                                                 ")")));
+    complete(
+        absl::UnavailableError(absl::StrCat("sandbox worker died during a job (", detail, ")")));
   }
   if (listener_.on_exit) listener_.on_exit(*this, detail);
 }

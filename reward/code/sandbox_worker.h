@@ -44,9 +44,11 @@ class SandboxWorker : public std::enable_shared_from_this<SandboxWorker> {
   // Spawns bwrap with `argv` (bwrap_argv) as uid/gid when root. Returns once the process exists;
   // on_ready follows when the harness has started (or on_exit if it never does by
   // `start_timeout`).
-  static absl::StatusOr<std::shared_ptr<SandboxWorker>> start(
-      boost::asio::io_context& io, const std::vector<std::string>& argv, int uid, int gid, int id,
-      Clock::duration start_timeout, Listener listener);
+  static absl::StatusOr<std::shared_ptr<SandboxWorker>> start(boost::asio::io_context& io,
+                                                              const std::vector<std::string>& argv,
+                                                              int uid, int gid, int id,
+                                                              Clock::duration start_timeout,
+                                                              Listener listener);
   ~SandboxWorker();
   SandboxWorker(const SandboxWorker&) = delete;
   SandboxWorker& operator=(const SandboxWorker&) = delete;

@@ -17,7 +17,7 @@ namespace {
 
 namespace asio = boost::asio;
 constexpr auto kStartTimeout = std::chrono::seconds(60);
-constexpr double kJobSlackSeconds = 1.0;      // per job, over runs x wall_seconds
+constexpr double kJobSlackSeconds = 1.0;  // per job, over runs x wall_seconds
 constexpr auto kBackstopGrace = std::chrono::seconds(3);
 constexpr int kFailuresBeforeFailingJobs = 3;
 
@@ -52,10 +52,10 @@ absl::StatusOr<std::unique_ptr<WorkerPool>> WorkerPool::create(const Options& op
   std::unique_ptr<WorkerPool> pool(new WorkerPool(options));
   const SandboxConfig& c = options.sandbox;
   pool->argv_ = bwrap_argv(c, harness_source());
-  pool->limits_ = {{"wall_seconds", c.wall_seconds},       {"cpu_seconds", c.cpu_seconds},
-                   {"memory_bytes", c.memory_bytes},       {"max_processes", c.max_processes},
-                   {"max_file_bytes", c.max_file_bytes},   {"tmp_bytes", c.tmp_bytes},
-                   {"max_open_files", c.max_open_files},   {"max_output_bytes", c.max_output_bytes}};
+  pool->limits_ = {{"wall_seconds", c.wall_seconds},     {"cpu_seconds", c.cpu_seconds},
+                   {"memory_bytes", c.memory_bytes},     {"max_processes", c.max_processes},
+                   {"max_file_bytes", c.max_file_bytes}, {"tmp_bytes", c.tmp_bytes},
+                   {"max_open_files", c.max_open_files}, {"max_output_bytes", c.max_output_bytes}};
   bool root = geteuid() == 0;
   pool->uid_ = root ? c.sandbox_uid : static_cast<int>(getuid());
   pool->gid_ = root ? c.sandbox_gid : static_cast<int>(getgid());
@@ -93,8 +93,8 @@ void WorkerPool::spawn_worker(std::shared_ptr<Job> dedicated) {
   SandboxWorker::Listener listener;
   listener.on_ready = [this](SandboxWorker& w) { on_ready(w); };
   listener.on_exit = [this](SandboxWorker& w, const std::string& why) { on_exit(w, why); };
-  absl::StatusOr<std::shared_ptr<SandboxWorker>> w = SandboxWorker::start(
-      io_, argv_, uid_, gid_, next_id_++, kStartTimeout, std::move(listener));
+  absl::StatusOr<std::shared_ptr<SandboxWorker>> w =
+      SandboxWorker::start(io_, argv_, uid_, gid_, next_id_++, kStartTimeout, std::move(listener));
   if (!w.ok()) {
     last_error_ = std::string(w.status().message());
     ++start_failures_;
@@ -211,7 +211,8 @@ void WorkerPool::start_job(const std::shared_ptr<SandboxWorker>& w,
   Clock::time_point now = Clock::now();
   double remaining = seconds(job->deadline - now) - 0.05;
   if (remaining <= 0) {
-    finish(job, absl::DeadlineExceededError("code rule: deadline passed before a sandbox was free"));
+    finish(job,
+           absl::DeadlineExceededError("code rule: deadline passed before a sandbox was free"));
     if (!options_.reuse_workers) w->kill();
     return dispatch();
   }
@@ -222,8 +223,9 @@ void WorkerPool::start_job(const std::shared_ptr<SandboxWorker>& w,
   job->job["job_seconds"] = budget;
   std::string text = job->job.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   job->job = nullptr;  // the worker has the text; free the copy
-  auto backstop = now + std::chrono::duration_cast<Clock::duration>(
-                            std::chrono::duration<double>(budget)) + kBackstopGrace;
+  auto backstop =
+      now + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(budget)) +
+      kBackstopGrace;
   w->run(std::move(text), backstop, [this, job, limited](absl::StatusOr<nlohmann::json> r) {
     if (!r.ok()) return finish(job, r.status());
     Outcome out;
@@ -266,9 +268,10 @@ absl::StatusOr<WorkerPool::Outcome> WorkerPool::run(nlohmann::json job, int runs
   std::future<absl::StatusOr<Outcome>> result = j->promise.get_future();
   asio::post(io_, [this, j] {
     if (stopping_) return finish(j, absl::CancelledError("sandbox pool shut down"));
-    if (options_.reuse_workers && workers_.empty() && start_failures_ >= kFailuresBeforeFailingJobs) {
-      return finish(j, absl::UnavailableError(
-                           absl::StrCat("sandbox workers do not start: ", last_error_)));
+    if (options_.reuse_workers && workers_.empty() &&
+        start_failures_ >= kFailuresBeforeFailingJobs) {
+      return finish(
+          j, absl::UnavailableError(absl::StrCat("sandbox workers do not start: ", last_error_)));
     }
     j->queue_timer = std::make_unique<asio::steady_timer>(io_, j->deadline);
     std::weak_ptr<Job> weak = j;
@@ -278,7 +281,8 @@ absl::StatusOr<WorkerPool::Outcome> WorkerPool::run(nlohmann::json job, int runs
       auto it = std::find(queue_.begin(), queue_.end(), job);
       if (it == queue_.end()) return;  // running: the worker's backstop covers it
       queue_.erase(it);
-      finish(job, absl::DeadlineExceededError("code rule: deadline passed before a sandbox was free"));
+      finish(job,
+             absl::DeadlineExceededError("code rule: deadline passed before a sandbox was free"));
     });
     queue_.push_back(j);
     dispatch();

@@ -34,12 +34,12 @@ class WorkerPool {
   using Clock = std::chrono::steady_clock;
   struct Options {
     SandboxConfig sandbox;
-    int workers = 1;            // pool size, or concurrent fresh sandboxes
+    int workers = 1;  // pool size, or concurrent fresh sandboxes
     bool reuse_workers = true;
   };
   struct Outcome {
-    nlohmann::json result;           // the harness's result object ({"status","passed",...})
-    bool deadline_limited = false;   // the caller's deadline, not the sandbox's limits, cut it
+    nlohmann::json result;          // the harness's result object ({"status","passed",...})
+    bool deadline_limited = false;  // the caller's deadline, not the sandbox's limits, cut it
   };
 
   // Validates the options and starts the io thread and (when reusing) the workers.

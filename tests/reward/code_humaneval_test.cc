@@ -42,8 +42,7 @@ TEST(CodeHumanEval, CanonicalSolutionsPassAndStubsFail) {
   ASSERT_TRUE(pool.ok()) << pool.status();
 
   // Jobs 0..163: canonical; 164..327: the same prompts with `pass` as the body.
-  std::vector<absl::StatusOr<RuleResult>> results(2 * tasks.size(),
-                                                  absl::UnknownError("not run"));
+  std::vector<absl::StatusOr<RuleResult>> results(2 * tasks.size(), absl::UnknownError("not run"));
   std::atomic<size_t> next{0};
   std::vector<std::thread> threads;
   for (int t = 0; t < 8; ++t) {
@@ -51,8 +50,7 @@ TEST(CodeHumanEval, CanonicalSolutionsPassAndStubsFail) {
       for (size_t i = next++; i < results.size(); i = next++) {
         const Task& task = tasks[i % tasks.size()];
         std::string completion = task.prompt + (i < tasks.size() ? task.solution : "    pass\n");
-        results[i] = testing::grade_with(**pool, completion, task.tests,
-                                         std::chrono::seconds(120));
+        results[i] = testing::grade_with(**pool, completion, task.tests, std::chrono::seconds(120));
       }
     });
   }

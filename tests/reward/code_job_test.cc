@@ -29,8 +29,9 @@ TEST(ExtractProgram, TruncatedFenceRunsToTheEnd) {
 }
 
 TEST(MakeCodeJob, HumanEval) {
-  auto job = make_code_job("def f(): pass", {{"kind", "humaneval"}, {"test", "def check(c): pass"},
-                                             {"entry_point", "f"}});
+  auto job =
+      make_code_job("def f(): pass",
+                    {{"kind", "humaneval"}, {"test", "def check(c): pass"}, {"entry_point", "f"}});
   ASSERT_TRUE(job.ok()) << job.status();
   EXPECT_EQ(job->job["kind"], "humaneval");
   EXPECT_EQ(job->job["program"], "def f(): pass");
@@ -39,9 +40,10 @@ TEST(MakeCodeJob, HumanEval) {
 }
 
 TEST(MakeCodeJob, StdioCountsRuns) {
-  auto job = make_code_job("print(1)", {{"kind", "stdio"},
-                                        {"cases", {{{"input", ""}, {"output", "1"}},
-                                                   {{"input", "x"}, {"output", "1"}}}}});
+  auto job = make_code_job(
+      "print(1)",
+      {{"kind", "stdio"},
+       {"cases", {{{"input", ""}, {"output", "1"}}, {{"input", "x"}, {"output", "1"}}}}});
   ASSERT_TRUE(job.ok()) << job.status();
   EXPECT_EQ(job->runs, 2);
 }
@@ -110,9 +112,12 @@ TEST(CodeRuleResult, ErrorsAreNotZeroRewards) {
 }
 
 TEST(CodeRuleOptions, FromJson) {
-  auto o = code_rule_options_from_json(
-      {{"workers", 3}, {"wall_seconds", 2.5}, {"memory_mb", 300}, {"max_output_kb", 16},
-       {"reuse_workers", false}, {"extra_ro_binds", {"/opt/py"}}});
+  auto o = code_rule_options_from_json({{"workers", 3},
+                                        {"wall_seconds", 2.5},
+                                        {"memory_mb", 300},
+                                        {"max_output_kb", 16},
+                                        {"reuse_workers", false},
+                                        {"extra_ro_binds", {"/opt/py"}}});
   ASSERT_TRUE(o.ok()) << o.status();
   EXPECT_EQ(o->workers, 3);
   EXPECT_FALSE(o->reuse_workers);

@@ -98,7 +98,8 @@ TEST_F(HostileTest, InfiniteLoop) {
   auto r = expect_contained("def f(x):\n    while True:\n        pass\n",
                             humaneval_tests(kTest, "f"), 8);
   EXPECT_TRUE(r.detail.find("CPU time limit") != std::string::npos ||
-              r.detail.find("timeout") != std::string::npos) << r.detail;
+              r.detail.find("timeout") != std::string::npos)
+      << r.detail;
 }
 
 TEST_F(HostileTest, SleepPastTheLimit) {
@@ -146,7 +147,8 @@ TEST_F(HostileTest, MemoryBomb) {
       "        hog.append(bytearray(8 << 20))\n",
       humaneval_tests(kTest, "f"), 10);
   EXPECT_TRUE(r.detail.find("MemoryError") != std::string::npos ||
-              r.detail.find("timeout") != std::string::npos) << r.detail;
+              r.detail.find("timeout") != std::string::npos)
+      << r.detail;
 }
 
 TEST_F(HostileTest, DiskFill) {
@@ -234,7 +236,8 @@ TEST_F(HostileTest, WritingOutsideTheSandbox) {
   auto r = expect_contained(
       absl::StrCat("import os\n"
                    "ok = 0\n"
-                   "for p in ['", dir, "/owned', '/tmp/MARKER-owned', '", cwd,
+                   "for p in ['",
+                   dir, "/owned', '/tmp/MARKER-owned', '", cwd,
                    "/MARKER-owned', '/root/MARKER-owned', '/etc/MARKER-owned',\n"
                    "          '/usr/MARKER-owned', '/MARKER-owned', '/var/tmp/MARKER-owned']:\n"
                    "    try:\n"

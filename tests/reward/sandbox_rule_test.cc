@@ -76,8 +76,8 @@ TEST_F(CodeRuleTest, AssertsWithSetupAndFraction) {
   nlohmann::json tests = {{"kind", "asserts"},
                           {"setup", "import math"},
                           {"asserts",
-                           {"assert area(1) == math.pi", "assert math.isclose(area(2), 4 * math.pi)",
-                            "assert area(0) == 1"}}};
+                           {"assert area(1) == math.pi",
+                            "assert math.isclose(area(2), 4 * math.pi)", "assert area(0) == 1"}}};
   auto r = grade("import math\ndef area(r):\n    return math.pi * r * r\n", tests);
   ASSERT_TRUE(r.ok()) << r.status();
   EXPECT_EQ(r->reward, 0.0);
@@ -85,19 +85,20 @@ TEST_F(CodeRuleTest, AssertsWithSetupAndFraction) {
 }
 
 TEST_F(CodeRuleTest, ArgumentsMutatedInPlaceAreSeenByTheTest) {
-  nlohmann::json tests = {{"kind", "asserts"},
-                          {"asserts", {"xs = [3, 1, 2]\nsort_in_place(xs)\nassert xs == [1, 2, 3]"}}};
+  nlohmann::json tests = {
+      {"kind", "asserts"},
+      {"asserts", {"xs = [3, 1, 2]\nsort_in_place(xs)\nassert xs == [1, 2, 3]"}}};
   auto r = grade("def sort_in_place(xs):\n    xs.sort()\n", tests);
   ASSERT_TRUE(r.ok()) << r.status();
   EXPECT_EQ(r->reward, 1.0) << r->detail;
 }
 
 TEST_F(CodeRuleTest, ObjectsCrossAsHandlesAndGeneratorsIterate) {
-  nlohmann::json tests = {
-      {"kind", "asserts"},
-      {"asserts",
-       {"p = Pair(1, 5)\nassert longest([p, Pair(2, 3)]) == 5", "assert list(evens(5)) == [0, 2, 4]",
-        "assert evens(5) != [0, 2, 4]", "assert Pair(1, 2).total() == 3"}}};
+  nlohmann::json tests = {{"kind", "asserts"},
+                          {"asserts",
+                           {"p = Pair(1, 5)\nassert longest([p, Pair(2, 3)]) == 5",
+                            "assert list(evens(5)) == [0, 2, 4]", "assert evens(5) != [0, 2, 4]",
+                            "assert Pair(1, 2).total() == 3"}}};
   auto r = grade(
       "class Pair:\n"
       "    def __init__(self, a, b):\n        self.a, self.b = a, b\n"
@@ -110,14 +111,15 @@ TEST_F(CodeRuleTest, ObjectsCrossAsHandlesAndGeneratorsIterate) {
 }
 
 TEST_F(CodeRuleTest, ExceptionsKeepTheirBuiltinType) {
-  nlohmann::json tests = {
-      {"kind", "asserts"},
-      {"asserts",
-       {"try:\n    parse('x')\n    assert False\nexcept ValueError as e:\n    assert 'bad' in str(e)",
-        "assert parse('7') == 7"}}};
-  auto r = grade("def parse(s):\n    if not s.isdigit():\n        raise ValueError('bad: ' + s)\n"
-                 "    return int(s)\n",
-                 tests);
+  nlohmann::json tests = {{"kind", "asserts"},
+                          {"asserts",
+                           {"try:\n    parse('x')\n    assert False\nexcept ValueError as e:\n    "
+                            "assert 'bad' in str(e)",
+                            "assert parse('7') == 7"}}};
+  auto r = grade(
+      "def parse(s):\n    if not s.isdigit():\n        raise ValueError('bad: ' + s)\n"
+      "    return int(s)\n",
+      tests);
   ASSERT_TRUE(r.ok()) << r.status();
   EXPECT_EQ(r->reward, 1.0) << r->detail;
   // StopIteration does not keep its type: it would end the test's map() as if it were done.
@@ -145,8 +147,8 @@ TEST_F(CodeRuleTest, StdioWithWhitespaceNormalisation) {
   EXPECT_EQ(crash->reward, 0.0);
   EXPECT_NE(crash->detail.find("ValueError: late"), std::string::npos) << crash->detail;
 
-  auto exit0 = grade("import sys\nprint(int(sys.stdin.read()) * 2)\nsys.exit(0)\n",
-                     stdio_tests("21", "42"));
+  auto exit0 =
+      grade("import sys\nprint(int(sys.stdin.read()) * 2)\nsys.exit(0)\n", stdio_tests("21", "42"));
   ASSERT_TRUE(exit0.ok()) << exit0.status();
   EXPECT_EQ(exit0->reward, 1.0) << exit0->detail;
 }
@@ -199,9 +201,9 @@ TEST_F(CodeRuleTest, ConcurrentGradesFromManyThreads) {
     threads.emplace_back([&, t] {
       for (int i = 0; i < 3; ++i) {
         bool right = (t + i) % 2 == 0;
-        auto r = grade(right ? "def add(a, b):\n    return a + b\n"
-                             : "def add(a, b):\n    return a - b\n",
-                       humaneval_tests(kAddTest, "add"));
+        auto r = grade(
+            right ? "def add(a, b):\n    return a + b\n" : "def add(a, b):\n    return a - b\n",
+            humaneval_tests(kAddTest, "add"));
         if (r.ok() && r->reward == (right ? 1.0 : 0.0)) rewarded.fetch_add(1);
       }
     });
@@ -235,8 +237,8 @@ TEST(CodeIsolation, NothingCarriesOverBetweenProgramsOnOneWorker) {
       "found = [os.path.exists('/tmp/taint'), os.path.exists('/dev/shm/taint'), math.pi == 3,\n"
       "         libc.shmget(0x7a7a, 4096, 0) != -1, socket.gethostname() == 'tainted']\n"
       "print(found)\n";
-  auto second = testing::grade_with(**pool, kProbe,
-                                    stdio_tests("", "[False, False, False, False, False]"));
+  auto second =
+      testing::grade_with(**pool, kProbe, stdio_tests("", "[False, False, False, False, False]"));
   ASSERT_TRUE(second.ok()) << second.status();
   EXPECT_EQ(second->reward, 1.0) << second->detail;
   EXPECT_EQ((*pool)->started(), 1);  // the same worker ran both
@@ -276,7 +278,8 @@ TEST(CodeSandbox, RunsUnprivilegedWithAProcessLimit) {
 }
 
 // If a worker stops answering (here: test code that never returns, so the harness's own clock
-// never runs), the host's backstop kills the sandbox, reports a timeout, and a new worker takes over.
+// never runs), the host's backstop kills the sandbox, reports a timeout, and a new worker takes
+// over.
 TEST(CodeSandbox, HostBackstopKillsAStuckWorker) {
   WorkerPool::Options o;
   o.sandbox = fast_config();
@@ -285,8 +288,9 @@ TEST(CodeSandbox, HostBackstopKillsAStuckWorker) {
   auto pool = WorkerPool::create(o);
   ASSERT_TRUE(pool.ok()) << pool.status();
   auto start = Clock::now();
-  auto stuck = testing::grade_with(**pool, "def f():\n    return 1\n",
-                                   humaneval_tests("def check(c):\n    while True:\n        pass\n", "f"));
+  auto stuck =
+      testing::grade_with(**pool, "def f():\n    return 1\n",
+                          humaneval_tests("def check(c):\n    while True:\n        pass\n", "f"));
   ASSERT_TRUE(stuck.ok()) << stuck.status();
   EXPECT_EQ(stuck->reward, 0.0);
   EXPECT_NE(stuck->detail.find("no answer from the sandbox"), std::string::npos) << stuck->detail;
@@ -325,8 +329,7 @@ TEST(CodeSandbox, UnstartableSandboxIsUnavailableNotZero) {
   o.workers = 1;
   auto pool = WorkerPool::create(o);
   ASSERT_TRUE(pool.ok()) << pool.status();
-  auto r = testing::grade_with(**pool, "print(1)", stdio_tests("", "1"),
-                               std::chrono::seconds(30));
+  auto r = testing::grade_with(**pool, "print(1)", stdio_tests("", "1"), std::chrono::seconds(30));
   EXPECT_EQ(r.status().code(), absl::StatusCode::kUnavailable) << r.status();
 }
 

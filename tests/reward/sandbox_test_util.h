@@ -66,7 +66,8 @@ inline std::vector<ProcInfo> list_processes() {
     bool seen = false;
     while (std::getline(status, line)) {
       if (line.rfind("PPid:", 0) == 0) p.ppid = std::stoi(line.substr(5));
-      if (line.rfind("State:", 0) == 0 && line.size() > 7) p.state = line[line.find_first_not_of(" \t", 6)];
+      if (line.rfind("State:", 0) == 0 && line.size() > 7)
+        p.state = line[line.find_first_not_of(" \t", 6)];
       if (line.rfind("Uid:", 0) == 0) {
         std::istringstream in(line.substr(4));
         in >> p.uid;
@@ -126,10 +127,10 @@ inline std::vector<ProcInfo> leftovers(const SandboxConfig& c, const std::vector
   std::vector<ProcInfo> out;
   for (const ProcInfo& p : procs) {
     if (p.state == 'Z' || p.state == 'X') continue;
-    bool marked = !marker.empty() && p.cmdline.find(marker) != std::string::npos &&
-                  p.pid != getpid();
-    bool stray = geteuid() == 0 && p.uid == static_cast<uid_t>(c.sandbox_uid) &&
-                 !expected.count(p.pid);
+    bool marked =
+        !marker.empty() && p.cmdline.find(marker) != std::string::npos && p.pid != getpid();
+    bool stray =
+        geteuid() == 0 && p.uid == static_cast<uid_t>(c.sandbox_uid) && !expected.count(p.pid);
     if (marked || stray) out.push_back(p);
   }
   return out;
@@ -148,9 +149,9 @@ inline std::string describe(const std::vector<ProcInfo>& procs) {
 }
 
 // Grades like the code rule does, through a pool the test can inspect.
-inline absl::StatusOr<RuleResult> grade_with(WorkerPool& pool, const std::string& completion,
-                                             const nlohmann::json& tests,
-                                             std::chrono::seconds budget = std::chrono::seconds(60)) {
+inline absl::StatusOr<RuleResult> grade_with(
+    WorkerPool& pool, const std::string& completion, const nlohmann::json& tests,
+    std::chrono::seconds budget = std::chrono::seconds(60)) {
   absl::StatusOr<CodeJob> job = make_code_job(completion, tests);
   if (!job.ok()) return job.status();
   absl::StatusOr<WorkerPool::Outcome> out =
