@@ -689,7 +689,7 @@ class Run:
                 self._pump(lambda: self.program_pid is not None or "status" not in self.open)
             except RunStopped:
                 pass
-        if self.program_pid is not None:
+        if self.program_pid is not None and "status" in self.open:   # else S reaped it already
             try:
                 os.kill(self.program_pid, signal.SIGKILL)
             except ProcessLookupError:
