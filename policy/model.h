@@ -18,6 +18,11 @@
 //    continuously (sequences join with prefill and leave with cache.free between steps);
 //  * last_logits(): the next-token logits of a padded batch by recomputing everything (no cache).
 //
+// Limits of the cache path: a slot is filled by one prefill (it must be empty; no chunked prefill,
+// no prefix sharing between slots) and then grows one token per decode_step up to the cache's
+// max_seq_len; the step's attention spans the longest slot in the batch, so very uneven lengths
+// waste some work on the short ones.
+//
 // Batch independence: every row's result depends only on its own tokens, except for float
 // rounding (matrix kernels may sum in a different order for a different batch shape; measured
 // differences are ~1e-6 on logits). Padding never leaks: masked attention weights are exactly 0 and

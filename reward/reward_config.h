@@ -40,7 +40,7 @@ struct LengthOptions {
 struct MathRuleOptions {
   double rel_tolerance = 1e-4;
   double abs_tolerance = 1e-9;
-  bool percent_either_way = true;  // "50%" is right for gold 0.5 and for gold 50
+  bool percent_either_way = false;  // true: "50%" is right for gold 0.5 and for gold 50
 };
 
 struct RewardConfig {

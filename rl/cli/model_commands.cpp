@@ -1,19 +1,162 @@
-#include <CLI/CLI.hpp>
+// `forge model-info` and `forge generate`: the policy as a command-line tool. Both build the model
+// through rl/policy_loader, as workers and the trainer do.
+#include <iostream>
+#include <optional>
 
+#include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
+
+#include "absl/strings/match.h"
+#include "policy/checkpoint.h"
+#include "policy/generate.h"
+#include "policy/model_stats.h"
 #include "rl/cli/commands.h"
+#include "rl/config/run_config.h"
+#include "rl/policy_loader.h"
 
 namespace forge::rl::cli {
+namespace {
 
-Command add_generate_command(CLI::App& parent) {
-  CLI::App* app = parent.add_subcommand("generate", "Sample a completion from the policy");
-  app->allow_extras();
-  return {app, [] { return not_built("generate"); }};
+using nlohmann::json;
+
+// What a model-describing option resolves to: the run config's sections (defaults when only a
+// checkpoint or a bare config.json is given).
+struct Source {
+  RunConfig run;
+};
+
+// --config may name a run config (YAML) or a Hugging Face config.json; --checkpoint a folder.
+absl::StatusOr<Source> resolve_source(const std::string& config, const std::string& checkpoint) {
+  Source s;
+  if (!config.empty() && !absl::EndsWith(config, ".json")) {
+    auto run = RunConfig::load(config);
+    if (!run.ok()) return run.status();
+    s.run = *std::move(run);
+  } else if (!config.empty()) {
+    s.run.model.config = config;
+  }
+  if (!checkpoint.empty()) s.run.model.checkpoint = checkpoint;
+  return s;
 }
+
+int config_error(const std::string& name, const absl::Status& st) {
+  const bool usage = st.code() == absl::StatusCode::kInvalidArgument ||
+                     st.code() == absl::StatusCode::kNotFound;
+  return fail(name, std::string(st.message()), usage ? kExitUsage : kExitFailure);
+}
+
+json info_json(const policy::ModelConfig& c) {
+  const policy::ModelStats s = policy::model_stats(c);
+  const int64_t bytes = 4;  // fp32 weights and cache
+  return {
+      {"total_params", s.total_params},
+      {"active_params", s.active_params},
+      {"kv_cache_bytes_per_token", s.kv_cache_values_per_token * bytes},
+      {"mha_kv_cache_bytes_per_token", s.mha_cache_values_per_token * bytes},
+      {"kv_cache_dtype", "float32"},
+      {"n_routed_experts", c.n_routed_experts},
+      {"num_experts_per_tok", c.num_experts_per_tok},
+      {"n_shared_experts", c.n_shared_experts},
+      {"moe_layers", s.num_moe_layers},
+      {"num_hidden_layers", c.num_hidden_layers},
+      {"hidden_size", c.hidden_size},
+      {"num_attention_heads", c.num_attention_heads},
+      {"q_lora_rank", c.q_lora_rank ? json(*c.q_lora_rank) : json(nullptr)},
+      {"kv_lora_rank", c.kv_lora_rank},
+      {"qk_rope_head_dim", c.qk_rope_head_dim},
+      {"vocab_size", c.vocab_size},
+      {"max_position_embeddings", c.max_position_embeddings},
+      {"scoring_func", c.scoring_func},
+      {"topk_method", c.topk_method},
+      {"rope_scaling", c.rope_scaling ? json(c.rope_scaling->type) : json(nullptr)},
+  };
+}
+
+}  // namespace
 
 Command add_model_info_command(CLI::App& parent) {
   CLI::App* app = parent.add_subcommand("model-info", "Print the model's sizes as JSON");
-  app->allow_extras();
-  return {app, [] { return not_built("model-info"); }};
+  auto config = std::make_shared<std::string>();
+  auto checkpoint = std::make_shared<std::string>();
+  app->add_option("--config", *config, "Run config (YAML) or a Hugging Face config.json");
+  app->add_option("--checkpoint", *checkpoint, "Checkpoint folder (its config.json is used)");
+  return {app, [=] {
+            if (config->empty() && checkpoint->empty()) {
+              return fail("model-info", "give --config or --checkpoint", kExitUsage);
+            }
+            auto source = resolve_source(*config, *checkpoint);
+            if (!source.ok()) return config_error("model-info", source.status());
+            auto model_config = resolve_model_config(source->run.model);
+            if (!model_config.ok()) return config_error("model-info", model_config.status());
+            std::cout << info_json(*model_config).dump(2) << "\n";
+            return kExitOk;
+          }};
+}
+
+Command add_generate_command(CLI::App& parent) {
+  CLI::App* app = parent.add_subcommand("generate", "Sample a completion from the policy");
+  struct Options {
+    std::string config, checkpoint, prompt;
+    int max_new_tokens = 64;
+    double temperature = 1.0, top_p = 1.0;
+    int top_k = 0;
+    uint64_t seed = 0;
+    bool no_kv_cache = false, json = false;
+  };
+  auto o = std::make_shared<Options>();
+  auto* config_opt = app->add_option("--config", o->config,
+                                     "Run config (YAML); weights from run.seed unless model.checkpoint");
+  auto* ckpt_opt = app->add_option("--checkpoint", o->checkpoint,
+                                   "Checkpoint folder (config.json + safetensors)");
+  config_opt->excludes(ckpt_opt);
+  app->add_option("--prompt", o->prompt, "Prompt text (bos is prepended)")->required();
+  app->add_option("--max-new-tokens", o->max_new_tokens, "Tokens to generate at most")
+      ->check(CLI::NonNegativeNumber);
+  app->add_option("--temperature", o->temperature, "0 = greedy")->check(CLI::NonNegativeNumber);
+  app->add_option("--top-p", o->top_p, "Nucleus sampling mass in (0, 1]");
+  app->add_option("--top-k", o->top_k, "Sample among the k most likely tokens; 0 = off");
+  app->add_option("--seed", o->seed, "Sampling seed");
+  app->add_flag("--no-kv-cache", o->no_kv_cache, "Recompute the whole prefix every step");
+  app->add_flag("--json", o->json, "Print {text, token_ids, logprobs, finish_reason} as JSON");
+  return {app, [o] {
+            if (o->config.empty() && o->checkpoint.empty()) {
+              return fail("generate", "give --config or --checkpoint", kExitUsage);
+            }
+            auto source = resolve_source(o->config, o->checkpoint);
+            if (!source.ok()) return config_error("generate", source.status());
+            const RunConfig& run = source->run;
+            set_torch_threads(run.run.threads);
+            auto policy = load_policy(run.model, run.run.seed, run.run.device);
+            if (!policy.ok()) return config_error("generate", policy.status());
+            auto tokenizer = load_tokenizer(run.tokenizer, policy->config);
+            if (!tokenizer.ok()) return config_error("generate", tokenizer.status());
+
+            policy::GenerateOptions options;
+            options.max_new_tokens = o->max_new_tokens;
+            options.sampling = {o->temperature, o->top_p, o->top_k};
+            options.seed = o->seed;
+            options.use_cache = !o->no_kv_cache;
+            options.stop_ids = {(*tokenizer)->eos_id()};
+            std::vector<int32_t> prompt = {(*tokenizer)->bos_id()};
+            for (int32_t id : (*tokenizer)->encode(o->prompt)) prompt.push_back(id);
+
+            policy->model->eval();
+            auto result = policy::generate(*policy->model, {prompt}, options);
+            if (!result.ok()) return config_error("generate", result.status());
+            const policy::Generation& g = (*result)[0];
+            auto text = (*tokenizer)->decode(g.tokens);
+            if (!text.ok()) return fail("generate", std::string(text.status().message()));
+            if (o->json) {
+              json out = {{"text", *text},
+                          {"token_ids", g.tokens},
+                          {"logprobs", g.logprobs},
+                          {"finish_reason", g.finish_reason}};
+              std::cout << out.dump(-1, ' ', false, json::error_handler_t::replace) << "\n";
+            } else {
+              std::cout << *text << "\n";
+            }
+            return kExitOk;
+          }};
 }
 
 }  // namespace forge::rl::cli

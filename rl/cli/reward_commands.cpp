@@ -1,19 +1,153 @@
-#include <CLI/CLI.hpp>
+// `forge grade` (JSONL in, JSONL out) and `forge reward-server` (RewardService over gRPC), both
+// built from the `reward:` section of a run config.
+#include <unistd.h>
 
+#include <chrono>
+#include <csignal>
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <memory>
+
+#include <CLI/CLI.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "reward/grade_file.h"
+#include "reward/grader.h"
+#include "reward/reward_server.h"
 #include "rl/cli/commands.h"
+#include "rl/config/run_config.h"
 
 namespace forge::rl::cli {
+namespace {
+
+// The reward stack's config: the run config's reward section, with the length rule's max_len
+// defaulting to the rollout's max_new_tokens.
+absl::StatusOr<reward::RewardConfig> load_reward_config(const std::string& path,
+                                                        const std::vector<std::string>& overrides) {
+  absl::StatusOr<RunConfig> config = RunConfig::load(path, overrides);
+  if (!config.ok()) return config.status();
+  reward::RewardConfig out = config->reward;
+  if (out.length.max_len == 0) out.length.max_len = config->rollout.max_new_tokens;
+  return out;
+}
+
+int run_grade(const std::string& input, const std::string& output, const std::string& config_path,
+              const std::vector<std::string>& overrides) {
+  const char* name = "grade";
+  absl::StatusOr<reward::RewardConfig> config = load_reward_config(config_path, overrides);
+  if (!config.ok()) return fail(name, std::string(config.status().message()), kExitUsage);
+  absl::StatusOr<std::unique_ptr<reward::Grader>> grader = reward::Grader::create(*config);
+  if (!grader.ok()) return fail(name, std::string(grader.status().message()), kExitUsage);
+
+  std::ifstream in_file;
+  if (input != "-") {
+    in_file.open(input, std::ios::binary);
+    if (!in_file) return fail(name, absl::StrCat("cannot read --input '", input, "'"));
+  }
+  std::istream& in = input == "-" ? std::cin : in_file;
+
+  // The output appears whole or not at all: written beside it, then renamed over it.
+  const std::string tmp = absl::StrCat(output, ".tmp.", ::getpid());
+  std::ofstream out_file;
+  if (output != "-") {
+    out_file.open(tmp, std::ios::binary | std::ios::trunc);
+    if (!out_file) return fail(name, absl::StrCat("cannot write --output '", output, "'"));
+  }
+  std::ostream& out = output == "-" ? std::cout : out_file;
+
+  const auto start = std::chrono::steady_clock::now();
+  reward::GradeFileStats stats;
+  absl::Status status = reward::grade_jsonl(in, out, **grader, &stats);
+  if (output != "-") {
+    out_file.close();
+    if (status.ok() && !out_file) status = absl::DataLossError("closing the output failed");
+    if (status.ok() && std::rename(tmp.c_str(), output.c_str()) != 0) {
+      status = absl::DataLossError(absl::StrCat("cannot rename ", tmp, " to ", output));
+    }
+    if (!status.ok()) std::remove(tmp.c_str());
+  }
+  if (!status.ok()) return fail(name, std::string(status.message()));
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  const int64_t graded = stats.lines - stats.errors;
+  std::cerr << absl::StrFormat(
+      "forge grade: %d lines, %d errors, mean reward %.4f, %.1f lines/s\n", stats.lines,
+      stats.errors, graded > 0 ? stats.reward_sum / graded : 0.0,
+      seconds > 0 ? stats.lines / seconds : 0.0);
+  return kExitOk;
+}
+
+int run_reward_server(const std::string& listen, const std::string& config_path,
+                      const std::vector<std::string>& overrides) {
+  const char* name = "reward-server";
+  // Signals are caught before any server thread exists, so none is missed.
+  boost::asio::io_context io;
+  boost::asio::signal_set signals(io, SIGINT, SIGTERM);
+  absl::StatusOr<reward::RewardConfig> config = load_reward_config(config_path, overrides);
+  if (!config.ok()) return fail(name, std::string(config.status().message()), kExitUsage);
+  absl::StatusOr<std::unique_ptr<reward::Grader>> grader = reward::Grader::create(*config);
+  if (!grader.ok()) return fail(name, std::string(grader.status().message()), kExitUsage);
+  std::string rules;
+  for (const reward::RuleInfo& rule : (*grader)->rules()) {
+    absl::StrAppend(&rules, rules.empty() ? "" : ", ", rule.name);
+  }
+  const int threads = (*grader)->concurrency();
+  absl::StatusOr<std::unique_ptr<reward::RewardServer>> server =
+      reward::RewardServer::start(listen, std::move(grader).value());
+  if (!server.ok()) return fail(name, std::string(server.status().message()));
+  const std::string host = listen.substr(0, listen.rfind(':'));
+  std::cout << "forge reward-server: listening on " << host << ":" << (*server)->port()
+            << " (rules: " << rules << "; " << threads << " grading threads)" << std::endl;
+
+  int caught = 0;
+  signals.async_wait([&](const boost::system::error_code& error, int signal_number) {
+    if (!error) caught = signal_number;
+  });
+  io.run();
+  std::cout << "forge reward-server: " << (caught == SIGINT ? "SIGINT" : "SIGTERM")
+            << ", shutting down" << std::endl;
+  (*server)->shutdown(std::chrono::seconds(5));
+  (*server)->wait();
+  server->reset();
+  std::cout << "forge reward-server: stopped" << std::endl;
+  return kExitOk;
+}
+
+}  // namespace
 
 Command add_reward_server_command(CLI::App& parent) {
-  CLI::App* app = parent.add_subcommand("reward-server", "Serve RewardService (rule-based grading) over gRPC");
-  app->allow_extras();
-  return {app, [] { return not_built("reward-server"); }};
+  CLI::App* app = parent.add_subcommand(
+      "reward-server", "Serve RewardService (rule-based grading) over gRPC until SIGINT/SIGTERM");
+  auto listen = std::make_shared<std::string>();
+  auto config = std::make_shared<std::string>();
+  auto overrides = std::make_shared<std::vector<std::string>>();
+  app->add_option("--listen", *listen, "HOST:PORT to serve on (port 0: any free port)")
+      ->required();
+  app->add_option("--config", *config, "run config YAML (its reward section)");
+  app->add_option("overrides", *overrides, "config overrides key=value (reward.timeout_s=5)");
+  return {app, [=] { return run_reward_server(*listen, *config, *overrides); }};
 }
 
 Command add_grade_command(CLI::App& parent) {
-  CLI::App* app = parent.add_subcommand("grade", "Grade a JSONL file of completions with the reward rules");
-  app->allow_extras();
-  return {app, [] { return not_built("grade"); }};
+  CLI::App* app = parent.add_subcommand(
+      "grade", "Grade a JSONL file of completions with the reward rules (one output line per line)");
+  auto input = std::make_shared<std::string>();
+  auto output = std::make_shared<std::string>();
+  auto config = std::make_shared<std::string>();
+  auto overrides = std::make_shared<std::vector<std::string>>();
+  app->add_option("--input", *input,
+                  "JSONL: {id, rule, completion, answer?, tests?, prediction?} per line ('-': stdin)")
+      ->required();
+  app->add_option("--output", *output, "JSONL: {id, reward, components?, detail?, error?} per line "
+                                       "('-': stdout)")
+      ->required();
+  app->add_option("--config", *config, "run config YAML (its reward section)");
+  app->add_option("overrides", *overrides, "config overrides key=value ('reward.weights={math: 1}')");
+  return {app, [=] { return run_grade(*input, *output, *config, *overrides); }};
 }
 
 }  // namespace forge::rl::cli

@@ -1,13 +1,111 @@
-#include <CLI/CLI.hpp>
+// `forge rollout-worker --listen HOST:PORT (--config CONFIG | --checkpoint DIR) [key=value ...]`:
+// the policy (rl/policy_loader) behind a rollout::Engine served over gRPC until SIGINT/SIGTERM.
+// The run config's `rollout` section sizes the engine (max_batch_size, cache_mb, max_seq_len,
+// max_queued, max_n, max_new_tokens as the default), `run.threads` sets torch's intra-op threads
+// and `run.device` the device. With --checkpoint alone, every other setting is a default.
+#include <chrono>
+#include <csignal>
+#include <iostream>
+#include <memory>
 
+#include <CLI/CLI.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+
+#include "absl/strings/str_cat.h"
 #include "rl/cli/commands.h"
+#include "rl/config/run_config.h"
+#include "rl/policy_loader.h"
+#include "rollout/engine.h"
+#include "rollout/worker_server.h"
 
 namespace forge::rl::cli {
+namespace {
+
+rollout::EngineOptions engine_options(const RolloutSection& r) {
+  rollout::EngineOptions o;
+  o.max_batch_size = r.max_batch_size;
+  o.cache_bytes = r.cache_mb << 20;
+  o.max_seq_len = r.max_seq_len;
+  o.max_queued = r.max_queued;
+  o.max_n = r.max_n;
+  o.default_max_new_tokens = r.max_new_tokens;
+  return o;
+}
+
+// Bad config values and missing files are usage errors (2); the rest (I/O, device) failures (1).
+int load_error(const char* name, const absl::Status& status) {
+  const bool usage = status.code() == absl::StatusCode::kInvalidArgument ||
+                     status.code() == absl::StatusCode::kNotFound;
+  return fail(name, std::string(status.message()), usage ? kExitUsage : kExitFailure);
+}
+
+int run_rollout_worker(const std::string& listen, const std::string& config_path,
+                       const std::string& checkpoint, const std::vector<std::string>& overrides) {
+  const char* name = "rollout-worker";
+  // Signals are caught before any server or engine thread exists, so none is missed.
+  boost::asio::io_context io;
+  boost::asio::signal_set signals(io, SIGINT, SIGTERM);
+  if (config_path.empty() == checkpoint.empty()) {
+    return fail(name, "give exactly one of --config CONFIG and --checkpoint DIR", kExitUsage);
+  }
+  absl::StatusOr<RunConfig> config = RunConfig::load(config_path, overrides);
+  if (!config.ok()) return fail(name, std::string(config.status().message()), kExitUsage);
+  if (!checkpoint.empty()) config->model.checkpoint = checkpoint;
+
+  const int threads = set_torch_threads(config->run.threads);
+  absl::StatusOr<LoadedPolicy> loaded = load_policy(config->model, config->run.seed, config->run.device);
+  if (!loaded.ok()) return load_error(name, loaded.status());
+  absl::StatusOr<std::unique_ptr<policy::Tokenizer>> tokenizer =
+      load_tokenizer(config->tokenizer, loaded->config);
+  if (!tokenizer.ok()) return load_error(name, tokenizer.status());
+
+  absl::StatusOr<std::unique_ptr<rollout::Engine>> engine = rollout::Engine::create(
+      loaded->model, std::shared_ptr<const policy::Tokenizer>(std::move(tokenizer).value()),
+      engine_options(config->rollout));
+  if (!engine.ok()) {
+    return fail(name, absl::StrCat("rollout: ", engine.status().message()), kExitUsage);
+  }
+  const rollout::EngineStats stats = (*engine)->stats();
+  absl::StatusOr<std::unique_ptr<rollout::RolloutWorker>> worker =
+      rollout::RolloutWorker::start(listen, std::move(engine).value());
+  if (!worker.ok()) return fail(name, std::string(worker.status().message()));
+  const std::string host = listen.substr(0, listen.rfind(':'));
+  std::cout << "forge rollout-worker: listening on " << host << ":" << (*worker)->port()
+            << " (weights " << (loaded->checkpoint.empty() ? "from run.seed" : loaded->checkpoint)
+            << ", policy version " << stats.policy_version << ", " << stats.cache_slots
+            << " cache slots x " << stats.max_seq_len << " tokens, " << threads << " threads, "
+            << stats.device << ")" << std::endl;
+
+  int caught = 0;
+  signals.async_wait([&](const boost::system::error_code& error, int signal_number) {
+    if (!error) caught = signal_number;
+  });
+  io.run();
+  std::cout << "forge rollout-worker: " << (caught == SIGINT ? "SIGINT" : "SIGTERM")
+            << ", shutting down" << std::endl;
+  (*worker)->shutdown(std::chrono::seconds(5));
+  (*worker)->wait();
+  worker->reset();
+  std::cout << "forge rollout-worker: stopped" << std::endl;
+  return kExitOk;
+}
+
+}  // namespace
 
 Command add_rollout_worker_command(CLI::App& parent) {
-  CLI::App* app = parent.add_subcommand("rollout-worker", "Serve RolloutService (generation, weight updates) over gRPC");
-  app->allow_extras();
-  return {app, [] { return not_built("rollout-worker"); }};
+  CLI::App* app = parent.add_subcommand(
+      "rollout-worker",
+      "Serve RolloutService (generation, weight updates) over gRPC until SIGINT/SIGTERM");
+  auto listen = std::make_shared<std::string>();
+  auto config = std::make_shared<std::string>();
+  auto checkpoint = std::make_shared<std::string>();
+  auto overrides = std::make_shared<std::vector<std::string>>();
+  app->add_option("--listen", *listen, "HOST:PORT to serve on (port 0: any free port)")->required();
+  app->add_option("--config", *config, "run config YAML (model, tokenizer, rollout, run sections)");
+  app->add_option("--checkpoint", *checkpoint, "checkpoint folder (config.json + safetensors)");
+  app->add_option("overrides", *overrides, "config overrides key=value (rollout.max_batch_size=32)");
+  return {app, [=] { return run_rollout_worker(*listen, *config, *checkpoint, *overrides); }};
 }
 
 }  // namespace forge::rl::cli

@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "absl/status/statusor.h"
+#include "reward/reward_config.h"
 #include "rl/config/config_visitor.h"
 
 namespace forge::rl {
@@ -51,28 +52,122 @@ struct RolloutSection {
   std::vector<std::string> stop;
   int max_batch_size = 64;              // sequences decoded together
   int64_t cache_mb = 256;               // latent KV cache budget per worker
+  int max_seq_len = 0;                  // prompt + completion tokens per sequence on a worker (one
+                                        // cache slot); 0 = the model's max_position_embeddings
+  int max_queued = 4096;                // sequences waiting on a worker; beyond: RESOURCE_EXHAUSTED
+  int max_n = 1024;                     // largest samples-per-prompt a worker accepts
+  int weight_chunk_mb = 4;              // UpdateWeights chunk size
+  double timeout_s = 0;                 // deadline of each Generate call to a worker; 0 = none
+  int max_attempts = 3;                 // tries per prompt shard, each on another worker if any
 };
 
-struct RewardSection {
+// The reward stack's keys (weights, timeout_s, concurrency, queue_limit, plugins, plugin_options,
+// format.*, length.*, math.*, code.*) are reward::RewardConfig's (reward/reward_config.h).
+struct RewardSection : reward::RewardConfig {
   std::string address;                  // use this server instead of starting one
-  std::map<std::string, double> weights = {{"math", 1.0}, {"format", 0.1}};
-  double timeout_s = 10.0;              // per-item grading deadline
-  int concurrency = 0;                  // grading threads; 0 = all cores
-  int queue_limit = 4096;               // items waiting beyond this are RESOURCE_EXHAUSTED
-  std::vector<std::string> plugins;     // reward-rule shared libraries (.so)
 };
 
 struct TrainerSection {
   int64_t total_steps = 100;
-  int batch_size = 16;                  // prompts per step
+  int batch_size = 16;                  // prompts per step (verl's data.train_batch_size)
+  // Optimizer and schedule.
   double lr = 1e-5;
+  std::string lr_schedule = "constant"; // "constant" | "cosine"
   int64_t warmup_steps = 0;
+  double min_lr_ratio = 0.0;            // cosine floor, as a fraction of lr
+  double weight_decay = 0.0;
+  double adam_beta1 = 0.9;
+  double adam_beta2 = 0.999;
+  double grad_clip = 1.0;               // max global grad norm; 0 = off
+  // Advantages and the policy loss (verl's names).
+  std::string adv_estimator = "grpo";   // grpo | dr_grpo | rloo | reinforce_plus_plus | ..._baseline
+  double adv_eps = 1e-6;
+  double clip_ratio_low = 0.2;
+  double clip_ratio_high = 0.2;         // DAPO clip-higher: 0.28
+  double clip_ratio_c = 0.0;            // dual clip; 0 = off
+  std::string loss_agg_mode = "token-mean";
+  int loss_norm_length = 0;             // seq-mean-token-sum-norm's constant; 0 = max_new_tokens
+  double kl_coef = 0.0;                 // KL to the frozen initial policy; 0 loads no reference
+  std::string kl_estimator = "k3";      // k1 | k2 | k3
+  double entropy_coef = 0.0;            // entropy bonus
+  // PPO epochs and batching.
+  int ppo_epochs = 1;
+  int mini_batch_size = 0;              // prompts per optimizer step; 0 = the whole batch
+  int micro_batch_size = 32;            // sequences per forward/backward (gradient accumulation)
+  std::string old_log_probs = "recompute";  // "recompute" | "rollout"
+  double tis_cap = 0.0;                 // truncated importance sampling cap; 0 = off
+  // DAPO.
+  bool dynamic_sampling = false;        // drop groups whose rewards are all equal, sample more
+  int max_gen_batches = 3;              // bound on generation rounds per step with dynamic sampling
+  bool overlong_filter = false;         // truncated completions (finish "length") get no loss
+  // MoE routing-bias balancing during RL (DeepSeek-V3's gamma); 0 = frozen (the default in RL).
+  double moe_bias_update_speed = 0.0;
+  // Checkpoints and logs.
   int64_t save_every = 0;               // 0 = only at the end
   int keep_last = 3;
+  int samples_per_step = 4;             // completions written to samples.jsonl each step
 };
 
 struct ServerSection {
   std::string trainer_address;          // TrainerService listen address; "" = off
+};
+
+// `forge sft`: cross-entropy on completion tokens (the prompt is masked) with AdamW, warmup +
+// cosine, gradient clipping and the MoE routing-bias update; stops at max_steps or when the
+// held-out loss has not improved by min_delta for `patience` evaluations (rl/recipe/sft_trainer.h).
+struct SftSection {
+  std::string data;                     // JSONL with `completion`; "" = data.train
+  int64_t max_steps = 1000;             // optimizer steps at most
+  int batch_size = 32;                  // examples per optimizer step
+  int micro_batch_size = 32;            // sequences per forward/backward (gradient accumulation)
+  int max_seq_len = 0;                  // prompt + completion tokens; longer examples are skipped;
+                                        // 0 = the model's max_position_embeddings
+  double lr = 1e-3;
+  std::string lr_schedule = "cosine";   // "constant" | "cosine" (after the warmup)
+  int64_t warmup_steps = 20;
+  double min_lr_ratio = 0.1;            // cosine floor, as a fraction of lr
+  double weight_decay = 0.0;
+  double adam_beta1 = 0.9;
+  double adam_beta2 = 0.95;
+  double grad_clip = 1.0;               // max global grad norm; 0 = off
+  double moe_bias_update_speed = 1e-3;  // DeepSeek-V3's gamma: routing-bias balancing is on in SFT
+  int64_t eval_every = 50;              // held-out loss every N steps; 0 = never (no plateau stop)
+  int eval_examples = 256;              // held-out examples scored each time; 0 = all
+  int patience = 3;                     // stop after this many evals without improvement
+  double min_delta = 1e-3;              // an improvement is a drop of more than this
+  int64_t save_every = 0;               // checkpoints every N steps; 0 = only at the end
+  int keep_last = 2;
+  int64_t log_every = 10;               // progress line on stdout every N steps
+};
+
+// `forge eval`: greedy, R1's pass@1 (k samples at `temperature`, `top_p`), pass@1 at
+// `high_temperature`, pass@k, maj@k and the format rate on a held-out set (rl/recipe/evaluator.h).
+struct EvalSection {
+  std::string data;                     // JSONL; "" = data.eval
+  int max_prompts = 200;                // the first N prompts of the file; 0 = all
+  int k = 8;                            // samples per prompt at each temperature
+  int max_new_tokens = 0;               // 0 = rollout.max_new_tokens
+  double temperature = 0.6;             // R1's pass@1 setting
+  double top_p = 0.95;
+  double high_temperature = 1.0;        // pass1_t1 and format_rate (top_p 1)
+  int64_t seed = 1;
+  int max_batch_size = 128;             // sequences decoded together by the in-process engine
+};
+
+// `forge distill`: rejection-samples a teacher through rollout workers and SFTs a dense student on
+// the accepted responses with the `sft` settings (rl/recipe/distiller.h).
+struct DistillSection {
+  std::string teacher;                  // teacher checkpoint folder; "" = model.checkpoint
+  std::string student_config = "configs/models/tiny-dense.json";  // the student's config.json
+  int workers = 1;                      // child rollout workers; rollout.addresses = use those
+  int k = 8;                            // samples per prompt
+  double temperature = 0.6;
+  double top_p = 0.95;
+  int max_new_tokens = 0;               // 0 = rollout.max_new_tokens
+  int max_prompts = 0;                  // the first N prompts of data.train; 0 = all
+  int max_per_prompt = 0;               // accepted responses kept per prompt; 0 = all
+  bool dedup = true;                    // keep one copy of identical accepted responses
+  int prompts_per_request = 64;         // prompts per Generate call (progress granularity)
 };
 
 struct RunConfig {
@@ -84,6 +179,9 @@ struct RunConfig {
   RewardSection reward;
   TrainerSection trainer;
   ServerSection server;
+  SftSection sft;
+  EvalSection eval;
+  DistillSection distill;
 
   // Reads `path` (may be "" for all defaults) and applies `overrides` ("a.b=value").
   static absl::StatusOr<RunConfig> load(const std::string& path,

@@ -1,0 +1,31 @@
+#include "rl/data/chat_template.h"
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+
+namespace forge::rl {
+
+absl::StatusOr<ChatTemplate> ChatTemplate::create(const std::string& name) {
+  if (name == "r1") {
+    return ChatTemplate(name, "Answer in <think></think><answer></answer>.\nUser: ",
+                        "\nAssistant: <think>", "<think>");
+  }
+  if (name == "plain") return ChatTemplate(name, "", "", "");
+  return absl::InvalidArgumentError(
+      absl::StrCat("unknown chat template '", name, "' (known: r1, plain)"));
+}
+
+std::string ChatTemplate::render(const std::string& prompt) const {
+  return absl::StrCat(before_, prompt, after_);
+}
+
+absl::StatusOr<std::string> ChatTemplate::target(const std::string& response) const {
+  if (!absl::StartsWith(response, response_prefix_)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "the response does not start with '", response_prefix_, "', which the ", name_,
+        " template puts at the end of the prompt"));
+  }
+  return response.substr(response_prefix_.size());
+}
+
+}  // namespace forge::rl

@@ -1,0 +1,61 @@
+// Chat templates: how a dataset prompt becomes the text the policy continues.
+//
+// "r1" -- DeepSeek-R1-Zero's template, cut to a one-line instruction because our tokenizer is
+// byte-level (every character is a token) and the tiny model has a 512-token context:
+//
+//   Answer in <think></think><answer></answer>.\n
+//   User: 7+8*3-5\n
+//   Assistant: <think>
+//
+// The final "<think>" IS part of the prompt: the model's completion starts inside the reasoning,
+// e.g. "8*3=24, 7+24-5. ...</think><answer>26</answer>". That saves 7 tokens per sample and makes
+// the opening tag impossible to miss. The *response* is response_prefix() + completion; graders
+// (format rule, answer extraction) must be given the response, so that a well-formed answer reads
+// "<think>...</think><answer>...</answer>". Datasets store responses (the `completion` field of a
+// teacher example starts with "<think>"); target() turns one into the tokens SFT trains on.
+//
+// "plain" -- the prompt verbatim, no prefix: for datasets whose prompts are already formatted.
+//
+// Thread-safety: immutable after construction; safe to share.
+#pragma once
+
+#include <string>
+
+#include "absl/status/statusor.h"
+
+namespace forge::rl {
+
+class ChatTemplate {
+ public:
+  // `name`: "r1" or "plain"; anything else is InvalidArgument naming it.
+  static absl::StatusOr<ChatTemplate> create(const std::string& name);
+
+  const std::string& name() const { return name_; }
+
+  // The text the policy continues for a dataset prompt.
+  std::string render(const std::string& prompt) const;
+
+  // What render() ends with that belongs to the response ("<think>" for r1, "" for plain).
+  const std::string& response_prefix() const { return response_prefix_; }
+
+  // The whole response for grading: response_prefix() + completion.
+  std::string response(const std::string& completion) const { return response_prefix_ + completion; }
+
+  // The completion the model must generate after render(prompt) to produce `response`: `response`
+  // without response_prefix(). InvalidArgument when `response` does not start with the prefix.
+  absl::StatusOr<std::string> target(const std::string& response) const;
+
+ private:
+  ChatTemplate(std::string name, std::string before, std::string after, std::string prefix)
+      : name_(std::move(name)),
+        before_(std::move(before)),
+        after_(std::move(after)),
+        response_prefix_(std::move(prefix)) {}
+
+  std::string name_;
+  std::string before_;           // text before the prompt
+  std::string after_;            // text after the prompt, ending with response_prefix_
+  std::string response_prefix_;
+};
+
+}  // namespace forge::rl

@@ -1,0 +1,26 @@
+// Learning-rate schedules by step: linear warmup from 0, then constant or cosine decay to
+// min_lr_ratio * lr at total_steps (verl's / TRL's "cosine with warmup").
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "absl/status/statusor.h"
+
+namespace forge::rl {
+
+struct LrSchedule {
+  enum class Kind { kConstant, kCosine };
+  Kind kind = Kind::kConstant;
+  double lr = 1e-5;
+  int64_t warmup_steps = 0;
+  int64_t total_steps = 1;
+  double min_lr_ratio = 0.0;
+
+  static absl::StatusOr<Kind> parse_kind(const std::string& name);
+
+  // The learning rate for optimizer step `step` (counting from 1).
+  double at(int64_t step) const;
+};
+
+}  // namespace forge::rl

@@ -1,0 +1,56 @@
+// AdamW (Loshchilov & Hutter) over named parameters, with torch.optim.AdamW's exact update, and its
+// state exposed by parameter name so checkpoints are portable between LibTorch versions (whose
+// optimizer-state APIs differ) and readable as safetensors. Weight decay applies to matrices only
+// (parameters with >= 2 dimensions), not to norm scales. Not thread-safe.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <ATen/ATen.h>
+
+#include "absl/status/status.h"
+
+namespace forge::rl {
+
+class AdamW {
+ public:
+  struct Options {
+    double beta1 = 0.9;
+    double beta2 = 0.999;
+    double eps = 1e-8;
+    double weight_decay = 0.0;
+  };
+
+  // `params`: (name, tensor) with requires_grad; the tensors are updated in place.
+  AdamW(std::vector<std::pair<std::string, at::Tensor>> params, Options options);
+
+  void zero_grad();
+  // Clips the global L2 norm of the gradients to `max_norm` (0: no clipping); returns the norm
+  // before clipping.
+  double clip_grad_norm(double max_norm);
+  // One update at learning rate `lr`; parameters without a gradient are skipped.
+  void step(double lr);
+
+  int64_t steps() const { return step_; }
+  // "<name>.exp_avg", "<name>.exp_avg_sq" for every parameter that has state, plus "__step__".
+  std::vector<std::pair<std::string, at::Tensor>> state_tensors() const;
+  // Restores what state_tensors() wrote; errors name the missing or misshapen entry.
+  absl::Status load_state(const std::map<std::string, at::Tensor>& state);
+
+ private:
+  struct Slot {
+    std::string name;
+    at::Tensor param;
+    at::Tensor exp_avg;     // undefined until the first step that sees a gradient
+    at::Tensor exp_avg_sq;
+  };
+  std::vector<Slot> slots_;
+  Options options_;
+  int64_t step_ = 0;
+};
+
+}  // namespace forge::rl

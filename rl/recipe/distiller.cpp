@@ -1,0 +1,129 @@
+#include "rl/recipe/distiller.h"
+
+#include <algorithm>
+#include <chrono>
+#include <set>
+
+#include "absl/strings/str_cat.h"
+#include "base/status_macros.h"
+
+namespace forge::rl {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double seconds_since(Clock::time_point start) {
+  return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+}  // namespace
+
+nlohmann::ordered_json DistillStats::to_json() const {
+  nlohmann::ordered_json j;
+  j["prompts"] = prompts;
+  j["samples"] = samples;
+  j["correct"] = correct;
+  j["well_formed"] = well_formed;
+  j["accepted_samples"] = accepted_samples;
+  j["acceptance_rate"] = samples > 0 ? double(accepted_samples) / double(samples) : 0.0;
+  j["duplicates"] = duplicates;
+  j["over_cap"] = over_cap;
+  j["kept"] = kept;
+  j["prompts_with_kept"] = prompts_with_kept;
+  j["generate_seconds"] = generate_seconds;
+  j["grade_seconds"] = grade_seconds;
+  return j;
+}
+
+std::vector<Example> select_accepted(const Example& example,
+                                     const std::vector<std::string>& completions,
+                                     const std::vector<SampleGrade>& grades,
+                                     const ChatTemplate& chat, const DistillOptions& options,
+                                     DistillStats& stats) {
+  std::vector<Example> kept;
+  std::set<std::string> seen;
+  for (size_t i = 0; i < completions.size() && i < grades.size(); ++i) {
+    ++stats.samples;
+    stats.correct += grades[i].correct ? 1 : 0;
+    stats.well_formed += grades[i].well_formed ? 1 : 0;
+    if (!grades[i].correct || !grades[i].well_formed) continue;
+    ++stats.accepted_samples;
+    const std::string response = chat.response(completions[i]);
+    if (options.dedup && !seen.insert(response).second) {
+      ++stats.duplicates;
+      continue;
+    }
+    if (options.max_per_prompt > 0 && static_cast<int>(kept.size()) >= options.max_per_prompt) {
+      ++stats.over_cap;
+      continue;
+    }
+    Example e = example;
+    e.id = absl::StrCat(example.id, "#", i);
+    e.completion = response;
+    e.meta.erase("teacher");
+    e.meta["distill"] = {{"sample", i}};
+    kept.push_back(std::move(e));
+  }
+  stats.kept += static_cast<int64_t>(kept.size());
+  stats.prompts_with_kept += kept.empty() ? 0 : 1;
+  ++stats.prompts;
+  return kept;
+}
+
+absl::StatusOr<std::vector<Example>> rejection_sample(
+    const GenerateFn& generate, const policy::Tokenizer& tokenizer, const ChatTemplate& chat,
+    const reward::Grader& grader, const std::vector<Example>& examples,
+    const DistillOptions& options, DistillStats& stats, const std::function<bool()>& stop,
+    const std::function<void(const DistillStats&)>& progress) {
+  for (const Example& e : examples) RETURN_IF_ERROR(check_gradable(grader, e));
+  std::vector<Example> kept;
+  const size_t chunk = static_cast<size_t>(std::max(1, options.prompts_per_request));
+  for (size_t first = 0; first < examples.size(); first += chunk) {
+    if (stop && stop()) return absl::CancelledError("distill: stopped");
+    const size_t last = std::min(examples.size(), first + chunk);
+    rollout::GenerationRequest request;
+    for (size_t i = first; i < last; ++i) {
+      std::vector<int32_t> ids = {tokenizer.bos_id()};
+      for (int32_t id : tokenizer.encode(chat.render(examples[i].prompt))) ids.push_back(id);
+      request.prompts.push_back(std::move(ids));
+    }
+    request.first_prompt_index = static_cast<int64_t>(first);  // seeds follow the global index
+    request.sampling.temperature = options.temperature;
+    request.sampling.top_p = options.top_p;
+    request.sampling.n = options.k;
+    request.sampling.max_new_tokens = options.max_new_tokens;
+    request.sampling.seed = options.seed;
+    const auto generate_start = Clock::now();
+    ASSIGN_OR_RETURN(std::vector<rollout::Completion> completions, generate(request));
+    stats.generate_seconds += seconds_since(generate_start);
+
+    std::vector<std::vector<std::string>> texts(last - first);
+    std::vector<SampleToGrade> samples;
+    for (const rollout::Completion& c : completions) {
+      const int64_t p = c.prompt_index - static_cast<int64_t>(first);
+      if (p < 0 || p >= static_cast<int64_t>(last - first)) {
+        return absl::InternalError(absl::StrCat("rollout returned prompt_index ", c.prompt_index));
+      }
+      texts[p].push_back(c.text);
+    }
+    // Completions arrive ordered by (prompt_index, sample_index): grade in that order.
+    for (size_t p = 0; p < texts.size(); ++p) {
+      for (const std::string& t : texts[p]) samples.push_back({&examples[first + p], t, 0});
+    }
+    const auto grade_start = Clock::now();
+    ASSIGN_OR_RETURN(std::vector<SampleGrade> grades, grade_samples(grader, chat, samples));
+    stats.grade_seconds += seconds_since(grade_start);
+    size_t next = 0;
+    for (size_t p = 0; p < texts.size(); ++p) {
+      std::vector<SampleGrade> mine(grades.begin() + next, grades.begin() + next + texts[p].size());
+      next += texts[p].size();
+      for (Example& e : select_accepted(examples[first + p], texts[p], mine, chat, options, stats)) {
+        kept.push_back(std::move(e));
+      }
+    }
+    if (progress) progress(stats);
+  }
+  return kept;
+}
+
+}  // namespace forge::rl

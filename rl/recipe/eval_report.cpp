@@ -1,0 +1,95 @@
+#include "rl/recipe/eval_report.h"
+
+#include <map>
+
+namespace forge::rl {
+namespace {
+
+double mean_correct(const std::vector<SampleGrade>& samples) {
+  if (samples.empty()) return 0.0;
+  double n = 0;
+  for (const SampleGrade& s : samples) n += s.correct ? 1 : 0;
+  return n / static_cast<double>(samples.size());
+}
+
+bool any_correct(const std::vector<SampleGrade>& samples) {
+  for (const SampleGrade& s : samples) {
+    if (s.correct) return true;
+  }
+  return false;
+}
+
+// The majority answer's correctness (see the header for the vote's rules).
+bool majority_correct(const std::vector<SampleGrade>& samples) {
+  std::map<std::string, int> votes;
+  const SampleGrade* best = nullptr;
+  int best_votes = 0;
+  for (const SampleGrade& s : samples) {
+    if (s.answer.empty()) continue;
+    const int v = ++votes[s.answer];
+    if (v > best_votes) {
+      best_votes = v;
+      best = &s;
+    }
+  }
+  return best != nullptr && best->correct;
+}
+
+}  // namespace
+
+std::string task_of(const Example& example) {
+  auto it = example.meta.find("task");
+  if (it != example.meta.end() && it->is_string()) return it->get<std::string>();
+  return example.rule;
+}
+
+nlohmann::ordered_json group_metrics(const std::vector<const PromptResult*>& prompts) {
+  double greedy = 0, low = 0, high = 0, pass_k = 0, maj_k = 0;
+  double formatted = 0, high_samples = 0, length = 0;
+  int64_t errors = 0;
+  for (const PromptResult* p : prompts) {
+    greedy += p->greedy.correct ? 1 : 0;
+    low += mean_correct(p->low);
+    high += mean_correct(p->high);
+    pass_k += any_correct(p->low) ? 1 : 0;
+    maj_k += majority_correct(p->low) ? 1 : 0;
+    for (const SampleGrade& s : p->high) {
+      formatted += s.well_formed ? 1 : 0;
+      length += static_cast<double>(s.tokens);
+      high_samples += 1;
+    }
+    errors += p->greedy.error.empty() ? 0 : 1;
+    for (const auto* samples : {&p->low, &p->high}) {
+      for (const SampleGrade& s : *samples) errors += s.error.empty() ? 0 : 1;
+    }
+  }
+  const double n = prompts.empty() ? 1.0 : static_cast<double>(prompts.size());
+  nlohmann::ordered_json j;
+  j["greedy"] = greedy / n;
+  j["pass1_t06"] = low / n;
+  j["pass1_t1"] = high / n;
+  j["pass_at_k"] = pass_k / n;
+  j["maj_at_k"] = maj_k / n;
+  j["format_rate"] = high_samples > 0 ? formatted / high_samples : 0.0;
+  j["response_length"] = high_samples > 0 ? length / high_samples : 0.0;
+  j["n_prompts"] = prompts.size();
+  j["k"] = prompts.empty() ? 0 : prompts.front()->low.size();
+  j["grading_errors"] = errors;
+  return j;
+}
+
+nlohmann::ordered_json eval_report(const std::vector<PromptResult>& prompts) {
+  std::vector<const PromptResult*> all;
+  std::map<std::string, std::vector<const PromptResult*>> by_task;
+  for (const PromptResult& p : prompts) {
+    all.push_back(&p);
+    by_task[p.task].push_back(&p);
+  }
+  nlohmann::ordered_json report;
+  report["all"] = group_metrics(all);
+  report["tasks"] = nlohmann::ordered_json::object();
+  for (const auto& [task, group] : by_task) report["tasks"][task] = group_metrics(group);
+  return report;
+}
+
+}  // namespace forge::rl

@@ -1,0 +1,344 @@
+#include "rl/recipe/sft_trainer.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <map>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "base/status_macros.h"
+#include "policy/checkpoint.h"
+#include "rl/grpo/lr_schedule.h"
+#include "rl/recipe/sft_batch.h"
+
+namespace forge::rl {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double seconds_since(Clock::time_point start) {
+  return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+absl::Status torch_boundary(const std::function<absl::Status()>& body) {
+  try {
+    return body();
+  } catch (const c10::Error& e) {
+    return absl::InternalError(absl::StrCat("torch: ", e.what_without_backtrace()));
+  } catch (const std::exception& e) {
+    return absl::InternalError(e.what());
+  }
+}
+
+int64_t sequence_length(const TokenSequence& s) {
+  return static_cast<int64_t>(s.prompt.size() + s.response.size());
+}
+
+// Mean over MoE layers of max(load) / mean(load): 1 is perfect balance.
+double load_imbalance(const std::map<int, at::Tensor>& load) {
+  if (load.empty()) return 1.0;
+  double sum = 0;
+  for (const auto& [layer, l] : load) {
+    const double mean = l.mean().item<double>();
+    sum += mean > 0 ? l.max().item<double>() / mean : 1.0;
+  }
+  return sum / static_cast<double>(load.size());
+}
+
+}  // namespace
+
+struct SftTrainer::StepStats {
+  double loss = 0;       // token mean over the batch
+  double grad_norm = 0;
+  double lr = 0;
+  int64_t response_tokens = 0;
+  int64_t real_tokens = 0;    // prompt + response tokens
+  int64_t padded_tokens = 0;  // rows x columns over the micro-batches
+  double load_imbalance = 1.0;
+};
+
+SftTrainer::SftTrainer(SftDeps deps) : deps_(std::move(deps)) {}
+
+absl::StatusOr<std::unique_ptr<SftTrainer>> SftTrainer::create(SftDeps deps) {
+  if (deps.config == nullptr || !deps.model || deps.tokenizer == nullptr ||
+      deps.metrics == nullptr) {
+    return absl::InvalidArgumentError("SftTrainer: missing dependency");
+  }
+  std::unique_ptr<SftTrainer> t(new SftTrainer(std::move(deps)));
+  const RunConfig& config = *t->deps_.config;
+  const SftSection& s = config.sft;
+  ASSIGN_OR_RETURN(ChatTemplate chat, ChatTemplate::create(config.data.template_name));
+  const int64_t limit = s.max_seq_len > 0 ? s.max_seq_len
+                                          : t->deps_.model->config().max_position_embeddings;
+
+  std::vector<Example> kept;
+  for (Example& e : t->deps_.train) {
+    ASSIGN_OR_RETURN(TokenSequence seq, make_sft_sequence(e, chat, *t->deps_.tokenizer));
+    if (sequence_length(seq) > limit) {
+      ++t->skipped_too_long_;
+      continue;
+    }
+    kept.push_back(std::move(e));
+  }
+  t->deps_.train.clear();
+  if (kept.empty()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "sft: no training example fits sft.max_seq_len (", limit, " tokens); ",
+        t->skipped_too_long_, " were too long"));
+  }
+  ASSIGN_OR_RETURN(PromptSource source,
+                   PromptSource::create(std::move(kept), chat,
+                                        static_cast<uint64_t>(config.run.seed), config.data.shuffle));
+  t->source_ = std::make_unique<PromptSource>(std::move(source));
+
+  const size_t want = s.eval_examples > 0 ? static_cast<size_t>(s.eval_examples)
+                                          : t->deps_.held_out.size();
+  for (const Example& e : t->deps_.held_out) {
+    if (t->held_out_.size() >= want) break;
+    ASSIGN_OR_RETURN(TokenSequence seq, make_sft_sequence(e, chat, *t->deps_.tokenizer));
+    if (sequence_length(seq) <= limit) t->held_out_.push_back(std::move(seq));
+  }
+
+  std::vector<std::pair<std::string, at::Tensor>> params;
+  for (const auto& p : t->deps_.model->named_parameters()) params.emplace_back(p.key(), p.value());
+  t->optimizer_ = std::make_unique<AdamW>(
+      std::move(params), AdamW::Options{s.adam_beta1, s.adam_beta2, 1e-8, s.weight_decay});
+  t->checkpointer_ = std::make_unique<Checkpointer>(config.run.dir + "/checkpoints", s.keep_last);
+  return t;
+}
+
+absl::Status SftTrainer::restore(const std::string& checkpoint_dir) {
+  return torch_boundary([&]() -> absl::Status {
+    ASSIGN_OR_RETURN(TrainingState state,
+                     Checkpointer::load(checkpoint_dir, *deps_.model, optimizer_.get()));
+    ASSIGN_OR_RETURN(DataPosition position, DataPosition::from_json(state.data));
+    RETURN_IF_ERROR(source_->restore(position));
+    step_ = state.step;
+    const nlohmann::json& x = state.extra;
+    auto bad = [&](const char* key) {
+      return absl::DataLossError(absl::StrCat(checkpoint_dir, "/state.json: extra.", key,
+                                              " missing or mistyped (not an SFT checkpoint?)"));
+    };
+    if (!x.contains("best_step") || !x["best_step"].is_number_integer()) return bad("best_step");
+    if (!x.contains("evals_since_best") || !x["evals_since_best"].is_number_integer()) {
+      return bad("evals_since_best");
+    }
+    if (!x.contains("last_eval_step") || !x["last_eval_step"].is_number_integer()) {
+      return bad("last_eval_step");
+    }
+    best_step_ = x["best_step"].get<int64_t>();
+    evals_since_best_ = x["evals_since_best"].get<int>();
+    last_eval_step_ = x["last_eval_step"].get<int64_t>();
+    best_eval_loss_.reset();
+    if (x.contains("best_eval_loss") && x["best_eval_loss"].is_number()) {
+      best_eval_loss_ = x["best_eval_loss"].get<double>();
+    }
+    elapsed_s_ = x.value("elapsed_s", 0.0);
+    return absl::OkStatus();
+  });
+}
+
+absl::StatusOr<SftTrainer::StepStats> SftTrainer::train_step(int64_t step) {
+  const RunConfig& config = *deps_.config;
+  const SftSection& s = config.sft;
+  std::vector<TokenSequence> sequences;
+  for (const SourcedPrompt& p : source_->next_batch(s.batch_size)) {
+    ASSIGN_OR_RETURN(TokenSequence seq,
+                     make_sft_sequence(p.example, source_->chat_template(), *deps_.tokenizer));
+    sequences.push_back(std::move(seq));
+  }
+  StepStats stats;
+  std::vector<int64_t> rows(sequences.size());
+  for (size_t i = 0; i < rows.size(); ++i) {
+    rows[i] = static_cast<int64_t>(i);
+    stats.response_tokens += static_cast<int64_t>(sequences[i].response.size());
+    stats.real_tokens += sequence_length(sequences[i]);
+  }
+  const double total = static_cast<double>(std::max<int64_t>(stats.response_tokens, 1));
+
+  LrSchedule schedule;
+  ASSIGN_OR_RETURN(schedule.kind, LrSchedule::parse_kind(s.lr_schedule));
+  schedule.lr = s.lr;
+  schedule.warmup_steps = s.warmup_steps;
+  schedule.total_steps = s.max_steps;
+  schedule.min_lr_ratio = s.min_lr_ratio;
+  stats.lr = schedule.at(step);
+
+  std::map<int, at::Tensor> load;  // layer -> [E] tokens
+  RETURN_IF_ERROR(torch_boundary([&]() -> absl::Status {
+    policy::ModelImpl& model = *deps_.model;
+    const at::Device device = model.device();
+    model.train();
+    optimizer_->zero_grad();
+    double loss_sum = 0;
+    for (const std::vector<int64_t>& micro : micro_batches(sequences, rows, s.micro_batch_size)) {
+      std::vector<const TokenSequence*> picked;
+      for (int64_t r : micro) picked.push_back(&sequences[r]);
+      const PackedBatch batch = pack_sequences(picked, deps_.tokenizer->pad_id());
+      stats.padded_tokens += batch.input_ids.numel();
+      policy::ForwardOutput out =
+          model.forward(batch.input_ids.to(device), batch.attention_mask.to(device));  // [m,T,V]
+      const at::Tensor nll = sft_loss_sum(out.logits, batch) / total;                  // scalar
+      at::Tensor loss = nll;
+      if (out.aux_loss.defined() && out.aux_loss.requires_grad()) {
+        loss = loss + out.aux_loss * (static_cast<double>(micro.size()) / sequences.size());
+      }
+      loss.backward();
+      loss_sum += nll.item<double>();
+      for (const policy::ExpertLoad& l : model.expert_load()) {
+        auto it = load.find(l.layer);
+        if (it == load.end()) {
+          load[l.layer] = l.load.to(at::kDouble);
+        } else {
+          it->second += l.load.to(at::kDouble);
+        }
+      }
+    }
+    stats.loss = loss_sum;
+    stats.grad_norm = optimizer_->clip_grad_norm(s.grad_clip);
+    optimizer_->step(stats.lr);
+    model.update_routing_bias(s.moe_bias_update_speed);
+    stats.load_imbalance = load_imbalance(load);
+    return absl::OkStatus();
+  }));
+  return stats;
+}
+
+absl::StatusOr<std::optional<double>> SftTrainer::held_out_loss() {
+  if (held_out_.empty()) return std::optional<double>();
+  double sum = 0, tokens = 0;
+  RETURN_IF_ERROR(torch_boundary([&]() -> absl::Status {
+    at::NoGradGuard no_grad;
+    policy::ModelImpl& model = *deps_.model;
+    const at::Device device = model.device();
+    model.eval();  // eval-mode forwards add no expert load to the routing-bias update
+    std::vector<int64_t> rows(held_out_.size());
+    for (size_t i = 0; i < rows.size(); ++i) rows[i] = static_cast<int64_t>(i);
+    for (const auto& micro : micro_batches(held_out_, rows, deps_.config->sft.micro_batch_size)) {
+      std::vector<const TokenSequence*> picked;
+      for (int64_t r : micro) picked.push_back(&held_out_[r]);
+      const PackedBatch batch = pack_sequences(picked, deps_.tokenizer->pad_id());
+      policy::ForwardOutput out =
+          model.forward(batch.input_ids.to(device), batch.attention_mask.to(device));  // [m,T,V]
+      sum += sft_loss_sum(out.logits, batch).item<double>();
+      tokens += static_cast<double>(response_tokens(batch));
+    }
+    return absl::OkStatus();
+  }));
+  return std::optional<double>(sum / std::max(tokens, 1.0));
+}
+
+absl::Status SftTrainer::save_model() {
+  return torch_boundary([&] {
+    return policy::save_checkpoint(*deps_.model, deps_.config->run.dir + "/model");
+  });
+}
+
+absl::Status SftTrainer::evaluate_and_keep_best(int64_t step,
+                                                std::map<std::string, double>& metrics) {
+  ASSIGN_OR_RETURN(std::optional<double> loss, held_out_loss());
+  last_eval_step_ = step;
+  if (!loss) return absl::OkStatus();
+  metrics["eval_loss"] = *loss;
+  if (!best_eval_loss_ || *loss < *best_eval_loss_ - deps_.config->sft.min_delta) {
+    best_eval_loss_ = *loss;
+    best_step_ = step;
+    evals_since_best_ = 0;
+    RETURN_IF_ERROR(save_model());
+  } else {
+    ++evals_since_best_;
+  }
+  return absl::OkStatus();
+}
+
+absl::Status SftTrainer::save_checkpoint() {
+  TrainingState state;
+  state.step = step_;
+  state.policy_version = step_;
+  state.data = source_->position().to_json();
+  state.extra = {{"stage", "sft"},
+                 {"best_step", best_step_},
+                 {"evals_since_best", evals_since_best_},
+                 {"last_eval_step", last_eval_step_},
+                 {"elapsed_s", elapsed_s_}};
+  state.extra["best_eval_loss"] =
+      best_eval_loss_ ? nlohmann::json(*best_eval_loss_) : nlohmann::json(nullptr);
+  return torch_boundary([&] { return checkpointer_->save(*deps_.model, *optimizer_, state); });
+}
+
+absl::StatusOr<SftOutcome> SftTrainer::run() {
+  const RunConfig& config = *deps_.config;
+  const SftSection& s = config.sft;
+  const bool evaluating = s.eval_every > 0 && !held_out_.empty();
+  auto stopping = [&] { return deps_.stop_requested && deps_.stop_requested(); };
+  auto plateaued = [&] { return evaluating && evals_since_best_ >= s.patience; };
+  SftOutcome outcome;
+  std::printf("forge sft: steps %lld..%lld on %lld examples (%lld too long, skipped); held-out "
+              "%zu examples%s\n",
+              static_cast<long long>(step_ + 1), static_cast<long long>(s.max_steps),
+              static_cast<long long>(source_->size()), static_cast<long long>(skipped_too_long_),
+              held_out_.size(), evaluating ? "" : " (no plateau stop)");
+  std::fflush(stdout);
+
+  const int64_t start_step = step_;
+  while (step_ < s.max_steps && !plateaued() && !stopping()) {
+    const int64_t step = step_ + 1;
+    const auto start = Clock::now();
+    ASSIGN_OR_RETURN(StepStats stats, train_step(step));
+    step_ = step;
+    const double train_seconds = seconds_since(start);
+    std::map<std::string, double> m;
+    m["loss"] = stats.loss;
+    m["lr"] = stats.lr;
+    m["grad_norm"] = stats.grad_norm;
+    m["response_tokens"] = static_cast<double>(stats.response_tokens);
+    m["tokens_per_s"] = train_seconds > 0 ? stats.real_tokens / train_seconds : 0.0;
+    m["pad_fraction"] =
+        stats.padded_tokens > 0 ? 1.0 - double(stats.real_tokens) / stats.padded_tokens : 0.0;
+    m["moe/load_imbalance"] = stats.load_imbalance;
+    if (evaluating && step % s.eval_every == 0) RETURN_IF_ERROR(evaluate_and_keep_best(step, m));
+    const double step_seconds = seconds_since(start);
+    elapsed_s_ += step_seconds;
+    m["time/step"] = step_seconds;
+    m["time"] = elapsed_s_;
+    RETURN_IF_ERROR(deps_.metrics->log(step, m));
+    const bool evaluated = m.count("eval_loss") > 0;
+    if (evaluated || (s.log_every > 0 && step % s.log_every == 0) || step == start_step + 1) {
+      const std::string eval =
+          evaluated ? absl::StrFormat("  eval %.4f%s", m["eval_loss"],
+                                      evals_since_best_ == 0 ? " (best)" : "")
+                    : "";
+      std::printf("sft step %lld/%lld  loss %.4f%s  lr %.2e  grad %.3f  %.0f tok/s  %.1fs\n",
+                  static_cast<long long>(step), static_cast<long long>(s.max_steps), stats.loss,
+                  eval.c_str(), stats.lr, stats.grad_norm, m["tokens_per_s"], elapsed_s_);
+      std::fflush(stdout);
+    }
+    if (s.save_every > 0 && step % s.save_every == 0) RETURN_IF_ERROR(save_checkpoint());
+  }
+  // The last step is a candidate too.
+  if (evaluating && step_ > 0 && last_eval_step_ != step_ && !stopping()) {
+    std::map<std::string, double> m;
+    RETURN_IF_ERROR(evaluate_and_keep_best(step_, m));
+    std::printf("sft final eval at step %lld: %.4f%s\n", static_cast<long long>(step_),
+                m["eval_loss"], best_step_ == step_ ? " (best)" : "");
+  }
+  if (!evaluating || !best_eval_loss_) {
+    RETURN_IF_ERROR(save_model());
+    best_step_ = step_;
+  }
+  // The final state (replacing a periodic save of the same step: the final eval may have moved
+  // the best).
+  if (step_ > 0) RETURN_IF_ERROR(save_checkpoint());
+  outcome.steps = step_;
+  outcome.stop_reason = stopping() ? "interrupted" : plateaued() ? "plateau" : "max_steps";
+  outcome.best_eval_loss = best_eval_loss_;
+  outcome.best_step = best_step_;
+  outcome.model_dir = config.run.dir + "/model";
+  outcome.train_examples = source_->size();
+  outcome.skipped_too_long = skipped_too_long_;
+  return outcome;
+}
+
+}  // namespace forge::rl

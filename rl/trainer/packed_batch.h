@@ -1,0 +1,33 @@
+// Prompt + response sequences packed into right-padded tensors for scoring and training, with the
+// index of the logit that predicts each response token (a row's response starts after its own
+// prompt, so the offsets differ per row).
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include <ATen/ATen.h>
+
+namespace forge::rl {
+
+struct TokenSequence {
+  std::vector<int32_t> prompt;    // non-empty
+  std::vector<int32_t> response;  // may be empty (then it contributes nothing)
+};
+
+struct PackedBatch {
+  at::Tensor input_ids;       // [n, T] int64: prompt ++ response, right-padded with pad_id
+  at::Tensor attention_mask;  // [n, T] int64: 1 for real tokens
+  at::Tensor logit_index;     // [n, C] int64: position whose logits predict response token j
+  at::Tensor response_ids;    // [n, C] int64: response tokens (pad_id past each end)
+  at::Tensor response_mask;   // [n, C] fp32: 1 for real response tokens
+};
+
+// T = the longest prompt + response, C = the longest response (at least 1).
+PackedBatch pack_sequences(const std::vector<const TokenSequence*>& sequences, int32_t pad_id);
+
+// Rows of a [N, C] tensor for `rows`, padded or cut to `columns` columns with `fill`.
+at::Tensor gather_rows(const at::Tensor& values, const std::vector<int64_t>& rows, int64_t columns,
+                       double fill = 0.0);
+
+}  // namespace forge::rl

@@ -1,0 +1,112 @@
+#include "rollout/client.h"
+
+#include <grpcpp/grpcpp.h>
+
+#include "absl/strings/str_cat.h"
+#include "forge/v1/rollout.grpc.pb.h"
+#include "proto/grpc_util.h"
+#include "rollout/proto_convert.h"
+
+namespace forge::rollout {
+
+struct Client::Stub {
+  std::unique_ptr<forge::v1::RolloutService::Stub> stub;
+};
+
+namespace {
+
+absl::Status worker_error(const std::string& address, const grpc::Status& status) {
+  return absl::Status(static_cast<absl::StatusCode>(status.error_code()),
+                      absl::StrCat("rollout worker ", address, ": ", status.error_message()));
+}
+
+void set_deadline(grpc::ClientContext* context, std::chrono::milliseconds timeout) {
+  if (timeout.count() > 0) context->set_deadline(std::chrono::system_clock::now() + timeout);
+}
+
+}  // namespace
+
+Client::Client(const std::string& address, const ClientOptions& options)
+    : address_(address), options_(options), stub_(std::make_unique<Stub>()) {
+  stub_->stub = forge::v1::RolloutService::NewStub(net::make_channel(address));
+}
+
+Client::~Client() = default;
+
+absl::StatusOr<std::vector<Completion>> Client::generate(const GenerationRequest& request) const {
+  forge::v1::GenerateRequest proto;
+  request_to_proto(request, &proto);
+  grpc::ClientContext context;
+  set_deadline(&context, options_.timeout);
+  forge::v1::GenerateResponse response;
+  grpc::Status status = stub_->stub->Generate(&context, proto, &response);
+  if (!status.ok()) return worker_error(address_, status);
+  std::vector<Completion> out;
+  out.reserve(response.completions_size());
+  for (const auto& c : response.completions()) out.push_back(completion_from_proto(c));
+  return out;
+}
+
+absl::Status Client::generate_stream(const GenerationRequest& request,
+                                     const std::function<void(Completion&&)>& on_completion) const {
+  forge::v1::GenerateRequest proto;
+  request_to_proto(request, &proto);
+  grpc::ClientContext context;
+  set_deadline(&context, options_.timeout);
+  std::unique_ptr<grpc::ClientReader<forge::v1::Completion>> reader =
+      stub_->stub->GenerateStream(&context, proto);
+  forge::v1::Completion c;
+  while (reader->Read(&c)) on_completion(completion_from_proto(c));
+  grpc::Status status = reader->Finish();
+  if (!status.ok()) return worker_error(address_, status);
+  return absl::OkStatus();
+}
+
+absl::StatusOr<WeightPushResult> Client::push_weights(const WeightPayload& payload) const {
+  const auto start = std::chrono::steady_clock::now();
+  grpc::ClientContext context;
+  set_deadline(&context, options_.push_timeout);
+  forge::v1::UpdateWeightsResponse response;
+  std::unique_ptr<grpc::ClientWriter<forge::v1::WeightChunk>> writer =
+      stub_->stub->UpdateWeights(&context, &response);
+  forge::v1::WeightChunk chunk;
+  for (size_t i = 0; i < payload.num_chunks(); ++i) {
+    payload.fill(i, &chunk);
+    if (!writer->Write(chunk)) break;  // the worker ended the call: Finish says why
+  }
+  writer->WritesDone();
+  grpc::Status status = writer->Finish();
+  if (!status.ok()) return worker_error(address_, status);
+  WeightPushResult out;
+  out.version = response.version();
+  out.previous_version = response.previous_version();
+  out.tensors = response.tensors_updated();
+  out.bytes = response.bytes_received();
+  out.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  return out;
+}
+
+absl::StatusOr<WorkerInfo> Client::info(std::chrono::milliseconds timeout) const {
+  grpc::ClientContext context;
+  set_deadline(&context, timeout);
+  forge::v1::WorkerInfo r;
+  grpc::Status status = stub_->stub->GetInfo(&context, forge::v1::GetInfoRequest(), &r);
+  if (!status.ok()) return worker_error(address_, status);
+  WorkerInfo out;
+  out.model_config_json = r.model_config_json();
+  out.policy_version = r.policy_version();
+  out.active_sequences = r.active_sequences();
+  out.queued_sequences = r.queued_sequences();
+  out.cache_bytes_used = r.cache_bytes_used();
+  out.cache_bytes_capacity = r.cache_bytes_capacity();
+  out.device = r.device();
+  out.tokens_generated = r.tokens_generated();
+  out.max_batch_size = r.max_batch_size();
+  out.max_seq_len = r.max_seq_len();
+  out.cache_slots = r.cache_slots();
+  out.max_n = r.max_n();
+  out.requests_completed = r.requests_completed();
+  return out;
+}
+
+}  // namespace forge::rollout

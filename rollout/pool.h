@@ -1,0 +1,90 @@
+// rollout::Pool: the trainer's view of several rollout workers.
+//  * generate() splits a request's prompts into one contiguous shard per usable worker and runs the
+//    shards concurrently. Shards keep global prompt numbers (first_prompt_index), so the samples do
+//    not depend on the split, the number of workers or retries. A shard that fails with a transient
+//    status (UNAVAILABLE, DEADLINE_EXCEEDED, RESOURCE_EXHAUSTED, ABORTED, CANCELLED, INTERNAL,
+//    UNKNOWN) is retried on the next usable worker, and the failed worker is skipped for
+//    `down_for`; a request error (INVALID_ARGUMENT, ...) fails the whole call at once.
+//  * push_weights() streams one payload to every worker concurrently. When some workers took the
+//    update and others did not, those are "stale" (excluded from generate()) until a later push
+//    reaches them; the call fails only when no worker took the update (nothing is marked then).
+// Thread-safety: thread-safe; generate() calls may overlap each other, not push_weights().
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "rollout/client.h"
+
+namespace forge::rollout {
+
+struct PoolOptions {
+  ClientOptions client;
+  int max_attempts = 3;                        // tries per shard, each on another worker if any
+  std::chrono::milliseconds down_for{5000};    // how long a failed worker is skipped
+  int64_t chunk_bytes = kDefaultChunkBytes;    // weight update chunk size
+};
+
+struct PoolPushResult {
+  int64_t version = 0;
+  int64_t bytes = 0;          // payload size (sent to each worker)
+  double seconds = 0;         // building the payload + every push, wall clock
+  std::vector<std::string> updated;  // worker addresses that took the update
+  std::vector<std::string> failed;   // "ADDRESS: message" for each one that did not
+};
+
+struct PoolWorker {
+  std::string address;
+  bool down = false;     // failed recently
+  bool stale = false;    // missed the last weight update
+  int64_t version = -1;  // last version pushed to it (-1: none)
+};
+
+class Pool {
+ public:
+  // At least one address.
+  static absl::StatusOr<std::unique_ptr<Pool>> create(const std::vector<std::string>& addresses,
+                                                      const PoolOptions& options = {});
+  Pool(const Pool&) = delete;
+  Pool& operator=(const Pool&) = delete;
+
+  size_t size() const { return clients_.size(); }
+  Client& client(size_t i) { return *clients_[i]; }
+
+  // Completions ordered by (prompt_index, sample_index); prompt_index counts from
+  // request.first_prompt_index as on a single worker.
+  absl::StatusOr<std::vector<Completion>> generate(const GenerationRequest& request);
+
+  absl::StatusOr<PoolPushResult> push_weights(
+      const std::vector<std::pair<std::string, at::Tensor>>& tensors, int64_t version);
+  absl::StatusOr<PoolPushResult> push_weights(const WeightPayload& payload);
+
+  std::vector<PoolWorker> workers() const;
+
+ private:
+  struct State {
+    std::chrono::steady_clock::time_point down_until{};
+    bool stale = false;
+    int64_t version = -1;
+  };
+  Pool(const std::vector<std::string>& addresses, const PoolOptions& options);
+
+  // Usable workers now (not stale, not down); if none, every non-stale one.
+  std::vector<size_t> usable() const;
+  void mark_down(size_t worker);
+  absl::StatusOr<std::vector<Completion>> run_shard(const GenerationRequest& shard,
+                                                    size_t first_worker);
+
+  PoolOptions options_;
+  std::vector<std::unique_ptr<Client>> clients_;
+  mutable std::mutex mu_;
+  std::vector<State> state_;
+};
+
+}  // namespace forge::rollout

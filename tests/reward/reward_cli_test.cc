@@ -1,0 +1,233 @@
+// `forge grade` and `forge reward-server` as real processes: files in, files out, exit codes, the
+// server's port line, health, a Grade call, and a clean exit on SIGTERM / SIGINT.
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <array>
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <string>
+#include <thread>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "proto/grpc_util.h"
+#include "reward/reward_client.h"
+
+namespace forge::reward {
+namespace {
+
+using json = nlohmann::json;
+using std::chrono::milliseconds;
+
+struct Result {
+  int exit_code = -1;
+  std::string output;  // stdout and stderr together
+};
+
+Result run_forge(const std::string& args) {
+  const std::string command = std::string(FORGE_BINARY) + " " + args + " 2>&1";
+  Result result;
+  FILE* pipe = ::popen(command.c_str(), "r");
+  if (pipe == nullptr) return result;
+  std::array<char, 4096> buffer;
+  size_t n;
+  while ((n = std::fread(buffer.data(), 1, buffer.size(), pipe)) > 0) {
+    result.output.append(buffer.data(), n);
+  }
+  const int status = ::pclose(pipe);
+  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return result;
+}
+
+std::vector<json> read_jsonl(const std::string& path) {
+  std::ifstream in(path);
+  std::vector<json> out;
+  std::string line;
+  while (std::getline(in, line)) out.push_back(json::parse(line));
+  return out;
+}
+
+std::string temp_path(const std::string& name) { return ::testing::TempDir() + "/" + name; }
+
+TEST(GradeCommand, GradesAFileLineByLine) {
+  const std::string in = temp_path("cli_in.jsonl"), out = temp_path("cli_out.jsonl");
+  std::ofstream(in)
+      << R"({"id": "a", "rule": "math", "completion": "so \\boxed{12}", "answer": "12"})" "\n"
+      << "garbage\n"
+      << R"({"id": "c", "completion": "<think>x</think><answer>\\boxed{3}</answer>", "answer": "3"})"
+         "\n"
+      << R"({"id": "d", "rule": "math", "prediction": "0.5", "answer": "\\frac{1}{2}"})" "\n";
+  Result r = run_forge("grade --input " + in + " --output " + out);
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("4 lines, 1 errors"), std::string::npos) << r.output;
+  std::vector<json> lines = read_jsonl(out);
+  ASSERT_EQ(lines.size(), 4u);
+  EXPECT_EQ(lines[0]["id"], "a");
+  EXPECT_EQ(lines[0]["reward"], 1.0);
+  EXPECT_EQ(lines[1]["reward"], 0.0);
+  EXPECT_EQ(lines[1]["error"].get<std::string>().rfind("line 2: not valid JSON", 0), 0u);
+  EXPECT_DOUBLE_EQ(lines[2]["reward"].get<double>(), 1.1);  // default mix: math 1 + format 0.1
+  EXPECT_EQ(lines[3]["reward"], 1.0);
+}
+
+TEST(GradeCommand, ConfigSetsWeightsAndPlugins) {
+  const std::string config = temp_path("cli_reward.yaml");
+  std::ofstream(config) << "reward:\n"
+                        << "  weights: {math: 2, repetition: 1}\n"
+                        << "  plugins: [" << FORGE_EXAMPLE_PLUGIN << "]\n"
+                        << "  plugin_options: {repetition: {n: 1}}\n";
+  const std::string in = temp_path("cli_in2.jsonl"), out = temp_path("cli_out2.jsonl");
+  std::ofstream(in) << R"({"id": 1, "completion": "x x \\boxed{5}", "answer": "5"})" "\n";
+  Result r = run_forge("grade --config " + config + " --input " + in + " --output " + out);
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  std::vector<json> lines = read_jsonl(out);
+  ASSERT_EQ(lines.size(), 1u);
+  EXPECT_EQ(lines[0]["id"], 1);
+  // math 1 (weight 2) + repetition 2/3 distinct unigrams (weight 1).
+  EXPECT_NEAR(lines[0]["reward"].get<double>(), 2.0 + 2.0 / 3.0, 1e-9) << lines[0].dump();
+
+  // An override on the command line wins over the file.
+  r = run_forge("grade --config " + config + " --input " + in + " --output " + out +
+                " 'reward.weights={math: 1}'");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_EQ(read_jsonl(out)[0]["reward"], 1.0);
+}
+
+TEST(GradeCommand, ConfigErrorsAreUsageErrorsNamingTheKey) {
+  const std::string in = temp_path("cli_in3.jsonl"), out = temp_path("cli_out3.jsonl");
+  std::ofstream(in) << "{}\n";
+  Result r = run_forge("grade --input " + in + " --output " + out + " 'reward.weights={mth: 1}'");
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_NE(r.output.find("reward.weights.mth: unknown rule"), std::string::npos) << r.output;
+
+  r = run_forge("grade --input " + in + " --output " + out + " reward.plugins=[/no/such.so]");
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_NE(r.output.find("/no/such.so"), std::string::npos) << r.output;
+
+  r = run_forge("grade --input " + temp_path("missing.jsonl") + " --output " + out);
+  EXPECT_EQ(r.exit_code, 1) << r.output;
+  EXPECT_NE(r.output.find("missing.jsonl"), std::string::npos) << r.output;
+
+  r = run_forge("grade --output " + out);
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+}
+
+// A `forge reward-server` child with its stdout on a pipe.
+class ServerProcess {
+ public:
+  explicit ServerProcess(const std::vector<std::string>& args) {
+    int fds[2];
+    if (::pipe(fds) != 0) return;
+    pid_ = ::fork();
+    if (pid_ == 0) {
+      ::dup2(fds[1], 1);
+      ::close(fds[0]);
+      ::close(fds[1]);
+      std::vector<char*> argv;
+      argv.push_back(const_cast<char*>(FORGE_BINARY));
+      for (const std::string& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+      argv.push_back(nullptr);
+      ::execv(FORGE_BINARY, argv.data());
+      ::_exit(127);
+    }
+    ::close(fds[1]);
+    out_ = fds[0];
+  }
+  ~ServerProcess() {
+    if (pid_ > 0 && exit_status_ < 0) {
+      ::kill(pid_, SIGKILL);
+      ::waitpid(pid_, nullptr, 0);
+    }
+    if (out_ >= 0) ::close(out_);
+  }
+
+  // Reads stdout until a line containing `needle` arrives (or EOF / `timeout`).
+  std::string read_until(const std::string& needle, milliseconds timeout) {
+    const auto end = std::chrono::steady_clock::now() + timeout;
+    ::fcntl(out_, F_SETFL, O_NONBLOCK);
+    while (std::chrono::steady_clock::now() < end && text_.find(needle) == std::string::npos) {
+      char buffer[1024];
+      const ssize_t n = ::read(out_, buffer, sizeof buffer);
+      if (n > 0) {
+        text_.append(buffer, n);
+      } else if (n == 0) {
+        break;
+      } else {
+        std::this_thread::sleep_for(milliseconds(10));
+      }
+    }
+    return text_;
+  }
+
+  // Waits for the process to exit; its exit code, or -1 after `timeout`.
+  int wait_exit(milliseconds timeout) {
+    const auto end = std::chrono::steady_clock::now() + timeout;
+    while (std::chrono::steady_clock::now() < end) {
+      int status;
+      if (::waitpid(pid_, &status, WNOHANG) == pid_) {
+        exit_status_ = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+        return exit_status_;
+      }
+      std::this_thread::sleep_for(milliseconds(20));
+    }
+    return -1;
+  }
+
+  pid_t pid() const { return pid_; }
+
+ private:
+  pid_t pid_ = -1;
+  int out_ = -1;
+  std::string text_;
+  int exit_status_ = -1;
+};
+
+int port_from(const std::string& text) {
+  const std::string marker = "listening on 127.0.0.1:";
+  const size_t at = text.find(marker);
+  if (at == std::string::npos) return -1;
+  return std::atoi(text.c_str() + at + marker.size());
+}
+
+void serve_and_stop(int signal_number) {
+  ServerProcess server({"reward-server", "--listen", "127.0.0.1:0", "reward.concurrency=2"});
+  ASSERT_GT(server.pid(), 0);
+  const std::string banner = server.read_until("grading threads", milliseconds(20000));
+  const int port = port_from(banner);
+  ASSERT_GT(port, 0) << banner;
+  const std::string address = "127.0.0.1:" + std::to_string(port);
+  ASSERT_TRUE(net::wait_until_healthy(address, milliseconds(5000)).ok());
+
+  RewardClient client(address);
+  GradeItem item;
+  item.id = "x";
+  item.rule = "math";
+  item.completion = "\\boxed{7}";
+  item.answer = "7";
+  auto results = client.grade({item});
+  ASSERT_TRUE(results.ok()) << results.status();
+  EXPECT_EQ((*results)[0].reward, 1.0);
+
+  ASSERT_EQ(::kill(server.pid(), signal_number), 0);
+  EXPECT_EQ(server.wait_exit(milliseconds(10000)), 0);
+  EXPECT_NE(server.read_until("stopped", milliseconds(1000)).find("stopped"), std::string::npos);
+  EXPECT_FALSE(net::check_health(address, milliseconds(300)).ok());
+}
+
+TEST(RewardServerCommand, ServesUntilSigterm) { serve_and_stop(SIGTERM); }
+
+TEST(RewardServerCommand, ServesUntilSigint) { serve_and_stop(SIGINT); }
+
+TEST(RewardServerCommand, BadListenAddressFails) {
+  Result r = run_forge("reward-server --listen 256.0.0.1:1");
+  EXPECT_EQ(r.exit_code, 1) << r.output;
+  EXPECT_NE(r.output.find("256.0.0.1:1"), std::string::npos) << r.output;
+}
+
+}  // namespace
+}  // namespace forge::reward
