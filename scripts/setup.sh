@@ -14,7 +14,7 @@ packages=(
   libboost-dev libboost-system-dev libyaml-cpp-dev nlohmann-json3-dev libcli11-dev
   libgtest-dev libgmock-dev googletest libbenchmark-dev
   # runtime: sandbox, Python for sandboxed programs and numeric cross-checks, plots
-  bubblewrap python3 python3-minimal python3-torch gnuplot-nox procps
+  bubblewrap python3 python3-minimal python3-torch gnuplot-nox jq procps
 )
 
 SUDO=""
