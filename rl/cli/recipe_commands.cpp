@@ -11,6 +11,8 @@
 //       then SFT of the dense student (distill.student_config) on them in run.dir.
 // SIGINT/SIGTERM stop SFT after the current step with a checkpoint (exit 130); children are
 // stopped on every exit path (the Supervisor's destructor) and die with forge (PDEATHSIG).
+#include <malloc.h>
+
 #include <filesystem>
 #include <iostream>
 #include <memory>
@@ -49,6 +51,15 @@ int status_error(const std::string& name, const absl::Status& st) {
   return fail(name, std::string(st.message()), usage ? kExitUsage : kExitFailure);
 }
 
+// glibc hands blocks above its mmap threshold back to the kernel when they are freed, so every
+// training or decoding step page-faults its activations in afresh (measured: ~11% of an SFT step
+// in page faults). These stages allocate the same sizes step after step: keep freed memory in the
+// heap for reuse instead (the peak footprint is unchanged).
+void keep_freed_memory() {
+  mallopt(M_MMAP_THRESHOLD, 32 << 20);  // glibc's maximum
+  mallopt(M_TRIM_THRESHOLD, 1 << 30);
+}
+
 // Creates run.dir and writes the resolved config there (children read it).
 absl::Status prepare_run_dir(const RunConfig& config) {
   std::error_code ec;
@@ -75,6 +86,7 @@ void print_sft_outcome(const SftOutcome& o) {
 int run_sft(const std::string& config_path, const std::vector<std::string>& overrides,
             bool resume) {
   const std::string name = "sft";
+  keep_freed_memory();
   absl::StatusOr<RunConfig> config = RunConfig::load(config_path, overrides);
   if (!config.ok()) return fail(name, std::string(config.status().message()), kExitUsage);
   const std::string data = config->sft.data.empty() ? config->data.train : config->sft.data;
@@ -115,6 +127,7 @@ struct EvalArgs {
 
 int run_eval(const EvalArgs& args) {
   const std::string name = "eval";
+  keep_freed_memory();
   if (args.config.empty() && args.checkpoint.empty()) {
     return fail(name, "give --config CONFIG and/or --checkpoint DIR", kExitUsage);
   }
@@ -265,6 +278,7 @@ absl::StatusOr<std::vector<Example>> sample_teacher(const RunConfig& config,
 int run_distill(const std::string& config_path, const std::vector<std::string>& overrides,
                 bool resume) {
   const std::string name = "distill";
+  keep_freed_memory();
   absl::StatusOr<RunConfig> config = RunConfig::load(config_path, overrides);
   if (!config.ok()) return fail(name, std::string(config.status().message()), kExitUsage);
   std::string teacher =

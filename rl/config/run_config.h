@@ -151,7 +151,7 @@ struct EvalSection {
   double top_p = 0.95;
   double high_temperature = 1.0;        // pass1_t1 and format_rate (top_p 1)
   int64_t seed = 1;
-  int max_batch_size = 128;             // sequences decoded together by the in-process engine
+  int max_batch_size = 256;             // sequences decoded together by the in-process engine
 };
 
 // `forge distill`: rejection-samples a teacher through rollout workers and SFTs a dense student on

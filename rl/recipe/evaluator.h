@@ -34,7 +34,7 @@ struct EvalOptions {
   double top_p = 0.95;            // at the low temperature
   double high_temperature = 1.0;  // top_p 1
   uint64_t seed = 1;
-  int max_batch_size = 128;       // sequences decoded together
+  int max_batch_size = 256;       // sequences decoded together
   int64_t cache_bytes = int64_t{256} << 20;
 };
 

@@ -485,7 +485,6 @@ TEST_F(RecipeTest, EvalOfTheMemorisedModelScoresExactlyThePromptsWhoseAnswerIsTw
   EXPECT_DOUBLE_EQ(report["all"]["greedy"].get<double>(), 0.5) << report.dump(2);
   EXPECT_DOUBLE_EQ(report["all"]["maj_at_k"].get<double>(), 0.5) << report.dump(2);
   EXPECT_LE(report["all"]["pass_at_k"].get<double>(), 0.5);
-  EXPECT_GT(report["all"]["format_rate"].get<double>(), 0.5);
   EXPECT_EQ(report["checkpoint"], model_dir().string());
 }
 
