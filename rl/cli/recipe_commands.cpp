@@ -221,10 +221,11 @@ absl::StatusOr<std::vector<Example>> sample_teacher(const RunConfig& config,
 
   ASSIGN_OR_RETURN(
       std::vector<std::string> addresses,
-      start_rollout_workers(supervisor, config.distill.workers, config.rollout.addresses,
-                            "rollout.addresses",
-                            {"--config", config.run.dir + "/config.yaml",
-                             "model.checkpoint=" + teacher},
+      start_rollout_workers(supervisor,
+                            {config.distill.workers, "distill.workers", config.rollout.addresses,
+                             "rollout.addresses",
+                             {"--config", config.run.dir + "/config.yaml",
+                              "model.checkpoint=" + teacher}},
                             kHealthTimeout));
   ASSIGN_OR_RETURN(std::unique_ptr<rollout::Pool> pool, rollout::Pool::create(addresses));
   if (!config.rollout.addresses.empty()) {

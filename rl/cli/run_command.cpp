@@ -20,6 +20,7 @@
 #include "rl/config/run_config.h"
 #include "rl/data/prompt_source.h"
 #include "rl/metrics/metrics_log.h"
+#include "rl/orchestrator/rollout_workers.h"
 #include "rl/orchestrator/supervisor.h"
 #include "rl/policy_loader.h"
 #include "rl/service/trainer_service.h"
@@ -100,26 +101,17 @@ int run_training(const std::string& config_path, const std::vector<std::string>&
   }
   workers.push_back({reward_address, "reward"});
 
-  std::vector<std::string> rollout_addresses = config.rollout.addresses;
-  if (rollout_addresses.empty()) {
-    for (int i = 0; i < config.rollout.workers; ++i) {
-      auto started = supervisor.start_service(absl::StrCat("rollout-worker-", i),
-                                              {"rollout-worker", "--config", resolved},
-                                              kHealthTimeout);
-      if (!started.ok()) return fail(name, std::string(started.status().message()));
-      rollout_addresses.push_back(*started);
-    }
-  } else {
-    for (const auto& address : rollout_addresses) {
-      if (absl::Status st = net::wait_until_healthy(address, std::chrono::seconds(30)); !st.ok()) {
-        return fail(name, absl::StrCat("rollout.addresses: ", st.message()));
-      }
-    }
+  absl::StatusOr<std::vector<std::string>> started_workers = start_rollout_workers(
+      supervisor,
+      {config.rollout.workers, "rollout.workers", config.rollout.addresses, "rollout.addresses",
+       {"--config", resolved}},
+      kHealthTimeout);
+  if (!started_workers.ok()) {
+    const bool usage = started_workers.status().code() == absl::StatusCode::kInvalidArgument;
+    return fail(name, std::string(started_workers.status().message()),
+                usage ? kExitUsage : kExitFailure);
   }
-  if (rollout_addresses.empty()) {
-    return fail(name, "rollout.workers is 0 and rollout.addresses is empty: no rollout workers",
-                kExitUsage);
-  }
+  const std::vector<std::string> rollout_addresses = *std::move(started_workers);
   for (const auto& a : rollout_addresses) workers.push_back({a, "rollout"});
 
   absl::StatusOr<std::unique_ptr<rollout::Pool>> pool = rollout::Pool::create(rollout_addresses);

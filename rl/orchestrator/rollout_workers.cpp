@@ -6,25 +6,24 @@
 namespace forge::rl {
 
 absl::StatusOr<std::vector<std::string>> start_rollout_workers(
-    Supervisor& supervisor, int count, const std::vector<std::string>& addresses,
-    const std::string& addresses_key, const std::vector<std::string>& worker_args,
+    Supervisor& supervisor, const RolloutWorkersSpec& spec,
     std::chrono::milliseconds health_timeout) {
-  if (!addresses.empty()) {
-    for (const auto& address : addresses) {
+  if (!spec.addresses.empty()) {
+    for (const auto& address : spec.addresses) {
       if (absl::Status st = net::wait_until_healthy(address, std::chrono::seconds(30)); !st.ok()) {
-        return absl::Status(st.code(), absl::StrCat(addresses_key, ": ", st.message()));
+        return absl::Status(st.code(), absl::StrCat(spec.addresses_key, ": ", st.message()));
       }
     }
-    return addresses;
+    return spec.addresses;
   }
-  if (count <= 0) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "no rollout workers: the worker count is 0 and ", addresses_key, " is empty"));
+  if (spec.count <= 0) {
+    return absl::InvalidArgumentError(absl::StrCat(spec.count_key, " is 0 and ", spec.addresses_key,
+                                                   " is empty: no rollout workers"));
   }
   std::vector<std::string> started;
   std::vector<std::string> args = {"rollout-worker"};
-  args.insert(args.end(), worker_args.begin(), worker_args.end());
-  for (int i = 0; i < count; ++i) {
+  args.insert(args.end(), spec.worker_args.begin(), spec.worker_args.end());
+  for (int i = 0; i < spec.count; ++i) {
     absl::StatusOr<std::string> address =
         supervisor.start_service(absl::StrCat("rollout-worker-", i), args, health_timeout);
     if (!address.ok()) return address.status();

@@ -14,11 +14,17 @@
 
 namespace forge::rl {
 
-// Returns the workers' addresses. `addresses_key` names the config key of `addresses` in errors
-// (e.g. "rollout.addresses"); InvalidArgument when count is 0 and `addresses` is empty.
+struct RolloutWorkersSpec {
+  int count = 0;                        // children to start when `addresses` is empty
+  std::string count_key;                // its config key, for errors ("rollout.workers")
+  std::vector<std::string> addresses;   // use these workers instead
+  std::string addresses_key;            // their config key ("rollout.addresses")
+  std::vector<std::string> worker_args; // after `rollout-worker`: "--config", FILE, overrides...
+};
+
+// Returns the workers' addresses; InvalidArgument naming both keys when there are none.
 absl::StatusOr<std::vector<std::string>> start_rollout_workers(
-    Supervisor& supervisor, int count, const std::vector<std::string>& addresses,
-    const std::string& addresses_key, const std::vector<std::string>& worker_args,
+    Supervisor& supervisor, const RolloutWorkersSpec& spec,
     std::chrono::milliseconds health_timeout);
 
 }  // namespace forge::rl
