@@ -225,7 +225,9 @@ absl::StatusOr<std::vector<Example>> sample_teacher(const RunConfig& config,
                             {config.distill.workers, "distill.workers", config.rollout.addresses,
                              "rollout.addresses",
                              {"--config", config.run.dir + "/config.yaml",
-                              "model.checkpoint=" + teacher}},
+                              "model.checkpoint=" + teacher,
+                              absl::StrCat("rollout.max_batch_size=",
+                                           config.distill.max_batch_size)}},
                             kHealthTimeout));
   ASSIGN_OR_RETURN(std::unique_ptr<rollout::Pool> pool, rollout::Pool::create(addresses));
   if (!config.rollout.addresses.empty()) {
@@ -295,6 +297,12 @@ int run_distill(const std::string& config_path, const std::vector<std::string>& 
   if (config->distill.student_config.empty()) {
     return fail(name, "distill.student_config: the student's config.json is required", kExitUsage);
   }
+  // The student's architecture is checked before minutes of sampling.
+  ModelSection student;
+  student.config = config->distill.student_config;
+  if (absl::StatusOr<policy::ModelConfig> c = resolve_model_config(student); !c.ok()) {
+    return fail(name, absl::StrCat("distill.student_config: ", c.status().message()), kExitUsage);
+  }
   if (absl::Status st = prepare_run_dir(*config); !st.ok()) return status_error(name, st);
   set_torch_threads(config->run.threads);
 
@@ -325,7 +333,7 @@ int run_distill(const std::string& config_path, const std::vector<std::string>& 
 
   SftStageInputs in;
   in.config = &*config;
-  in.model.config = config->distill.student_config;
+  in.model = student;
   in.train = std::move(accepted);
   if (!config->data.eval.empty()) {
     absl::StatusOr<std::vector<Example>> held_out =

@@ -192,6 +192,7 @@ void visit_section(ConfigVisitor& v, DistillSection& s) {
   v.value("max_per_prompt", s.max_per_prompt);
   v.value("dedup", s.dedup);
   v.value("prompts_per_request", s.prompts_per_request);
+  v.value("max_batch_size", s.max_batch_size);
 }
 
 // Range checks of the recipe stages' sections; the message names the key.
@@ -236,6 +237,7 @@ absl::Status check_recipe_ranges(const RunConfig& c) {
   if (d.max_prompts < 0) return bad("distill.max_prompts", "must be >= 0");
   if (d.max_per_prompt < 0) return bad("distill.max_per_prompt", "must be >= 0");
   if (d.prompts_per_request <= 0) return bad("distill.prompts_per_request", "must be > 0");
+  if (d.max_batch_size <= 0) return bad("distill.max_batch_size", "must be > 0");
   return absl::OkStatus();
 }
 

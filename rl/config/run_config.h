@@ -168,6 +168,7 @@ struct DistillSection {
   int max_per_prompt = 0;               // accepted responses kept per prompt; 0 = all
   bool dedup = true;                    // keep one copy of identical accepted responses
   int prompts_per_request = 64;         // prompts per Generate call (progress granularity)
+  int max_batch_size = 256;             // the children's rollout.max_batch_size
 };
 
 struct RunConfig {

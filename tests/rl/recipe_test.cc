@@ -519,5 +519,15 @@ TEST_F(RecipeTest, DistillKeepsOnlyAcceptedResponsesAndTrainsADenseStudent) {
   EXPECT_TRUE(processes_with(out.string()).empty());
 }
 
+TEST_F(RecipeTest, DistillChecksTheStudentConfigBeforeSampling) {
+  const fs::path out = dir_ / "distill_bad";
+  Result r = run_forge("distill --config " + config() + " distill.teacher=" +
+                       model_dir().string() + " distill.student_config=" +
+                       (dir_ / "missing.json").string() + " run.dir=" + out.string());
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_NE(r.output.find("distill.student_config"), std::string::npos) << r.output;
+  EXPECT_FALSE(fs::exists(out / "distill.jsonl"));
+}
+
 }  // namespace
 }  // namespace forge::rl
