@@ -36,7 +36,7 @@ void visit_section(ConfigVisitor& v, TokenizerSection& s) {
 void visit_section(ConfigVisitor& v, DataSection& s) {
   v.path("train", s.train);
   v.path("eval", s.eval);
-  v.choice("template", s.template_name, {"r1", "plain"});
+  v.choice("template", s.template_name, {"r1", "r1-compact", "plain"});
   v.value("shuffle", s.shuffle);
 }
 

@@ -37,7 +37,7 @@ struct TokenizerSection {
 struct DataSection {
   std::string train;                  // JSONL: prompt, answer | tests, optional rule
   std::string eval;                   // held-out JSONL
-  std::string template_name = "r1";   // chat template wrapped around each prompt
+  std::string template_name = "r1";   // chat template: r1 | r1-compact | plain (chat_template.h)
   bool shuffle = true;
 };
 

@@ -10,9 +10,10 @@ absl::StatusOr<ChatTemplate> ChatTemplate::create(const std::string& name) {
     return ChatTemplate(name, "Answer in <think></think><answer></answer>.\nUser: ",
                         "\nAssistant: <think>", "<think>");
   }
+  if (name == "r1-compact") return ChatTemplate(name, "User: ", "\nAssistant: <think>", "<think>");
   if (name == "plain") return ChatTemplate(name, "", "", "");
   return absl::InvalidArgumentError(
-      absl::StrCat("unknown chat template '", name, "' (known: r1, plain)"));
+      absl::StrCat("unknown chat template '", name, "' (known: r1, r1-compact, plain)"));
 }
 
 std::string ChatTemplate::render(const std::string& prompt) const {

@@ -14,6 +14,11 @@
 // "<think>...</think><answer>...</answer>". Datasets store responses (the `completion` field of a
 // teacher example starts with "<think>"); target() turns one into the tokens SFT trains on.
 //
+// "r1-compact" -- "r1" without the instruction line: "User: 7+8*3-5\nAssistant: <think>". For a
+// policy that learned the format in a cold-start SFT (the R1 recipe, not R1-Zero): with a
+// byte-level tokenizer the instruction is 45 tokens of every sequence, more than half the compute
+// of a short arithmetic problem.
+//
 // "plain" -- the prompt verbatim, no prefix: for datasets whose prompts are already formatted.
 //
 // Thread-safety: immutable after construction; safe to share.
@@ -27,7 +32,7 @@ namespace forge::rl {
 
 class ChatTemplate {
  public:
-  // `name`: "r1" or "plain"; anything else is InvalidArgument naming it.
+  // `name`: "r1", "r1-compact" or "plain"; anything else is InvalidArgument naming it.
   static absl::StatusOr<ChatTemplate> create(const std::string& name);
 
   const std::string& name() const { return name_; }

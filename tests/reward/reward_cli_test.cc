@@ -15,6 +15,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "tests/common/forge_command.h"
 #include "proto/grpc_util.h"
 #include "reward/reward_client.h"
 
@@ -24,25 +25,8 @@ namespace {
 using json = nlohmann::json;
 using std::chrono::milliseconds;
 
-struct Result {
-  int exit_code = -1;
-  std::string output;  // stdout and stderr together
-};
-
-Result run_forge(const std::string& args) {
-  const std::string command = std::string(FORGE_BINARY) + " " + args + " 2>&1";
-  Result result;
-  FILE* pipe = ::popen(command.c_str(), "r");
-  if (pipe == nullptr) return result;
-  std::array<char, 4096> buffer;
-  size_t n;
-  while ((n = std::fread(buffer.data(), 1, buffer.size(), pipe)) > 0) {
-    result.output.append(buffer.data(), n);
-  }
-  const int status = ::pclose(pipe);
-  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return result;
-}
+using Result = forge::test_support::ForgeResult;
+using forge::test_support::run_forge;
 
 std::vector<json> read_jsonl(const std::string& path) {
   std::ifstream in(path);

@@ -189,6 +189,15 @@ TEST(ChatTemplate, R1AsksForTheTagsAndEndsInsideThinking) {
   EXPECT_NE(bad.status().message().find("<think>"), std::string::npos);
 }
 
+TEST(ChatTemplate, R1CompactDropsTheInstructionAndKeepsTheResponsePrefix) {
+  auto chat = ChatTemplate::create("r1-compact");
+  ASSERT_TRUE(chat.ok());
+  EXPECT_EQ(chat->render("7+8*3-5"), "User: 7+8*3-5\nAssistant: <think>");
+  EXPECT_EQ(chat->response_prefix(), "<think>");
+  EXPECT_EQ(*chat->target("<think>8*3=24.</think><answer>26</answer>"),
+            "8*3=24.</think><answer>26</answer>");
+}
+
 TEST(ChatTemplate, PlainIsVerbatimAndUnknownNamesAreErrors) {
   auto plain = ChatTemplate::create("plain");
   ASSERT_TRUE(plain.ok());
