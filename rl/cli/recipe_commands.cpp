@@ -7,8 +7,8 @@
 //       summary, and the JSON report on --out (summary on stdout) or on stdout (summary on stderr).
 //   forge distill --config C [key=value ...] [--resume]
 //       rejection sampling of the teacher (distill.teacher, default model.checkpoint) through
-//       rollout-worker children, accepted responses to run.dir/distill.jsonl (+ distill.json stats),
-//       then SFT of the dense student (distill.student_config) on them in run.dir.
+//       rollout-worker children, accepted responses to run.dir/distill.jsonl (+ distill.json
+//       stats), then SFT of the dense student (distill.student_config) on them in run.dir.
 // SIGINT/SIGTERM stop SFT after the current step with a checkpoint (exit 130); children are
 // stopped on every exit path (the Supervisor's destructor) and die with forge (PDEATHSIG).
 #include <malloc.h>
@@ -46,8 +46,8 @@ constexpr int kExitInterrupted = 130;
 
 // Bad config values and missing files are usage errors (2); the rest failures (1).
 int status_error(const std::string& name, const absl::Status& st) {
-  const bool usage = st.code() == absl::StatusCode::kInvalidArgument ||
-                     st.code() == absl::StatusCode::kNotFound;
+  const bool usage =
+      st.code() == absl::StatusCode::kInvalidArgument || st.code() == absl::StatusCode::kNotFound;
   return fail(name, std::string(st.message()), usage ? kExitUsage : kExitFailure);
 }
 
@@ -178,11 +178,11 @@ int run_eval(const EvalArgs& args) {
   report["checkpoint"] = weights;
   report["data"] = data;
   report["threads"] = threads;
-  const std::string summary = absl::StrCat(
-      "forge eval: ", examples->size(), " prompts, k=", options.k, ": ",
-      eval_summary_line(report["all"]),
-      absl::StrFormat("  (%.1fs generate, %.1fs grade)", run->generate_seconds,
-                      run->grade_seconds));
+  const std::string summary =
+      absl::StrCat("forge eval: ", examples->size(), " prompts, k=", options.k, ": ",
+                   eval_summary_line(report["all"]),
+                   absl::StrFormat("  (%.1fs generate, %.1fs grade)", run->generate_seconds,
+                                   run->grade_seconds));
   const std::string text = report.dump(2, ' ', false, nlohmann::json::error_handler_t::replace);
   if (args.out.empty()) {
     std::cerr << summary << std::endl;
@@ -219,16 +219,16 @@ absl::StatusOr<std::vector<Example>> sample_teacher(const RunConfig& config,
   ASSIGN_OR_RETURN(std::unique_ptr<policy::Tokenizer> tokenizer,
                    load_tokenizer(config.tokenizer, teacher_config));
 
-  ASSIGN_OR_RETURN(
-      std::vector<std::string> addresses,
-      start_rollout_workers(supervisor,
-                            {config.distill.workers, "distill.workers", config.rollout.addresses,
-                             "rollout.addresses",
-                             {"--config", config.run.dir + "/config.yaml",
-                              "model.checkpoint=" + teacher,
-                              absl::StrCat("rollout.max_batch_size=",
-                                           config.distill.max_batch_size)}},
-                            kHealthTimeout));
+  ASSIGN_OR_RETURN(std::vector<std::string> addresses,
+                   start_rollout_workers(
+                       supervisor,
+                       {config.distill.workers,
+                        "distill.workers",
+                        config.rollout.addresses,
+                        "rollout.addresses",
+                        {"--config", config.run.dir + "/config.yaml", "model.checkpoint=" + teacher,
+                         absl::StrCat("rollout.max_batch_size=", config.distill.max_batch_size)}},
+                       kHealthTimeout));
   ASSIGN_OR_RETURN(std::unique_ptr<rollout::Pool> pool, rollout::Pool::create(addresses));
   if (!config.rollout.addresses.empty()) {
     // Workers we did not start may hold other weights: push the teacher's.
@@ -369,8 +369,9 @@ Command add_eval_command(CLI::App& parent) {
       "eval", "Evaluate a checkpoint: greedy, pass@1, pass@k, maj@k, format rate");
   auto args = std::make_shared<EvalArgs>();
   app->add_option("--config", args->config, "Run config (YAML): model, data, reward, eval");
-  app->add_option("--checkpoint", args->checkpoint, "Model folder to evaluate (overrides "
-                                                    "model.checkpoint), e.g. runs/sft/model");
+  app->add_option("--checkpoint", args->checkpoint,
+                  "Model folder to evaluate (overrides "
+                  "model.checkpoint), e.g. runs/sft/model");
   app->add_option("--data", args->data, "Held-out JSONL (default eval.data, then data.eval)");
   app->add_option("--out", args->out, "Write the JSON report here (default: stdout)");
   app->add_option("overrides", args->overrides, "Dotted overrides: eval.k=4 eval.max_prompts=50");

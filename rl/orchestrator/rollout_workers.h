@@ -15,11 +15,11 @@
 namespace forge::rl {
 
 struct RolloutWorkersSpec {
-  int count = 0;                        // children to start when `addresses` is empty
-  std::string count_key;                // its config key, for errors ("rollout.workers")
-  std::vector<std::string> addresses;   // use these workers instead
-  std::string addresses_key;            // their config key ("rollout.addresses")
-  std::vector<std::string> worker_args; // after `rollout-worker`: "--config", FILE, overrides...
+  int count = 0;                         // children to start when `addresses` is empty
+  std::string count_key;                 // its config key, for errors ("rollout.workers")
+  std::vector<std::string> addresses;    // use these workers instead
+  std::string addresses_key;             // their config key ("rollout.addresses")
+  std::vector<std::string> worker_args;  // after `rollout-worker`: "--config", FILE, overrides...
 };
 
 // Returns the workers' addresses; InvalidArgument naming both keys when there are none.

@@ -98,6 +98,7 @@ absl::StatusOr<std::vector<Example>> rejection_sample(
     stats.generate_seconds += seconds_since(generate_start);
 
     std::vector<std::vector<std::string>> texts(last - first);
+    std::vector<std::vector<int64_t>> lengths(last - first);  // tokens of each text
     std::vector<SampleToGrade> samples;
     for (const rollout::Completion& c : completions) {
       const int64_t p = c.prompt_index - static_cast<int64_t>(first);
@@ -105,10 +106,13 @@ absl::StatusOr<std::vector<Example>> rejection_sample(
         return absl::InternalError(absl::StrCat("rollout returned prompt_index ", c.prompt_index));
       }
       texts[p].push_back(c.text);
+      lengths[p].push_back(static_cast<int64_t>(c.token_ids.size()));
     }
     // Completions arrive ordered by (prompt_index, sample_index): grade in that order.
     for (size_t p = 0; p < texts.size(); ++p) {
-      for (const std::string& t : texts[p]) samples.push_back({&examples[first + p], t, 0});
+      for (size_t i = 0; i < texts[p].size(); ++i) {
+        samples.push_back({&examples[first + p], texts[p][i], lengths[p][i]});
+      }
     }
     const auto grade_start = Clock::now();
     ASSIGN_OR_RETURN(std::vector<SampleGrade> grades, grade_samples(grader, chat, samples));
@@ -117,7 +121,8 @@ absl::StatusOr<std::vector<Example>> rejection_sample(
     for (size_t p = 0; p < texts.size(); ++p) {
       std::vector<SampleGrade> mine(grades.begin() + next, grades.begin() + next + texts[p].size());
       next += texts[p].size();
-      for (Example& e : select_accepted(examples[first + p], texts[p], mine, chat, options, stats)) {
+      for (Example& e :
+           select_accepted(examples[first + p], texts[p], mine, chat, options, stats)) {
         kept.push_back(std::move(e));
       }
     }

@@ -36,7 +36,7 @@ struct DistillOptions {
   double temperature = 0.6;
   double top_p = 0.95;
   int max_new_tokens = 128;
-  int max_per_prompt = 0;        // 0 = every accepted response
+  int max_per_prompt = 0;  // 0 = every accepted response
   bool dedup = true;
   int prompts_per_request = 64;  // prompts per generate call
   uint64_t seed = 1;
@@ -58,8 +58,8 @@ struct DistillStats {
   nlohmann::ordered_json to_json() const;
 };
 
-using GenerateFn =
-    std::function<absl::StatusOr<std::vector<rollout::Completion>>(const rollout::GenerationRequest&)>;
+using GenerateFn = std::function<absl::StatusOr<std::vector<rollout::Completion>>(
+    const rollout::GenerationRequest&)>;
 
 // The examples to keep among one prompt's samples: `completions[i]` (the generated text after the
 // prompt) was graded `grades[i]`. Adds to `stats` (samples, correct, well_formed, accepted, ...).
@@ -75,8 +75,7 @@ std::vector<Example> select_accepted(const Example& example,
 absl::StatusOr<std::vector<Example>> rejection_sample(
     const GenerateFn& generate, const policy::Tokenizer& tokenizer, const ChatTemplate& chat,
     const reward::Grader& grader, const std::vector<Example>& examples,
-    const DistillOptions& options, DistillStats& stats,
-    const std::function<bool()>& stop = nullptr,
+    const DistillOptions& options, DistillStats& stats, const std::function<bool()>& stop = nullptr,
     const std::function<void(const DistillStats&)>& progress = nullptr);
 
 }  // namespace forge::rl

@@ -25,10 +25,10 @@
 namespace forge::rl {
 
 struct PromptResult {
-  std::string task;                // the example's meta "task", else its rule
+  std::string task;  // the example's meta "task", else its rule
   SampleGrade greedy;
-  std::vector<SampleGrade> low;    // k samples at the low temperature
-  std::vector<SampleGrade> high;   // k samples at the high temperature
+  std::vector<SampleGrade> low;   // k samples at the low temperature
+  std::vector<SampleGrade> high;  // k samples at the high temperature
 };
 
 // The metrics above for `prompts` (non-empty; every prompt has the same k).

@@ -128,8 +128,8 @@ absl::StatusOr<EvalRun> evaluate(policy::Model model,
       if (c.prompt_index < 0 || c.prompt_index >= static_cast<int32_t>(examples.size())) {
         return absl::InternalError(absl::StrCat("engine returned prompt_index ", c.prompt_index));
       }
-      samples.push_back({&examples[c.prompt_index], c.text,
-                         static_cast<int64_t>(c.token_ids.size())});
+      samples.push_back(
+          {&examples[c.prompt_index], c.text, static_cast<int64_t>(c.token_ids.size())});
       run.generated_tokens += static_cast<int64_t>(c.token_ids.size());
     }
   }

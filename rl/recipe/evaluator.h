@@ -34,7 +34,7 @@ struct EvalOptions {
   double top_p = 0.95;            // at the low temperature
   double high_temperature = 1.0;  // top_p 1
   uint64_t seed = 1;
-  int max_batch_size = 256;       // sequences decoded together
+  int max_batch_size = 256;  // sequences decoded together
   int64_t cache_bytes = int64_t{256} << 20;
 };
 
@@ -52,7 +52,7 @@ absl::StatusOr<EvalRun> evaluate(policy::Model model,
                                  const ChatTemplate& chat, const reward::Grader& grader,
                                  const std::vector<Example>& examples, const EvalOptions& options);
 
-// "greedy 0.870  pass1_t06 0.812  pass1_t1 0.640  pass@8 0.980  maj@8 0.900  format 0.970  len 45.1"
+// "greedy 0.870  pass1_t06 0.812  pass1_t1 0.640  pass@8 0.980  maj@8 0.900  format 0.970 len 45.1"
 std::string eval_summary_line(const nlohmann::ordered_json& group);
 
 }  // namespace forge::rl

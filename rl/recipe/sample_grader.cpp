@@ -27,8 +27,8 @@ reward::GradeItem accuracy_item(const Example& example, const std::string& respo
 absl::Status check_gradable(const reward::Grader& grader, const Example& example) {
   absl::Status st = grader.check(accuracy_item(example, ""));
   if (!st.ok()) {
-    return absl::InvalidArgumentError(absl::StrCat("example '", example.id, "' (rule '",
-                                                   example.rule, "'): ", st.message()));
+    return absl::InvalidArgumentError(
+        absl::StrCat("example '", example.id, "' (rule '", example.rule, "'): ", st.message()));
   }
   reward::GradeItem format;
   format.rule = kFormatRule;
@@ -64,8 +64,8 @@ absl::StatusOr<std::vector<SampleGrade>> grade_samples(const reward::Grader& gra
   std::vector<reward::GradeOutcome> outcomes;
   outcomes.reserve(items.size());
   for (size_t start = 0; start < items.size(); start += slice) {
-    std::vector<reward::GradeItem> part(
-        items.begin() + start, items.begin() + std::min(items.size(), start + slice));
+    std::vector<reward::GradeItem> part(items.begin() + start,
+                                        items.begin() + std::min(items.size(), start + slice));
     ASSIGN_OR_RETURN(std::vector<reward::GradeOutcome> graded,
                      grader.grade_batch(part, reward::BatchOptions{}));
     for (auto& o : graded) outcomes.push_back(std::move(o));

@@ -20,9 +20,10 @@ absl::StatusOr<std::vector<Example>> load_with_completions(const std::string& pa
     if (!e.completion.empty()) kept.push_back(std::move(e));
   }
   if (required && kept.empty()) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        key, ": '", path, "' has no example with a `completion` to train on (generate one with "
-        "`forge data gen --teacher`)"));
+    return absl::InvalidArgumentError(
+        absl::StrCat(key, ": '", path,
+                     "' has no example with a `completion` to train on (generate one with "
+                     "`forge data gen --teacher`)"));
   }
   return kept;
 }
@@ -38,7 +39,8 @@ absl::StatusOr<SftOutcome> run_sft_stage(SftStageInputs in) {
   if (in.resume) {
     std::vector<std::string> skipped;
     checkpoint = Checkpointer(config.run.dir + "/checkpoints", 1).newest_valid(&skipped);
-    for (const auto& s : skipped) std::cerr << "forge sft: skipping invalid checkpoint: " << s << "\n";
+    for (const auto& s : skipped)
+      std::cerr << "forge sft: skipping invalid checkpoint: " << s << "\n";
     if (!checkpoint) {
       std::cerr << "forge sft: --resume: no checkpoint in " << config.run.dir
                 << "/checkpoints; starting from step 0\n";
@@ -49,7 +51,8 @@ absl::StatusOr<SftOutcome> run_sft_stage(SftStageInputs in) {
     ASSIGN_OR_RETURN(TrainingState state, Checkpointer::read_state(*checkpoint));
     resume_step = state.step;
   }
-  ASSIGN_OR_RETURN(std::unique_ptr<MetricsLog> metrics, MetricsLog::open(config.run.dir, resume_step));
+  ASSIGN_OR_RETURN(std::unique_ptr<MetricsLog> metrics,
+                   MetricsLog::open(config.run.dir, resume_step));
 
   const size_t held_out = in.held_out.size();
   SftDeps deps;
@@ -69,7 +72,8 @@ absl::StatusOr<SftOutcome> run_sft_stage(SftStageInputs in) {
   ASSIGN_OR_RETURN(SftOutcome outcome, trainer->run());
   metrics->close();
 
-  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   double tokens_per_s = 0;
   int64_t logged = 0;
   for (const StepRecord& r : metrics->history(first_step + 1)) {

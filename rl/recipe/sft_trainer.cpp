@@ -51,7 +51,7 @@ double load_imbalance(const std::map<int, at::Tensor>& load) {
 }  // namespace
 
 struct SftTrainer::StepStats {
-  double loss = 0;       // token mean over the batch
+  double loss = 0;  // token mean over the batch
   double grad_norm = 0;
   double lr = 0;
   int64_t response_tokens = 0;
@@ -71,8 +71,8 @@ absl::StatusOr<std::unique_ptr<SftTrainer>> SftTrainer::create(SftDeps deps) {
   const RunConfig& config = *t->deps_.config;
   const SftSection& s = config.sft;
   ASSIGN_OR_RETURN(ChatTemplate chat, ChatTemplate::create(config.data.template_name));
-  const int64_t limit = s.max_seq_len > 0 ? s.max_seq_len
-                                          : t->deps_.model->config().max_position_embeddings;
+  const int64_t limit =
+      s.max_seq_len > 0 ? s.max_seq_len : t->deps_.model->config().max_position_embeddings;
 
   std::vector<Example> kept;
   for (Example& e : t->deps_.train) {
@@ -85,17 +85,17 @@ absl::StatusOr<std::unique_ptr<SftTrainer>> SftTrainer::create(SftDeps deps) {
   }
   t->deps_.train.clear();
   if (kept.empty()) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "sft: no training example fits sft.max_seq_len (", limit, " tokens); ",
-        t->skipped_too_long_, " were too long"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("sft: no training example fits sft.max_seq_len (", limit, " tokens); ",
+                     t->skipped_too_long_, " were too long"));
   }
-  ASSIGN_OR_RETURN(PromptSource source,
-                   PromptSource::create(std::move(kept), chat,
-                                        static_cast<uint64_t>(config.run.seed), config.data.shuffle));
+  ASSIGN_OR_RETURN(PromptSource source, PromptSource::create(std::move(kept), chat,
+                                                             static_cast<uint64_t>(config.run.seed),
+                                                             config.data.shuffle));
   t->source_ = std::make_unique<PromptSource>(std::move(source));
 
-  const size_t want = s.eval_examples > 0 ? static_cast<size_t>(s.eval_examples)
-                                          : t->deps_.held_out.size();
+  const size_t want =
+      s.eval_examples > 0 ? static_cast<size_t>(s.eval_examples) : t->deps_.held_out.size();
   for (const Example& e : t->deps_.held_out) {
     if (t->held_out_.size() >= want) break;
     ASSIGN_OR_RETURN(TokenSequence seq, make_sft_sequence(e, chat, *t->deps_.tokenizer));
@@ -253,9 +253,8 @@ absl::StatusOr<std::optional<double>> SftTrainer::held_out_loss() {
 }
 
 absl::Status SftTrainer::save_model() {
-  return torch_boundary([&] {
-    return policy::save_checkpoint(*deps_.model, deps_.config->run.dir + "/model");
-  });
+  return torch_boundary(
+      [&] { return policy::save_checkpoint(*deps_.model, deps_.config->run.dir + "/model"); });
 }
 
 absl::Status SftTrainer::evaluate_and_keep_best(int64_t step,
@@ -297,11 +296,12 @@ absl::StatusOr<SftOutcome> SftTrainer::run() {
   auto stopping = [&] { return deps_.stop_requested && deps_.stop_requested(); };
   auto plateaued = [&] { return evaluating && evals_since_best_ >= s.patience; };
   SftOutcome outcome;
-  std::printf("forge sft: steps %lld..%lld on %lld examples (%lld too long, skipped); held-out "
-              "%zu examples%s\n",
-              static_cast<long long>(step_ + 1), static_cast<long long>(s.max_steps),
-              static_cast<long long>(source_->size()), static_cast<long long>(skipped_too_long_),
-              held_out_.size(), evaluating ? "" : " (no plateau stop)");
+  std::printf(
+      "forge sft: steps %lld..%lld on %lld examples (%lld too long, skipped); held-out "
+      "%zu examples%s\n",
+      static_cast<long long>(step_ + 1), static_cast<long long>(s.max_steps),
+      static_cast<long long>(source_->size()), static_cast<long long>(skipped_too_long_),
+      held_out_.size(), evaluating ? "" : " (no plateau stop)");
   std::fflush(stdout);
 
   const int64_t start_step = step_;
@@ -328,10 +328,9 @@ absl::StatusOr<SftOutcome> SftTrainer::run() {
     RETURN_IF_ERROR(deps_.metrics->log(step, m));
     const bool evaluated = m.count("eval_loss") > 0;
     if (evaluated || (s.log_every > 0 && step % s.log_every == 0) || step == start_step + 1) {
-      const std::string eval =
-          evaluated ? absl::StrFormat("  eval %.4f%s", m["eval_loss"],
-                                      evals_since_best_ == 0 ? " (best)" : "")
-                    : "";
+      const std::string eval = evaluated ? absl::StrFormat("  eval %.4f%s", m["eval_loss"],
+                                                           evals_since_best_ == 0 ? " (best)" : "")
+                                         : "";
       std::printf("sft step %lld/%lld  loss %.4f%s  lr %.2e  grad %.3f  %.0f tok/s  %.1fs\n",
                   static_cast<long long>(step), static_cast<long long>(s.max_steps), stats.loss,
                   eval.c_str(), stats.lr, stats.grad_norm, m["tokens_per_s"], elapsed_s_);

@@ -1,7 +1,8 @@
 // The cold-start SFT stage (`forge sft`, and the student stage of `forge distill`): token-mean
-// cross-entropy on completion tokens only (the prompt is masked, see sft_batch.h), AdamW with linear
-// warmup + cosine decay (config `sft`), global grad-norm clipping, and DeepSeek-V3's aux-loss-free
-// routing-bias update after every optimizer step (on in SFT, frozen in RL: DESIGN.md).
+// cross-entropy on completion tokens only (the prompt is masked, see sft_batch.h), AdamW with
+// linear warmup + cosine decay (config `sft`), global grad-norm clipping, and DeepSeek-V3's
+// aux-loss-free routing-bias update after every optimizer step (on in SFT, frozen in RL:
+// DESIGN.md).
 //
 // Data order: a PromptSource over the training examples (shuffled per epoch from run.seed), so a
 // checkpoint records the data position. Every `sft.eval_every` steps (and after the last step) the
@@ -52,13 +53,13 @@ struct SftDeps {
 };
 
 struct SftOutcome {
-  int64_t steps = 0;                        // optimizer steps completed
-  std::string stop_reason;                  // "max_steps" | "plateau" | "interrupted"
-  std::optional<double> best_eval_loss;     // none without held-out data
-  int64_t best_step = 0;                    // step of run.dir/model/ (the last step when no eval)
-  std::string model_dir;                    // run.dir/model
-  int64_t train_examples = 0;               // examples trained on
-  int64_t skipped_too_long = 0;             // examples longer than the limit, left out
+  int64_t steps = 0;                     // optimizer steps completed
+  std::string stop_reason;               // "max_steps" | "plateau" | "interrupted"
+  std::optional<double> best_eval_loss;  // none without held-out data
+  int64_t best_step = 0;                 // step of run.dir/model/ (the last step when no eval)
+  std::string model_dir;                 // run.dir/model
+  int64_t train_examples = 0;            // examples trained on
+  int64_t skipped_too_long = 0;          // examples longer than the limit, left out
 };
 
 class SftTrainer {

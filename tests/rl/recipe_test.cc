@@ -12,12 +12,12 @@
 //    trains a dense student, and leaves no child running.
 #include <unistd.h>
 
+#include <sys/wait.h>
 #include <array>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
-#include <sys/wait.h>
 
 #include <ATen/ATen.h>
 #include <gtest/gtest.h>
@@ -300,14 +300,13 @@ TEST(DistillSelectTest, KeepsOnlyCorrectWellFormedResponsesDedupedAndCapped) {
   e.answer = "15";
   e.completion = "<think>old</think><answer>14</answer>";
   e.meta = {{"task", "arithmetic"}, {"teacher", {{"correct", false}}}};
-  const std::vector<std::string> texts = {"x</think><answer>15</answer>", "y</think>15",
-                                          "x</think><answer>15</answer>",
-                                          "z</think><answer>14</answer>",
-                                          "w</think><answer>15</answer>",
-                                          "v</think><answer>15</answer>"};
-  const std::vector<SampleGrade> grades = {grade(true, true, "15"),  grade(true, false, ""),
-                                           grade(true, true, "15"),  grade(false, true, "14"),
-                                           grade(true, true, "15"),  grade(true, true, "15")};
+  const std::vector<std::string> texts = {
+      "x</think><answer>15</answer>", "y</think>15",
+      "x</think><answer>15</answer>", "z</think><answer>14</answer>",
+      "w</think><answer>15</answer>", "v</think><answer>15</answer>"};
+  const std::vector<SampleGrade> grades = {grade(true, true, "15"), grade(true, false, ""),
+                                           grade(true, true, "15"), grade(false, true, "14"),
+                                           grade(true, true, "15"), grade(true, true, "15")};
   DistillOptions options;
   options.max_per_prompt = 2;
   DistillStats stats;
@@ -339,8 +338,14 @@ class RecipeTest : public ::testing::Test {
     fs::create_directories(dir_);
     // Every training answer is 2 and every completion the same: SFT memorises one response.
     write_examples(dir_ / "train.jsonl",
-                   {{"1+1", 2}, {"0+2", 2}, {"2+0", 2}, {"3-1", 2}, {"4-2", 2}, {"5-3", 2},
-                    {"6-4", 2}, {"7-5", 2}},
+                   {{"1+1", 2},
+                    {"0+2", 2},
+                    {"2+0", 2},
+                    {"3-1", 2},
+                    {"4-2", 2},
+                    {"5-3", 2},
+                    {"6-4", 2},
+                    {"7-5", 2}},
                    true);
     // Held out: half the answers are 2.
     write_examples(dir_ / "heldout.jsonl", {{"8-6", 2}, {"1+2", 3}, {"9-7", 2}, {"5+4", 9}}, true);
@@ -374,8 +379,8 @@ TEST_F(RecipeTest, SftLossDropsAndWritesMetricsCheckpointsAndALoadableModel) {
   const fs::path out = dir_ / "sft";
   const std::vector<json> rows = read_jsonl(out / "metrics.jsonl");
   ASSERT_EQ(rows.size(), 60u) << sft_.output;
-  for (const char* key : {"step", "loss", "lr", "grad_norm", "tokens_per_s", "time",
-                          "moe/load_imbalance"}) {
+  for (const char* key :
+       {"step", "loss", "lr", "grad_norm", "tokens_per_s", "time", "moe/load_imbalance"}) {
     EXPECT_TRUE(rows[0].contains(key)) << key;
   }
   EXPECT_TRUE(rows[19].contains("eval_loss"));
@@ -401,14 +406,14 @@ TEST_F(RecipeTest, SftResumeReproducesTheStraightRun) {
   const std::string common = " sft.lr_schedule=constant sft.warmup_steps=0 sft.eval_every=1";
   const fs::path straight = dir_ / "straight";
   const fs::path resumed = dir_ / "resumed";
-  Result a = run_forge("sft --config " + config() + common + " sft.max_steps=4 run.dir=" +
-                       straight.string());
+  Result a = run_forge("sft --config " + config() + common +
+                       " sft.max_steps=4 run.dir=" + straight.string());
   ASSERT_EQ(a.exit_code, 0) << a.output;
-  Result b1 = run_forge("sft --config " + config() + common + " sft.max_steps=2 run.dir=" +
-                        resumed.string());
+  Result b1 = run_forge("sft --config " + config() + common +
+                        " sft.max_steps=2 run.dir=" + resumed.string());
   ASSERT_EQ(b1.exit_code, 0) << b1.output;
-  Result b2 = run_forge("sft --config " + config() + common + " sft.max_steps=4 run.dir=" +
-                        resumed.string() + " --resume");
+  Result b2 = run_forge("sft --config " + config() + common +
+                        " sft.max_steps=4 run.dir=" + resumed.string() + " --resume");
   ASSERT_EQ(b2.exit_code, 0) << b2.output;
   EXPECT_NE(b2.output.find("resumed from"), std::string::npos) << b2.output;
   const std::vector<json> x = read_jsonl(straight / "metrics.jsonl");
@@ -438,8 +443,9 @@ TEST_F(RecipeTest, SftStopsWhenTheHeldOutLossPlateaus) {
 
 TEST_F(RecipeTest, SftWithoutCompletionsIsAUsageErrorNamingTheKey) {
   write_examples(dir_ / "bare.jsonl", {{"1+1", 2}}, false);
-  Result r = run_forge("sft --config " + config() + " data.train=" + (dir_ / "bare.jsonl").string() +
-                       " run.dir=" + (dir_ / "bare").string());
+  Result r =
+      run_forge("sft --config " + config() + " data.train=" + (dir_ / "bare.jsonl").string() +
+                " run.dir=" + (dir_ / "bare").string());
   EXPECT_EQ(r.exit_code, 2) << r.output;
   EXPECT_NE(r.output.find("data.train"), std::string::npos) << r.output;
 }
@@ -493,10 +499,10 @@ TEST_F(RecipeTest, DistillKeepsOnlyAcceptedResponsesAndTrainsADenseStudent) {
   const fs::path out = dir_ / "distill";
   // Prompts answered 2 (the teacher's only answer) and others.
   write_examples(dir_ / "prompts.jsonl", {{"8-6", 2}, {"1+2", 3}, {"9-7", 2}, {"5+4", 9}}, false);
-  Result r = run_forge("distill --config " + config() + " distill.teacher=" +
-                       model_dir().string() + " data.train=" + (dir_ / "prompts.jsonl").string() +
-                       " sft.max_steps=2 sft.batch_size=4 sft.eval_every=0 run.dir=" +
-                       out.string());
+  Result r =
+      run_forge("distill --config " + config() + " distill.teacher=" + model_dir().string() +
+                " data.train=" + (dir_ / "prompts.jsonl").string() +
+                " sft.max_steps=2 sft.batch_size=4 sft.eval_every=0 run.dir=" + out.string());
   ASSERT_EQ(r.exit_code, 0) << r.output;
   const std::vector<json> rows = read_jsonl(out / "distill.jsonl");
   ASSERT_FALSE(rows.empty()) << r.output;
@@ -521,9 +527,9 @@ TEST_F(RecipeTest, DistillKeepsOnlyAcceptedResponsesAndTrainsADenseStudent) {
 
 TEST_F(RecipeTest, DistillChecksTheStudentConfigBeforeSampling) {
   const fs::path out = dir_ / "distill_bad";
-  Result r = run_forge("distill --config " + config() + " distill.teacher=" +
-                       model_dir().string() + " distill.student_config=" +
-                       (dir_ / "missing.json").string() + " run.dir=" + out.string());
+  Result r = run_forge("distill --config " + config() + " distill.teacher=" + model_dir().string() +
+                       " distill.student_config=" + (dir_ / "missing.json").string() +
+                       " run.dir=" + out.string());
   EXPECT_EQ(r.exit_code, 2) << r.output;
   EXPECT_NE(r.output.find("distill.student_config"), std::string::npos) << r.output;
   EXPECT_FALSE(fs::exists(out / "distill.jsonl"));
