@@ -12,8 +12,6 @@
 //    trains a dense student, and leaves no child running.
 #include <unistd.h>
 
-#include <sys/wait.h>
-#include <array>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
@@ -31,6 +29,7 @@
 #include "rl/recipe/sample_grader.h"
 #include "rl/recipe/sft_batch.h"
 #include "rl/tasks/answer_check.h"
+#include "tests/common/forge_command.h"
 
 namespace forge::rl {
 namespace {
@@ -41,25 +40,8 @@ using nlohmann::json;
 // The one response the suite's SFT model memorises.
 constexpr char kMemorised[] = "<think>1+1=2.</think><answer>2</answer>";
 
-struct Result {
-  int exit_code = -1;
-  std::string output;
-};
-
-Result run_forge(const std::string& args) {
-  const std::string command = std::string(FORGE_BINARY) + " " + args + " 2>&1";
-  Result result;
-  FILE* pipe = ::popen(command.c_str(), "r");
-  if (pipe == nullptr) return result;
-  std::array<char, 4096> buffer;
-  size_t n;
-  while ((n = std::fread(buffer.data(), 1, buffer.size(), pipe)) > 0) {
-    result.output.append(buffer.data(), n);
-  }
-  const int status = ::pclose(pipe);
-  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return result;
-}
+using Result = test_support::ForgeResult;
+using test_support::run_forge;
 
 std::vector<json> read_jsonl(const fs::path& path) {
   std::vector<json> rows;
