@@ -19,6 +19,9 @@ BUILD_DIR=${BUILD_DIR:-build}
 FORGE="$BUILD_DIR/forge"
 TRAIN_N=${TRAIN_N:-4000}
 HELDOUT_N=${HELDOUT_N:-200}
+# 1-digit operands, 2 operations (+ - *): a difficulty the tiny MoE learns within the SFT budget
+# (3 operations reached only 0.27 greedy after 5 minutes of SFT; docs/results.md).
+TASK_ARGS=${TASK_ARGS:---ops 2}
 
 if [[ -z ${SKIP_SETUP:-} ]]; then
   scripts/setup.sh
@@ -34,9 +37,10 @@ stage() { echo; echo "== [$(elapsed)s] $*"; }
 
 common=("run.seed=$SEED" "data.train=$OUT/data/train.jsonl" "data.eval=$OUT/data/heldout.jsonl" "$@")
 
-stage "data: $TRAIN_N arithmetic problems with the teacher's traces, $HELDOUT_N held-out (seed $SEED)"
-"$FORGE" data gen --task arithmetic --n "$TRAIN_N" --seed "$SEED" --teacher --out "$OUT/data/train.jsonl"
-"$FORGE" data gen --task arithmetic --n "$HELDOUT_N" --seed "$((SEED + 1000))" --teacher \
+stage "data: $TRAIN_N arithmetic problems ($TASK_ARGS) with the teacher's traces, $HELDOUT_N held-out (seed $SEED)"
+"$FORGE" data gen --task arithmetic $TASK_ARGS --n "$TRAIN_N" --seed "$SEED" --teacher \
+  --out "$OUT/data/train.jsonl"
+"$FORGE" data gen --task arithmetic $TASK_ARGS --n "$HELDOUT_N" --seed "$((SEED + 1000))" --teacher \
   --exclude "$OUT/data/train.jsonl" --out "$OUT/data/heldout.jsonl"
 
 stage "teacher: grading its held-out traces (forge grade)"
