@@ -6,9 +6,11 @@
 //       greedy / pass@1 / pass@k / maj@k / format rate per task (rl/recipe/evaluator.h); a one-line
 //       summary, and the JSON report on --out (summary on stdout) or on stdout (summary on stderr).
 //   forge distill --config C [key=value ...] [--resume]
-//       rejection sampling of the teacher (distill.teacher, default model.checkpoint) through
-//       rollout-worker children, accepted responses to run.dir/distill.jsonl (+ distill.json
-//       stats), then SFT of the dense student (distill.student_config) on them in run.dir.
+//       rejection sampling of the teacher (distill.teacher, default model.checkpoint) on the
+//       prompts of distill.data (default data.train) through rollout-worker children, accepted
+//       responses to run.dir/distill.jsonl (+ distill.json stats), then SFT of the dense student
+//       (distill.student_config) on them in run.dir, with the accepted responses of the last
+//       distill.held_out_prompts prompts held out for its plateau stop (else data.eval's).
 // SIGINT/SIGTERM stop SFT after the current step with a checkpoint (exit 130); children are
 // stopped on every exit path (the Supervisor's destructor) and die with forge (PDEATHSIG).
 #include <malloc.h>
@@ -205,7 +207,8 @@ int run_eval(const EvalArgs& args) {
 absl::StatusOr<std::vector<Example>> sample_teacher(const RunConfig& config,
                                                     const std::string& teacher,
                                                     Supervisor& supervisor) {
-  ASSIGN_OR_RETURN(std::vector<Example> examples, load_jsonl(config.data.train));
+  const std::string prompts = config.distill.data.empty() ? config.data.train : config.distill.data;
+  ASSIGN_OR_RETURN(std::vector<Example> examples, load_jsonl(prompts));
   if (config.distill.max_prompts > 0 &&
       static_cast<int>(examples.size()) > config.distill.max_prompts) {
     examples.resize(config.distill.max_prompts);
@@ -291,8 +294,8 @@ int run_distill(const std::string& config_path, const std::vector<std::string>& 
                 kExitUsage);
   }
   teacher = fs::absolute(teacher).string();
-  if (config->data.train.empty()) {
-    return fail(name, "data.train: the prompts to sample are required", kExitUsage);
+  if (config->data.train.empty() && config->distill.data.empty()) {
+    return fail(name, "distill.data / data.train: the prompts to sample are required", kExitUsage);
   }
   if (config->distill.student_config.empty()) {
     return fail(name, "distill.student_config: the student's config.json is required", kExitUsage);
@@ -334,8 +337,14 @@ int run_distill(const std::string& config_path, const std::vector<std::string>& 
   SftStageInputs in;
   in.config = &*config;
   in.model = student;
-  in.train = std::move(accepted);
-  if (!config->data.eval.empty()) {
+  if (config->distill.held_out_prompts > 0) {
+    split_held_out(std::move(accepted), config->distill.held_out_prompts, in.train, in.held_out);
+    std::cout << "forge distill: " << in.held_out.size()
+              << " accepted examples held out for the student's plateau stop" << std::endl;
+  } else {
+    in.train = std::move(accepted);
+  }
+  if (in.held_out.empty() && !config->data.eval.empty()) {
     absl::StatusOr<std::vector<Example>> held_out =
         load_with_completions(config->data.eval, "data.eval", false);
     if (!held_out.ok()) return status_error(name, held_out.status());

@@ -188,8 +188,10 @@ void visit_section(ConfigVisitor& v, DistillSection& s) {
   v.value("temperature", s.temperature);
   v.value("top_p", s.top_p);
   v.value("max_new_tokens", s.max_new_tokens);
+  v.path("data", s.data);
   v.value("max_prompts", s.max_prompts);
   v.value("max_per_prompt", s.max_per_prompt);
+  v.value("held_out_prompts", s.held_out_prompts);
   v.value("dedup", s.dedup);
   v.value("prompts_per_request", s.prompts_per_request);
   v.value("max_batch_size", s.max_batch_size);
@@ -236,6 +238,7 @@ absl::Status check_recipe_ranges(const RunConfig& c) {
   if (d.max_new_tokens < 0) return bad("distill.max_new_tokens", "must be >= 0");
   if (d.max_prompts < 0) return bad("distill.max_prompts", "must be >= 0");
   if (d.max_per_prompt < 0) return bad("distill.max_per_prompt", "must be >= 0");
+  if (d.held_out_prompts < 0) return bad("distill.held_out_prompts", "must be >= 0");
   if (d.prompts_per_request <= 0) return bad("distill.prompts_per_request", "must be > 0");
   if (d.max_batch_size <= 0) return bad("distill.max_batch_size", "must be > 0");
   return absl::OkStatus();

@@ -164,8 +164,12 @@ struct DistillSection {
   double temperature = 0.6;
   double top_p = 0.95;
   int max_new_tokens = 0;               // 0 = rollout.max_new_tokens
-  int max_prompts = 0;                  // the first N prompts of data.train; 0 = all
+  std::string data;                     // the prompts to sample (JSONL with answers); "" = data.train
+  int max_prompts = 0;                  // the first N prompts of the file; 0 = all
   int max_per_prompt = 0;               // accepted responses kept per prompt; 0 = all
+  int held_out_prompts = 200;           // the accepted responses of the last N prompts with any are
+                                        // the student's held-out set (plateau stop, best model),
+                                        // at most a tenth of them; 0 = data.eval's completions
   bool dedup = true;                    // keep one copy of identical accepted responses
   int prompts_per_request = 64;         // prompts per Generate call (progress granularity)
   int max_batch_size = 256;             // the children's rollout.max_batch_size

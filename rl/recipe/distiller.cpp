@@ -131,4 +131,18 @@ absl::StatusOr<std::vector<Example>> rejection_sample(
   return kept;
 }
 
+void split_held_out(std::vector<Example> accepted, int prompts, std::vector<Example>& train,
+                    std::vector<Example>& held_out) {
+  std::vector<std::string> order;  // distinct prompts, in order
+  std::set<std::string> seen;
+  for (const Example& e : accepted) {
+    if (seen.insert(e.prompt).second) order.push_back(e.prompt);
+  }
+  const size_t n = std::min(static_cast<size_t>(std::max(prompts, 0)), order.size() / 10);
+  const std::set<std::string> held(order.end() - static_cast<std::ptrdiff_t>(n), order.end());
+  for (Example& e : accepted) {
+    (held.count(e.prompt) > 0 ? held_out : train).push_back(std::move(e));
+  }
+}
+
 }  // namespace forge::rl

@@ -78,4 +78,10 @@ absl::StatusOr<std::vector<Example>> rejection_sample(
     const DistillOptions& options, DistillStats& stats, const std::function<bool()>& stop = nullptr,
     const std::function<void(const DistillStats&)>& progress = nullptr);
 
+// Splits accepted examples (in prompt order, as rejection_sample returns them) by prompt: the
+// examples of the last `prompts` distinct prompts -- at most a tenth of the distinct prompts --
+// go to `held_out`, the rest to `train`, so no held-out prompt is trained on.
+void split_held_out(std::vector<Example> accepted, int prompts, std::vector<Example>& train,
+                    std::vector<Example>& held_out);
+
 }  // namespace forge::rl

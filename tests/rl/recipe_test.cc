@@ -311,6 +311,31 @@ TEST(DistillSelectTest, KeepsOnlyCorrectWellFormedResponsesDedupedAndCapped) {
   EXPECT_EQ(stats.prompts_with_kept, 1);
 }
 
+TEST(DistillSelectTest, HeldOutPromptsAreTheLastOnesAndNeverTrainedOn) {
+  std::vector<Example> accepted;
+  for (int p = 0; p < 30; ++p) {
+    for (int copy = 0; copy < (p % 2 == 0 ? 2 : 1); ++copy) {
+      Example e;
+      e.prompt = "p" + std::to_string(p);
+      e.id = e.prompt + "#" + std::to_string(copy);
+      accepted.push_back(e);
+    }
+  }
+  std::vector<Example> train, held_out;
+  split_held_out(accepted, 5, train, held_out);  // at most a tenth of 30 prompts: 3
+  ASSERT_EQ(held_out.size(), 4u);                // p27, p28 (x2), p29
+  EXPECT_EQ(held_out[0].prompt, "p27");
+  EXPECT_EQ(held_out[3].prompt, "p29");
+  EXPECT_EQ(train.size(), accepted.size() - 4);
+  for (const Example& e : train) {
+    for (const Example& h : held_out) EXPECT_NE(e.prompt, h.prompt);
+  }
+  std::vector<Example> all, none;
+  split_held_out(accepted, 0, all, none);
+  EXPECT_EQ(all.size(), accepted.size());
+  EXPECT_TRUE(none.empty());
+}
+
 // ---- The CLI stages on real files --------------------------------------------------------------
 
 class RecipeTest : public ::testing::Test {
