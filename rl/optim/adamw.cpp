@@ -39,8 +39,14 @@ void AdamW::step(double lr) {
   const double bias1 = 1.0 - std::pow(options_.beta1, static_cast<double>(step_));
   const double bias2 = 1.0 - std::pow(options_.beta2, static_cast<double>(step_));
   for (Slot& s : slots_) {
-    const at::Tensor& grad = s.param.grad();
-    if (!grad.defined()) continue;
+    at::Tensor grad = s.param.grad();
+    if (!grad.defined()) {
+      // No state: this parameter never had a gradient, skip it. With state: it had one before,
+      // and in a straight run its grad stays defined (zero_grad zeroes it) so momentum keeps
+      // moving it; only a process restored from a checkpoint has no grad yet. Zero matches both.
+      if (!s.exp_avg.defined()) continue;
+      grad = at::zeros_like(s.param);
+    }
     if (!s.exp_avg.defined()) {
       s.exp_avg = at::zeros_like(s.param);
       s.exp_avg_sq = at::zeros_like(s.param);

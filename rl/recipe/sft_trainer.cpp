@@ -5,7 +5,6 @@
 #include <cmath>
 #include <cstdio>
 #include <map>
-#include <set>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -114,7 +113,6 @@ absl::Status SftTrainer::restore(const std::string& checkpoint_dir) {
   return torch_boundary([&]() -> absl::Status {
     ASSIGN_OR_RETURN(TrainingState state,
                      Checkpointer::load(checkpoint_dir, *deps_.model, optimizer_.get()));
-    restore_gradient_slots();
     ASSIGN_OR_RETURN(DataPosition position, DataPosition::from_json(state.data));
     RETURN_IF_ERROR(source_->restore(position));
     step_ = state.step;
@@ -140,26 +138,6 @@ absl::Status SftTrainer::restore(const std::string& checkpoint_dir) {
     elapsed_s_ = x.value("elapsed_s", 0.0);
     return absl::OkStatus();
   });
-}
-
-void SftTrainer::restore_gradient_slots() {
-  // AdamW skips a parameter whose grad is undefined but updates one whose grad is a zeroed tensor
-  // (momentum keeps moving it). In a straight run every parameter that ever had a gradient -- the
-  // ones with optimizer state -- keeps a defined (zeroed) grad; a fresh process has none, so an
-  // expert that gets no token in the first resumed step would be skipped and the runs would differ.
-  std::set<std::string> with_state;
-  for (const auto& [name, tensor] : optimizer_->state_tensors()) {
-    const std::string suffix = ".exp_avg";
-    if (name.size() > suffix.size() &&
-        name.compare(name.size() - suffix.size(), suffix.size(), suffix) == 0) {
-      with_state.insert(name.substr(0, name.size() - suffix.size()));
-    }
-  }
-  for (auto& p : deps_.model->named_parameters()) {
-    if (with_state.count(p.key()) > 0 && !p.value().grad().defined()) {
-      p.value().mutable_grad() = at::zeros_like(p.value());
-    }
-  }
 }
 
 absl::StatusOr<SftTrainer::StepStats> SftTrainer::train_step(int64_t step) {

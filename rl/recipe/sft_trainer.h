@@ -92,7 +92,6 @@ class SftTrainer {
   absl::Status evaluate_and_keep_best(int64_t step, std::map<std::string, double>& metrics);
   absl::Status save_checkpoint();
   absl::Status save_model();
-  void restore_gradient_slots();
 
   SftDeps deps_;
   std::unique_ptr<PromptSource> source_;
