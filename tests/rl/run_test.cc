@@ -83,6 +83,27 @@ class RunTest : public ::testing::Test {
 
   static std::string config() { return (dir_ / "run.yaml").string(); }
   static fs::path run_dir(const std::string& name) { return dir_ / name; }
+  // Starts `forge run` for (practically) ever in the background, its output in dir_/NAME.log,
+  // and waits up to 2 minutes for its first metric line. Returns the pid (-1 if fork failed).
+  static pid_t start_long_run(const fs::path& out, const std::string& name) {
+    const pid_t pid = ::fork();
+    if (pid == 0) {
+      const std::string dir_arg = "run.dir=" + out.string();
+      const std::string log = (dir_ / (name + ".log")).string();
+      const int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+      ::dup2(fd, 1);
+      ::dup2(fd, 2);
+      ::execl(FORGE_BINARY, FORGE_BINARY, "run", config().c_str(), "trainer.total_steps=100000",
+              dir_arg.c_str(), nullptr);
+      ::_exit(127);
+    }
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
+    while (pid > 0 && read_jsonl(out / "metrics.jsonl").empty() &&
+           std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    return pid;
+  }
 
   static fs::path dir_;
 };
@@ -148,22 +169,8 @@ TEST_F(RunTest, ResumeReproducesTheStraightRun) {
 
 TEST_F(RunTest, SigintSavesACheckpointAndStopsEverything) {
   const fs::path out = run_dir("interrupted");
-  const pid_t pid = ::fork();
+  const pid_t pid = start_long_run(out, "interrupted");
   ASSERT_GE(pid, 0);
-  if (pid == 0) {
-    const std::string dir_arg = "run.dir=" + out.string();
-    const std::string log = (dir_ / "interrupted.log").string();
-    const int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    ::dup2(fd, 1);
-    ::dup2(fd, 2);
-    ::execl(FORGE_BINARY, FORGE_BINARY, "run", config().c_str(), "trainer.total_steps=100000",
-            dir_arg.c_str(), nullptr);
-    ::_exit(127);
-  }
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
-  while (read_jsonl(out / "metrics.jsonl").empty() && std::chrono::steady_clock::now() < deadline) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  }
   ASSERT_FALSE(read_jsonl(out / "metrics.jsonl").empty());
   ::kill(pid, SIGINT);
   int status = 0;
@@ -178,22 +185,8 @@ TEST_F(RunTest, SigintSavesACheckpointAndStopsEverything) {
 
 TEST_F(RunTest, ACrashedChildFailsTheRunNamingIt) {
   const fs::path out = run_dir("crashed");
-  const pid_t pid = ::fork();
+  const pid_t pid = start_long_run(out, "crashed");
   ASSERT_GE(pid, 0);
-  if (pid == 0) {
-    const std::string dir_arg = "run.dir=" + out.string();
-    const std::string log = (dir_ / "crashed.log").string();
-    const int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    ::dup2(fd, 1);
-    ::dup2(fd, 2);
-    ::execl(FORGE_BINARY, FORGE_BINARY, "run", config().c_str(), "trainer.total_steps=100000",
-            dir_arg.c_str(), nullptr);
-    ::_exit(127);
-  }
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
-  while (read_jsonl(out / "metrics.jsonl").empty() && std::chrono::steady_clock::now() < deadline) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  }
   // Kill the rollout worker (its command line has rollout-worker and the run's config path).
   for (pid_t child : processes_with(out.string())) {
     std::ifstream in("/proc/" + std::to_string(child) + "/cmdline");
