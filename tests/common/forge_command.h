@@ -1,12 +1,18 @@
 // Runs the `forge` binary of this build as a real process, as a user would: the CLI tests' one way
-// to call it. Each test target defines FORGE_BINARY (the path CMake built it at).
+// to call it, and to check what it left running. Each test target defines FORGE_BINARY (the path
+// CMake built it at).
 #pragma once
 
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <array>
 #include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <string>
+#include <vector>
 
 namespace forge::test_support {
 
@@ -29,6 +35,25 @@ inline ForgeResult run_forge(const std::string& args) {
   const int status = ::pclose(pipe);
   result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
   return result;
+}
+
+// Processes other than this one whose command line (arguments joined by spaces) contains `marker`,
+// e.g. a run folder: how tests find children and grandchildren left running. Zombies have an empty
+// command line and never match.
+inline std::vector<pid_t> processes_with(const std::string& marker) {
+  std::vector<pid_t> found;
+  for (const auto& entry : std::filesystem::directory_iterator("/proc")) {
+    const std::string name = entry.path().filename();
+    if (name.find_first_not_of("0123456789") != std::string::npos) continue;
+    if (std::stoi(name) == ::getpid()) continue;
+    std::ifstream in(entry.path() / "cmdline", std::ios::binary);
+    std::string cmdline((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    for (char& c : cmdline) {
+      if (c == '\0') c = ' ';
+    }
+    if (cmdline.find(marker) != std::string::npos) found.push_back(std::stoi(name));
+  }
+  return found;
 }
 
 }  // namespace forge::test_support

@@ -13,6 +13,7 @@
 
 #include "rl/orchestrator/child_process.h"
 #include "rl/orchestrator/supervisor.h"
+#include "tests/common/forge_command.h"
 
 namespace forge::rl {
 namespace {
@@ -22,20 +23,7 @@ using std::chrono::milliseconds;
 
 bool alive(pid_t pid) { return ::kill(pid, 0) == 0; }
 
-// Processes whose command line contains `marker` (our way to find grandchildren).
-std::vector<pid_t> processes_with(const std::string& marker) {
-  std::vector<pid_t> found;
-  for (const auto& entry : fs::directory_iterator("/proc")) {
-    const std::string name = entry.path().filename();
-    if (name.find_first_not_of("0123456789") != std::string::npos) continue;
-    std::ifstream in(entry.path() / "cmdline", std::ios::binary);
-    std::string cmdline((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    for (char& c : cmdline) if (c == '\0') c = ' ';
-    // Zombies have an empty cmdline and are not running anything.
-    if (cmdline.find(marker) != std::string::npos) found.push_back(std::stoi(name));
-  }
-  return found;
-}
+using forge::test_support::processes_with;
 
 bool wait_gone(const std::string& marker, milliseconds timeout) {
   const auto deadline = std::chrono::steady_clock::now() + timeout;

@@ -58,19 +58,7 @@ json read_json(const fs::path& path) {
   return json::parse(in);
 }
 
-// Processes (other than us) whose command line mentions `marker`.
-std::vector<pid_t> processes_with(const std::string& marker) {
-  std::vector<pid_t> found;
-  for (const auto& entry : fs::directory_iterator("/proc")) {
-    const std::string name = entry.path().filename();
-    if (name.find_first_not_of("0123456789") != std::string::npos) continue;
-    if (std::stoi(name) == ::getpid()) continue;
-    std::ifstream in(entry.path() / "cmdline", std::ios::binary);
-    std::string cmdline((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    if (cmdline.find(marker) != std::string::npos) found.push_back(std::stoi(name));
-  }
-  return found;
-}
+using forge::test_support::processes_with;
 
 void write_examples(const fs::path& path, const std::vector<std::pair<std::string, int>>& problems,
                     bool with_completion) {

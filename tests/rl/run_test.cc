@@ -27,19 +27,7 @@ using nlohmann::json;
 using Result = forge::test_support::ForgeResult;
 using forge::test_support::run_forge;
 
-// Processes (other than us) whose command line mentions `marker`.
-std::vector<pid_t> processes_with(const std::string& marker) {
-  std::vector<pid_t> found;
-  for (const auto& entry : fs::directory_iterator("/proc")) {
-    const std::string name = entry.path().filename();
-    if (name.find_first_not_of("0123456789") != std::string::npos) continue;
-    if (std::stoi(name) == ::getpid()) continue;
-    std::ifstream in(entry.path() / "cmdline", std::ios::binary);
-    std::string cmdline((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    if (cmdline.find(marker) != std::string::npos) found.push_back(std::stoi(name));
-  }
-  return found;
-}
+using forge::test_support::processes_with;
 
 std::vector<json> read_jsonl(const fs::path& path) {
   std::vector<json> rows;
