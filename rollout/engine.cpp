@@ -418,6 +418,7 @@ void Engine::finish_sequence(Sequence& seq, const std::string& reason) {
       live_.erase(std::remove(live_.begin(), live_.end(), seq.request), live_.end());
     }
     requests_completed_.fetch_add(1);
+    publish_stats();  // a client that reads stats after its call sees this request's slots freed
     r.callbacks.on_done(absl::OkStatus());
   }
 }
@@ -438,6 +439,7 @@ void Engine::fail_request(const std::shared_ptr<Request>& request, const absl::S
                  queue_.end());
     live_.erase(std::remove(live_.begin(), live_.end(), request), live_.end());
   }
+  publish_stats();
   request->callbacks.on_done(status);
 }
 
@@ -449,9 +451,14 @@ void Engine::remove_finished() {
 
 void Engine::publish_stats() {
   int64_t tokens = 0;
-  for (auto& seq : active_) tokens += cache_.length(seq->slot);
+  int active = 0;
+  for (auto& seq : active_) {
+    if (seq->finished) continue;  // finished sequences wait in active_ until remove_finished()
+    tokens += cache_.length(seq->slot);
+    ++active;
+  }
   std::lock_guard<std::mutex> lock(mu_);
-  stats_.active_sequences = static_cast<int>(active_.size());
+  stats_.active_sequences = active;
   stats_.queued_sequences = static_cast<int>(queue_.size());
   stats_.cache_bytes_used = tokens * cache_.bytes_per_token();
 }

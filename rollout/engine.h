@@ -124,6 +124,7 @@ class Engine {
   void finish_sequence(Sequence& seq, const std::string& reason);
   void fail_request(const std::shared_ptr<Request>& request, const absl::Status& status);
   void remove_finished();
+  // Copies the unfinished sequences and queue into stats_ (called per step and before on_done).
   void publish_stats();
 
   const policy::ModelConfig config_;
