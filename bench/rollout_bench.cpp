@@ -20,6 +20,7 @@
 
 #include <ATen/Parallel.h>
 
+#include "base/process_memory.h"
 #include "policy/byte_tokenizer.h"
 #include "policy/model.h"
 #include "policy/model_stats.h"
@@ -206,6 +207,7 @@ void sync_tables(bool skip_big) {
 }  // namespace forge::rollout
 
 int main(int argc, char** argv) {
+  forge::keep_freed_memory_for_reuse();  // as build/forge does
   int threads = 0, tokens = 64, rounds = 3;
   bool skip_sync = false, skip_generation = false;
   for (int i = 1; i < argc; ++i) {

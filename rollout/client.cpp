@@ -1,5 +1,9 @@
 #include "rollout/client.h"
 
+#include <condition_variable>
+#include <mutex>
+
+#include <grpcpp/generic/generic_stub.h>
 #include <grpcpp/grpcpp.h>
 
 #include "absl/strings/str_cat.h"
@@ -11,6 +15,7 @@ namespace forge::rollout {
 
 struct Client::Stub {
   std::unique_ptr<forge::v1::RolloutService::Stub> stub;
+  std::unique_ptr<grpc::GenericStub> raw;  // UpdateWeights without copying the chunks' data
 };
 
 namespace {
@@ -24,11 +29,75 @@ void set_deadline(grpc::ClientContext* context, std::chrono::milliseconds timeou
   if (timeout.count() > 0) context->set_deadline(std::chrono::system_clock::now() + timeout);
 }
 
+// One UpdateWeights call on the raw (ByteBuffer) stub: writes the payload's chunks one after the
+// other (each points into the payload, weight_chunk_wire.h), half-closes, reads the answer.
+// The reactor's callbacks run on gRPC's threads; wait() blocks the caller until OnDone.
+class WeightPushCall final : public grpc::ClientBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer> {
+ public:
+  explicit WeightPushCall(const WeightPayload& payload) : payload_(payload) {}
+
+  void start(grpc::GenericStub& stub, grpc::ClientContext* context) {
+    static const std::string method =
+        absl::StrCat("/", forge::v1::RolloutService::service_full_name(), "/UpdateWeights");
+    stub.PrepareBidiStreamingCall(context, method, grpc::StubOptions(), this);
+    StartRead(&answer_);
+    write_next();
+    StartCall();
+  }
+  // The call's status and the worker's answer (parsed).
+  grpc::Status wait(forge::v1::UpdateWeightsResponse* response) {
+    grpc::Status status;
+    {
+      std::unique_lock<std::mutex> lock(mu_);
+      cv_.wait(lock, [&] { return done_; });
+      status = status_;
+    }
+    if (status.ok() &&
+        !grpc::SerializationTraits<forge::v1::UpdateWeightsResponse>::Deserialize(&answer_, response).ok()) {
+      return grpc::Status(grpc::StatusCode::INTERNAL, "the worker's UpdateWeightsResponse does not parse");
+    }
+    return status;
+  }
+
+  void OnWriteDone(bool ok) override {
+    if (ok) write_next();  // else the worker ended the call: OnDone says why
+  }
+  void OnReadDone(bool /*ok*/) override {}
+  void OnDone(const grpc::Status& status) override {
+    // Notified under the lock, so the waiter cannot destroy this before the callback returns.
+    std::lock_guard<std::mutex> lock(mu_);
+    status_ = status;
+    done_ = true;
+    cv_.notify_all();
+  }
+
+ private:
+  void write_next() {
+    if (next_ == payload_.num_chunks()) {
+      StartWritesDone();
+      return;
+    }
+    current_ = payload_.wire(next_++);
+    StartWrite(&current_);
+  }
+
+  const WeightPayload& payload_;
+  size_t next_ = 0;
+  grpc::ByteBuffer current_;
+  grpc::ByteBuffer answer_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool done_ = false;
+  grpc::Status status_;
+};
+
 }  // namespace
 
 Client::Client(const std::string& address, const ClientOptions& options)
     : address_(address), options_(options), stub_(std::make_unique<Stub>()) {
-  stub_->stub = forge::v1::RolloutService::NewStub(net::make_channel(address));
+  std::shared_ptr<grpc::Channel> channel = net::make_channel(address);
+  stub_->stub = forge::v1::RolloutService::NewStub(channel);
+  stub_->raw = std::make_unique<grpc::GenericStub>(channel);
 }
 
 Client::~Client() = default;
@@ -67,15 +136,9 @@ absl::StatusOr<WeightPushResult> Client::push_weights(const WeightPayload& paylo
   grpc::ClientContext context;
   set_deadline(&context, options_.push_timeout);
   forge::v1::UpdateWeightsResponse response;
-  std::unique_ptr<grpc::ClientWriter<forge::v1::WeightChunk>> writer =
-      stub_->stub->UpdateWeights(&context, &response);
-  forge::v1::WeightChunk chunk;
-  for (size_t i = 0; i < payload.num_chunks(); ++i) {
-    payload.fill(i, &chunk);
-    if (!writer->Write(chunk)) break;  // the worker ended the call: Finish says why
-  }
-  writer->WritesDone();
-  grpc::Status status = writer->Finish();
+  WeightPushCall call(payload);
+  call.start(*stub_->raw, &context);
+  grpc::Status status = call.wait(&response);
   if (!status.ok()) return worker_error(address_, status);
   WeightPushResult out;
   out.version = response.version();

@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "proto/grpc_util.h"
 #include "rollout/proto_convert.h"
+#include "rollout/weight_chunk_wire.h"
 #include "rollout/weight_receiver.h"
 
 namespace forge::rollout {
@@ -155,9 +156,11 @@ class GenerateStreamCall final : public grpc::ServerWriteReactor<forge::v1::Comp
   absl::Status final_;
 };
 
-class UpdateWeightsCall final : public grpc::ServerReadReactor<forge::v1::WeightChunk> {
+// Reads raw chunks (weight_chunk_wire.h: the data is checked and copied straight out of gRPC's
+// receive buffers) and answers with a serialized UpdateWeightsResponse.
+class UpdateWeightsCall final : public grpc::ServerReadReactor<grpc::ByteBuffer> {
  public:
-  UpdateWeightsCall(Engine& engine, forge::v1::UpdateWeightsResponse* response)
+  UpdateWeightsCall(Engine& engine, grpc::ByteBuffer* response)
       : store_(engine.weights()), response_(response) {
     absl::StatusOr<std::shared_ptr<WeightSet>> spare = store_.acquire_spare();
     if (!spare.ok()) {
@@ -170,25 +173,29 @@ class UpdateWeightsCall final : public grpc::ServerReadReactor<forge::v1::Weight
       fail(absl::InternalError(absl::StrCat("weight update: ", e.what())));
       return;
     }
-    StartRead(&chunk_);
+    StartRead(&buffer_);
   }
 
   void OnReadDone(bool ok) override {
     try {
       if (ok) {
-        WeightChunkView view;
-        view.version = chunk_.version();
-        view.name = chunk_.name();
-        view.dtype = dtype_from_wire(chunk_.dtype());
-        view.shape = c10::IntArrayRef(chunk_.shape().data(), chunk_.shape_size());
-        view.offset = chunk_.offset();
-        view.total_bytes = chunk_.total_bytes();
-        view.data = chunk_.data();
-        view.crc32 = chunk_.crc32();
-        view.num_tensors = chunk_.num_tensors();
-        absl::Status status = receiver_->add(view);
+        absl::Status status = decode_weight_chunk(buffer_, &chunk_);
+        buffer_.Clear();
         if (!status.ok()) return fail(status);
-        StartRead(&chunk_);
+        const forge::v1::WeightChunk& h = chunk_.header;
+        WeightChunkView view;
+        view.version = h.version();
+        view.name = h.name();
+        view.dtype = dtype_from_wire(h.dtype());
+        view.shape = c10::IntArrayRef(h.shape().data(), h.shape_size());
+        view.offset = h.offset();
+        view.total_bytes = h.total_bytes();
+        view.data = std::move(chunk_.data);
+        view.crc32 = h.crc32();
+        view.num_tensors = h.num_tensors();
+        status = receiver_->add(view);
+        if (!status.ok()) return fail(status);
+        StartRead(&buffer_);
         return;
       }
       // The stream ended: the client half-closed, or went away (then it is likely incomplete).
@@ -196,12 +203,16 @@ class UpdateWeightsCall final : public grpc::ServerReadReactor<forge::v1::Weight
       if (!status.ok()) return fail(status);
       const int64_t previous = store_.current_version();
       store_.publish(receiver_->target(), receiver_->version());
-      response_->set_version(receiver_->version());
-      response_->set_tensors_updated(receiver_->tensors_completed());
-      response_->set_bytes_received(receiver_->bytes_received());
-      response_->set_previous_version(previous);
+      forge::v1::UpdateWeightsResponse response;
+      response.set_version(receiver_->version());
+      response.set_tensors_updated(receiver_->tensors_completed());
+      response.set_bytes_received(receiver_->bytes_received());
+      response.set_previous_version(previous);
       receiver_.reset();
-      Finish(grpc::Status::OK);
+      bool own_buffer = false;
+      grpc::Status serialized = grpc::SerializationTraits<forge::v1::UpdateWeightsResponse>::Serialize(
+          response, response_, &own_buffer);
+      Finish(serialized);
     } catch (const std::exception& e) {
       fail(absl::InternalError(absl::StrCat("weight update: ", e.what())));
     }
@@ -222,9 +233,10 @@ class UpdateWeightsCall final : public grpc::ServerReadReactor<forge::v1::Weight
   }
 
   WeightStore& store_;
-  forge::v1::UpdateWeightsResponse* response_;
+  grpc::ByteBuffer* response_;
   std::unique_ptr<WeightReceiver> receiver_;
-  forge::v1::WeightChunk chunk_;
+  grpc::ByteBuffer buffer_;
+  DecodedWeightChunk chunk_;
 };
 
 }  // namespace
@@ -240,8 +252,8 @@ grpc::ServerWriteReactor<forge::v1::Completion>* RolloutServiceImpl::GenerateStr
   return new GenerateStreamCall(engine_, *request);
 }
 
-grpc::ServerReadReactor<forge::v1::WeightChunk>* RolloutServiceImpl::UpdateWeights(
-    grpc::CallbackServerContext* context, forge::v1::UpdateWeightsResponse* response) {
+grpc::ServerReadReactor<grpc::ByteBuffer>* RolloutServiceImpl::UpdateWeights(
+    grpc::CallbackServerContext* context, grpc::ByteBuffer* response) {
   return new UpdateWeightsCall(engine_, response);
 }
 

@@ -5,6 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "forge/v1/tensor.pb.h"
 #include "rollout/proto_convert.h"
+#include "rollout/weight_chunk_wire.h"
 #include "rollout/weight_receiver.h"
 
 namespace forge::rollout {
@@ -50,19 +51,34 @@ absl::StatusOr<WeightPayload> WeightPayload::build(
   return p;
 }
 
-void WeightPayload::fill(size_t i, forge::v1::WeightChunk* out) const {
+void WeightPayload::fill_header(size_t i, forge::v1::WeightChunk* out) const {
   const Chunk& c = chunks_.at(i);
   const Tensor& t = tensors_[c.tensor];
+  out->Clear();
   out->set_version(version_);
   out->set_name(t.name);
   out->set_dtype(static_cast<forge::v1::DType>(t.wire_dtype));
-  out->mutable_shape()->Clear();
   for (int64_t d : t.cpu.sizes()) out->add_shape(d);
   out->set_offset(c.offset);
   out->set_total_bytes(t.cpu.numel() * static_cast<int64_t>(t.cpu.element_size()));
-  out->set_data(static_cast<const char*>(t.cpu.data_ptr()) + c.offset, c.bytes);
   out->set_crc32(c.crc32);
   out->set_num_tensors(static_cast<int32_t>(tensors_.size()));
+}
+
+const char* WeightPayload::chunk_data(size_t i) const {
+  const Chunk& c = chunks_.at(i);
+  return static_cast<const char*>(tensors_[c.tensor].cpu.data_ptr()) + c.offset;
+}
+
+void WeightPayload::fill(size_t i, forge::v1::WeightChunk* out) const {
+  fill_header(i, out);
+  out->set_data(chunk_data(i), chunks_[i].bytes);
+}
+
+grpc::ByteBuffer WeightPayload::wire(size_t i) const {
+  forge::v1::WeightChunk header;
+  fill_header(i, &header);
+  return encode_weight_chunk(header, chunk_data(i), chunks_[i].bytes);
 }
 
 }  // namespace forge::rollout

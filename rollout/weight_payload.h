@@ -3,7 +3,7 @@
 // once, in parallel, when the payload is built. Tensors already on the CPU and contiguous are not
 // copied: do not modify them until the pushes finish (a changed chunk fails its crc32 check on the
 // worker, which then keeps its old weights).
-// Thread-safety: immutable after build(); fill() may run concurrently for many streams.
+// Thread-safety: immutable after build(); fill() and wire() may run concurrently for many streams.
 #pragma once
 
 #include <cstdint>
@@ -12,6 +12,7 @@
 #include <vector>
 
 #include <ATen/ATen.h>
+#include <grpcpp/support/byte_buffer.h>
 
 #include "absl/status/statusor.h"
 
@@ -36,6 +37,9 @@ class WeightPayload {
   size_t num_chunks() const { return chunks_.size(); }
   // Writes chunk `i` (its bytes copied) into `out`.
   void fill(size_t i, forge::v1::WeightChunk* out) const;
+  // Chunk `i` encoded for the wire (weight_chunk_wire.h) with its data pointing into this payload:
+  // no copy; the payload must outlive the call that sends it.
+  grpc::ByteBuffer wire(size_t i) const;
 
  private:
   struct Tensor {
@@ -49,6 +53,10 @@ class WeightPayload {
     int64_t bytes = 0;
     uint32_t crc32 = 0;
   };
+  // Every field of chunk `i` but `data`.
+  void fill_header(size_t i, forge::v1::WeightChunk* out) const;
+  const char* chunk_data(size_t i) const;
+
   std::vector<Tensor> tensors_;
   std::vector<Chunk> chunks_;
   int64_t version_ = 0;

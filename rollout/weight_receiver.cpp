@@ -20,8 +20,8 @@ std::string shape_str(c10::IntArrayRef shape) {
 
 }  // namespace
 
-uint32_t chunk_crc32(std::string_view data) {
-  uLong crc = crc32(0L, Z_NULL, 0);
+uint32_t chunk_crc32(std::string_view data, uint32_t previous) {
+  uLong crc = previous;
   const auto* p = reinterpret_cast<const Bytef*>(data.data());
   size_t left = data.size();
   while (left > 0) {  // zlib takes uInt lengths
@@ -84,17 +84,11 @@ absl::Status WeightReceiver::add(const WeightChunkView& c) {
         "weight update: tensor '", name, "': chunk at byte offset ", c.offset, ", expected ",
         slot.received, " (a chunk is missing or out of order)"));
   }
-  const int64_t len = static_cast<int64_t>(c.data.size());
+  int64_t len = 0;
+  for (std::string_view piece : c.data) len += static_cast<int64_t>(piece.size());
   if (c.offset + len > c.total_bytes) {
     return invalid(absl::StrCat("chunk [", c.offset, ", ", c.offset + len, ") runs past the tensor's ",
                                 c.total_bytes, " bytes"));
-  }
-  const uint32_t crc = chunk_crc32(c.data);
-  if (crc != c.crc32) {
-    return absl::DataLossError(absl::StrFormat(
-        "weight update: tensor '%s': chunk at byte offset %d fails its crc32 check (sent %08x, "
-        "data has %08x)",
-        name, c.offset, c.crc32, crc));
   }
   if (slot.total < 0) {
     slot.total = c.total_bytes;
@@ -103,8 +97,26 @@ absl::Status WeightReceiver::add(const WeightChunkView& c) {
     const bool direct = t.device().is_cpu() && t.scalar_type() == c.dtype && t.is_contiguous();
     if (!direct) slot.staging = at::empty(t.sizes(), at::TensorOptions().dtype(c.dtype));
   }
+  // Check and copy each 64 KiB block while it is in cache. A chunk that fails its check has
+  // written into the spare set only, which is never published with a gap (slot.received).
+  constexpr size_t kBlock = size_t{64} << 10;
   at::Tensor& dst = slot.staging.defined() ? slot.staging : slot.target;
-  if (len > 0) std::memcpy(static_cast<char*>(dst.data_ptr()) + c.offset, c.data.data(), len);
+  char* out = static_cast<char*>(dst.data_ptr()) + c.offset;
+  uint32_t crc = 0;
+  for (std::string_view piece : c.data) {
+    for (size_t at = 0; at < piece.size(); at += kBlock) {
+      const std::string_view block = piece.substr(at, kBlock);
+      crc = chunk_crc32(block, crc);
+      std::memcpy(out, block.data(), block.size());
+      out += block.size();
+    }
+  }
+  if (crc != c.crc32) {
+    return absl::DataLossError(absl::StrFormat(
+        "weight update: tensor '%s': chunk at byte offset %d fails its crc32 check (sent %08x, "
+        "data has %08x)",
+        name, c.offset, c.crc32, crc));
+  }
   slot.received += len;
   bytes_received_ += len;
   if (slot.received == slot.total) {

@@ -26,7 +26,7 @@
 
 namespace forge::rollout {
 
-// One chunk as read off the wire (the data is borrowed).
+// One chunk as read off the wire (the data is borrowed, in one or more pieces).
 struct WeightChunkView {
   int64_t version = 0;
   std::string_view name;
@@ -34,13 +34,14 @@ struct WeightChunkView {
   c10::IntArrayRef shape;
   int64_t offset = 0;
   int64_t total_bytes = 0;
-  std::string_view data;
+  std::vector<std::string_view> data;  // the chunk's bytes: the pieces in order
   uint32_t crc32 = 0;
   int32_t num_tensors = 0;
 };
 
-// zlib's CRC-32 of `data` (the checksum the chunks carry).
-uint32_t chunk_crc32(std::string_view data);
+// zlib's CRC-32 of `data` (the checksum the chunks carry); pass the CRC of the bytes before `data`
+// as `crc` to extend it.
+uint32_t chunk_crc32(std::string_view data, uint32_t crc = 0);
 
 class WeightReceiver {
  public:

@@ -13,7 +13,6 @@
 //       distill.held_out_prompts prompts held out for its plateau stop (else data.eval's).
 // SIGINT/SIGTERM stop SFT after the current step with a checkpoint (exit 130); children are
 // stopped on every exit path (the Supervisor's destructor) and die with forge (PDEATHSIG).
-#include <malloc.h>
 
 #include <filesystem>
 #include <iostream>
@@ -53,15 +52,6 @@ int status_error(const std::string& name, const absl::Status& st) {
   return fail(name, std::string(st.message()), usage ? kExitUsage : kExitFailure);
 }
 
-// glibc hands blocks above its mmap threshold back to the kernel when they are freed, so every
-// training or decoding step page-faults its activations in afresh (measured: ~11% of an SFT step
-// in page faults). These stages allocate the same sizes step after step: keep freed memory in the
-// heap for reuse instead (the peak footprint is unchanged).
-void keep_freed_memory() {
-  mallopt(M_MMAP_THRESHOLD, 32 << 20);  // glibc's maximum
-  mallopt(M_TRIM_THRESHOLD, 1 << 30);
-}
-
 // Creates run.dir and writes the resolved config there (children read it).
 absl::Status prepare_run_dir(const RunConfig& config) {
   std::error_code ec;
@@ -88,7 +78,6 @@ void print_sft_outcome(const SftOutcome& o) {
 int run_sft(const std::string& config_path, const std::vector<std::string>& overrides,
             bool resume) {
   const std::string name = "sft";
-  keep_freed_memory();
   absl::StatusOr<RunConfig> config = RunConfig::load(config_path, overrides);
   if (!config.ok()) return fail(name, std::string(config.status().message()), kExitUsage);
   const std::string data = config->sft.data.empty() ? config->data.train : config->sft.data;
@@ -129,7 +118,6 @@ struct EvalArgs {
 
 int run_eval(const EvalArgs& args) {
   const std::string name = "eval";
-  keep_freed_memory();
   if (args.config.empty() && args.checkpoint.empty()) {
     return fail(name, "give --config CONFIG and/or --checkpoint DIR", kExitUsage);
   }
@@ -284,7 +272,6 @@ absl::StatusOr<std::vector<Example>> sample_teacher(const RunConfig& config,
 int run_distill(const std::string& config_path, const std::vector<std::string>& overrides,
                 bool resume) {
   const std::string name = "distill";
-  keep_freed_memory();
   absl::StatusOr<RunConfig> config = RunConfig::load(config_path, overrides);
   if (!config.ok()) return fail(name, std::string(config.status().message()), kExitUsage);
   std::string teacher =

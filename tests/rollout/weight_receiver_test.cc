@@ -21,7 +21,8 @@ namespace {
 using testing::kSeedA;
 using testing::kSeedB;
 
-WeightChunkView view_of(const forge::v1::WeightChunk& c) {
+// `piece_bytes` > 0 hands the data over in pieces of that size, as gRPC's receive slices do.
+WeightChunkView view_of(const forge::v1::WeightChunk& c, size_t piece_bytes = 0) {
   WeightChunkView v;
   v.version = c.version();
   v.name = c.name();
@@ -29,7 +30,11 @@ WeightChunkView view_of(const forge::v1::WeightChunk& c) {
   v.shape = c10::IntArrayRef(c.shape().data(), c.shape_size());
   v.offset = c.offset();
   v.total_bytes = c.total_bytes();
-  v.data = c.data();
+  const std::string_view data = c.data();
+  if (piece_bytes == 0) v.data = {data};
+  for (size_t at = 0; piece_bytes > 0 && at < data.size(); at += piece_bytes) {
+    v.data.push_back(data.substr(at, piece_bytes));
+  }
   v.crc32 = c.crc32();
   v.num_tensors = c.num_tensors();
   return v;
@@ -46,13 +51,13 @@ class WeightReceiverTest : public ::testing::Test {
   WeightReceiverTest() : store_(testing::test_model(kSeedA), 0), source_(testing::test_model(kSeedB)) {}
 
   // Feeds `chunks` and finishes; the first error, or OK.
-  absl::Status feed(const std::vector<forge::v1::WeightChunk>& chunks) {
+  absl::Status feed(const std::vector<forge::v1::WeightChunk>& chunks, size_t piece_bytes = 0) {
     auto spare = store_.acquire_spare();
     EXPECT_TRUE(spare.ok());
     spare_ = *spare;
     WeightReceiver receiver(spare_);
     for (const auto& c : chunks) {
-      absl::Status s = receiver.add(view_of(c));
+      absl::Status s = receiver.add(view_of(c, piece_bytes));
       if (!s.ok()) {
         store_.release_spare(spare_);
         return s;
@@ -102,6 +107,20 @@ TEST_F(WeightReceiverTest, ChunksReassembleIntoTheSendersTensors) {
   EXPECT_GT(p.num_chunks(), static_cast<size_t>(p.num_tensors()));  // big tensors span chunks
   ASSERT_TRUE(feed(chunks_of(p)).ok());
   expect_current_is(source_, 7);
+}
+
+TEST_F(WeightReceiverTest, DataInManyPiecesReassemblesAndIsChecked) {
+  // Small pieces, and pieces larger than the receiver's 64 KiB copy block.
+  for (auto [chunk_bytes, piece_bytes] : {std::pair<int64_t, size_t>{5000, 7}, {1 << 20, 100000}}) {
+    ASSERT_TRUE(feed(chunks_of(payload(chunk_bytes)), piece_bytes).ok()) << chunk_bytes;
+    expect_current_is(source_, 7);
+  }
+  std::vector<forge::v1::WeightChunk> chunks = chunks_of(payload(1 << 20));
+  forge::v1::WeightChunk& big = *std::max_element(
+      chunks.begin(), chunks.end(), [](const auto& a, const auto& b) { return a.data().size() < b.data().size(); });
+  ASSERT_GT(big.data().size(), size_t{200000});
+  (*big.mutable_data())[150000] ^= 1;  // in the second piece, second block
+  EXPECT_EQ(feed(chunks, 100000).code(), absl::StatusCode::kDataLoss);
 }
 
 TEST_F(WeightReceiverTest, ChunksOfDifferentTensorsMayInterleave) {
