@@ -5,10 +5,13 @@
 //     --tokens new tokens (eos may end one earlier; only generated tokens count).
 //  2. Pushing the tiny model's weights to 2 workers with rollout::Pool (first push, which builds the
 //     workers' spare weight sets, and the mean of the next ones).
-//  3. Weight sync GB/s for a ~100M-parameter synthetic model (fp32) to 1 and 2 workers.
+//  3. Weight sync GB/s for a ~100M-parameter synthetic model (fp32) to 1 and 2 workers on this
+//     host, over TCP loopback and over Unix sockets (--pushes pushes each; the first is apart).
 // Prints markdown tables and the machine's load average (the numbers depend on what else runs).
 //
-// Usage: rollout_bench [--threads N] [--tokens N] [--rounds N] [--skip-sync]
+// Usage: rollout_bench [--threads N] [--tokens N] [--rounds N] [--pushes N] [--skip-sync]
+#include <algorithm>
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdio>
@@ -17,6 +20,8 @@
 #include <string>
 #include <thread>
 #include <vector>
+
+#include <unistd.h>
 
 #include <ATen/Parallel.h>
 
@@ -138,13 +143,20 @@ void generation_table(int tokens, int rounds) {
 }
 
 // Pushes `model`'s weights to `workers` new workers `pushes` times; returns seconds of each push.
+// The workers listen on TCP loopback, or on Unix sockets when `unix_socket`.
 std::vector<double> push_times(const policy::ModelConfig& config, int workers, int pushes,
-                               int64_t* bytes) {
+                               int64_t* bytes, bool unix_socket = false) {
   std::vector<std::unique_ptr<RolloutWorker>> servers;
   std::vector<std::string> addresses;
   for (int w = 0; w < workers; ++w) {
-    auto worker = RolloutWorker::start("127.0.0.1:0", make_engine(config, 1, 8));
-    if (!worker.ok()) std::exit(1);
+    const std::string listen =
+        unix_socket ? "unix:/tmp/rollout_bench." + std::to_string(getpid()) + "." + std::to_string(w)
+                    : "127.0.0.1:0";
+    auto worker = RolloutWorker::start(listen, make_engine(config, 1, 8));
+    if (!worker.ok()) {
+      std::fprintf(stderr, "rollout_bench: %s\n", std::string(worker.status().message()).c_str());
+      std::exit(1);
+    }
     addresses.push_back((*worker)->address());
     servers.push_back(std::move(worker).value());
   }
@@ -170,7 +182,7 @@ double mean_after_first(const std::vector<double>& v) {
   return v.size() > 1 ? s / (v.size() - 1) : v[0];
 }
 
-void sync_tables(bool skip_big) {
+void sync_tables(bool skip_big, int big_pushes) {
   int64_t bytes = 0;
   const policy::ModelConfig tiny = config_from(nlohmann::json::object());
   const std::vector<double> t = push_times(tiny, 2, 6, &bytes);
@@ -190,16 +202,20 @@ void sync_tables(bool skip_big) {
                                                {"kv_lora_rank", 128}, {"num_attention_heads", 12},
                                                {"num_key_value_heads", 12}, {"qk_nope_head_dim", 64},
                                                {"qk_rope_head_dim", 32}, {"v_head_dim", 64}});
-  std::printf("\n## Weight sync, synthetic %.0fM-parameter model (fp32, 4 MiB chunks, loopback)\n\n",
+  std::printf("\n## Weight sync, synthetic %.0fM-parameter model (fp32, 4 MiB chunks, one host)\n\n",
               policy::model_stats(big).total_params / 1e6);
-  std::printf("| workers | bytes per worker | first push | steady push (mean of 2) | GB/s per worker | GB/s total |\n");
-  std::printf("|---:|---:|---:|---:|---:|---:|\n");
-  for (int workers : {1, 2}) {
-    const std::vector<double> s = push_times(big, workers, 3, &bytes);
-    const double steady = mean_after_first(s);
-    std::printf("| %d | %.0f MB | %.2f s | %.2f s | %.2f | %.2f |\n", workers, bytes / 1e6, s[0], steady,
-                bytes / steady / 1e9, workers * bytes / steady / 1e9);
-    std::fflush(stdout);
+  std::printf("| transport | workers | bytes per worker | first push | steady push (mean of %d) | GB/s per worker | GB/s total |\n",
+              big_pushes - 1);
+  std::printf("|---|---:|---:|---:|---:|---:|---:|\n");
+  for (bool unix_socket : {false, true}) {
+    for (int workers : {1, 2}) {
+      const std::vector<double> s = push_times(big, workers, big_pushes, &bytes, unix_socket);
+      const double steady = mean_after_first(s);
+      std::printf("| %s | %d | %.0f MB | %.2f s | %.2f s | %.2f | %.2f |\n",
+                  unix_socket ? "Unix socket" : "TCP 127.0.0.1", workers, bytes / 1e6, s[0], steady,
+                  bytes / steady / 1e9, workers * bytes / steady / 1e9);
+      std::fflush(stdout);
+    }
   }
 }
 
@@ -208,16 +224,17 @@ void sync_tables(bool skip_big) {
 
 int main(int argc, char** argv) {
   forge::keep_freed_memory_for_reuse();  // as build/forge does
-  int threads = 0, tokens = 64, rounds = 3;
+  int threads = 0, tokens = 64, rounds = 3, pushes = 4;
   bool skip_sync = false, skip_generation = false;
   for (int i = 1; i < argc; ++i) {
     if (!std::strcmp(argv[i], "--threads") && i + 1 < argc) threads = std::atoi(argv[++i]);
     else if (!std::strcmp(argv[i], "--tokens") && i + 1 < argc) tokens = std::atoi(argv[++i]);
     else if (!std::strcmp(argv[i], "--rounds") && i + 1 < argc) rounds = std::atoi(argv[++i]);
+    else if (!std::strcmp(argv[i], "--pushes") && i + 1 < argc) pushes = std::max(2, std::atoi(argv[++i]));
     else if (!std::strcmp(argv[i], "--skip-sync")) skip_sync = true;
     else if (!std::strcmp(argv[i], "--skip-generation")) skip_generation = true;
     else {
-      std::fprintf(stderr, "usage: rollout_bench [--threads N] [--tokens N] [--rounds N] [--skip-sync] [--skip-generation]\n");
+      std::fprintf(stderr, "usage: rollout_bench [--threads N] [--tokens N] [--rounds N] [--pushes N] [--skip-sync] [--skip-generation]\n");
       return 2;
     }
   }
@@ -226,7 +243,7 @@ int main(int argc, char** argv) {
   std::printf("# rollout_bench (%u cores, load average %s at start)\n",
               std::thread::hardware_concurrency(), forge::rollout::load_average().c_str());
   if (!skip_generation) forge::rollout::generation_table(tokens, rounds);
-  if (!skip_sync) forge::rollout::sync_tables(false);
+  if (!skip_sync) forge::rollout::sync_tables(false, pushes);
   std::printf("\nload average at end: %s\n", forge::rollout::load_average().c_str());
   return 0;
 }

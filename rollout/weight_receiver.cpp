@@ -4,7 +4,11 @@
 #include <cstring>
 
 #include <ATen/core/grad_mode.h>
+#if FORGE_HAVE_LIBDEFLATE
+#include <libdeflate.h>
+#else
 #include <zlib.h>
+#endif
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -21,6 +25,9 @@ std::string shape_str(c10::IntArrayRef shape) {
 }  // namespace
 
 uint32_t chunk_crc32(std::string_view data, uint32_t previous) {
+#if FORGE_HAVE_LIBDEFLATE
+  return libdeflate_crc32(previous, data.data(), data.size());
+#else
   uLong crc = previous;
   const auto* p = reinterpret_cast<const Bytef*>(data.data());
   size_t left = data.size();
@@ -31,6 +38,7 @@ uint32_t chunk_crc32(std::string_view data, uint32_t previous) {
     left -= n;
   }
   return static_cast<uint32_t>(crc);
+#endif
 }
 
 WeightReceiver::WeightReceiver(std::shared_ptr<WeightSet> target) : target_(std::move(target)) {

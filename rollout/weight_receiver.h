@@ -39,7 +39,8 @@ struct WeightChunkView {
   int32_t num_tensors = 0;
 };
 
-// zlib's CRC-32 of `data` (the checksum the chunks carry); pass the CRC of the bytes before `data`
+// The CRC-32 (zlib's polynomial) of `data`, the checksum the chunks carry, by libdeflate when
+// installed, else zlib; pass the CRC of the bytes before `data`
 // as `crc` to extend it.
 uint32_t chunk_crc32(std::string_view data, uint32_t crc = 0);
 

@@ -3,6 +3,8 @@
 #include <grpcpp/grpcpp.h>
 #include <grpcpp/health_check_service_interface.h>
 
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
 #include "proto/grpc_util.h"
 #include "rollout/rollout_service.h"
 
@@ -19,7 +21,12 @@ absl::StatusOr<std::unique_ptr<RolloutWorker>> RolloutWorker::start(
   if (!running.ok()) return running.status();
   worker->server_ = std::move(running->server);
   worker->port_ = running->port;
+  if (absl::StartsWith(listen_address, "unix:")) worker->unix_address_ = listen_address;
   return worker;
+}
+
+std::string RolloutWorker::address() const {
+  return unix_address_.empty() ? absl::StrCat("127.0.0.1:", port_) : unix_address_;
 }
 
 RolloutWorker::~RolloutWorker() { shutdown(std::chrono::milliseconds(0)); }

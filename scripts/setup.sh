@@ -11,7 +11,7 @@ packages=(
   # gRPC / Protobuf / Abseil
   libgrpc++-dev libgrpc-dev protobuf-compiler protobuf-compiler-grpc libprotobuf-dev libabsl-dev
   # other libraries
-  libboost-dev libboost-system-dev libyaml-cpp-dev nlohmann-json3-dev libcli11-dev
+  libboost-dev libboost-system-dev libyaml-cpp-dev nlohmann-json3-dev libcli11-dev libdeflate-dev
   libgtest-dev libgmock-dev googletest libbenchmark-dev
   # runtime: sandbox, Python for sandboxed programs and numeric cross-checks, plots
   bubblewrap python3 python3-minimal python3-torch gnuplot-nox jq procps

@@ -1,4 +1,4 @@
-// `forge rollout-worker --listen HOST:PORT (--config CONFIG | --checkpoint DIR) [key=value ...]`:
+// `forge rollout-worker --listen (HOST:PORT | unix:PATH) (--config CONFIG | --checkpoint DIR) [key=value ...]`:
 // the policy (rl/policy_loader) behind a rollout::Engine served over gRPC until SIGINT/SIGTERM.
 // The run config's `rollout` section sizes the engine (max_batch_size, cache_mb, max_seq_len,
 // max_queued, max_n, max_new_tokens as the default), `run.threads` sets torch's intra-op threads
@@ -12,6 +12,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "rl/cli/commands.h"
 #include "rl/config/run_config.h"
@@ -70,8 +71,10 @@ int run_rollout_worker(const std::string& listen, const std::string& config_path
   absl::StatusOr<std::unique_ptr<rollout::RolloutWorker>> worker =
       rollout::RolloutWorker::start(listen, std::move(engine).value());
   if (!worker.ok()) return fail(name, std::string(worker.status().message()));
-  const std::string host = listen.substr(0, listen.rfind(':'));
-  std::cout << "forge rollout-worker: listening on " << host << ":" << (*worker)->port()
+  const std::string served = absl::StartsWith(listen, "unix:")
+      ? listen
+      : absl::StrCat(listen.substr(0, listen.rfind(':')), ":", (*worker)->port());
+  std::cout << "forge rollout-worker: listening on " << served
             << " (weights " << (loaded->checkpoint.empty() ? "from run.seed" : loaded->checkpoint)
             << ", policy version " << stats.policy_version << ", " << stats.cache_slots
             << " cache slots x " << stats.max_seq_len << " tokens, " << threads << " threads, "
@@ -101,7 +104,7 @@ Command add_rollout_worker_command(CLI::App& parent) {
   auto config = std::make_shared<std::string>();
   auto checkpoint = std::make_shared<std::string>();
   auto overrides = std::make_shared<std::vector<std::string>>();
-  app->add_option("--listen", *listen, "HOST:PORT to serve on (port 0: any free port)")->required();
+  app->add_option("--listen", *listen, "HOST:PORT to serve on (port 0: any free port), or unix:PATH (a Unix socket)")->required();
   app->add_option("--config", *config, "run config YAML (model, tokenizer, rollout, run sections)");
   app->add_option("--checkpoint", *checkpoint, "checkpoint folder (config.json + safetensors)");
   app->add_option("overrides", *overrides, "config overrides key=value (rollout.max_batch_size=32)");

@@ -25,7 +25,8 @@ absl::StatusOr<std::vector<std::string>> start_rollout_workers(
   args.insert(args.end(), spec.worker_args.begin(), spec.worker_args.end());
   for (int i = 0; i < spec.count; ++i) {
     absl::StatusOr<std::string> address =
-        supervisor.start_service(absl::StrCat("rollout-worker-", i), args, health_timeout);
+        supervisor.start_service(absl::StrCat("rollout-worker-", i), args, health_timeout,
+                                 Supervisor::Listen::kUnixSocket);
     if (!address.ok()) return address.status();
     started.push_back(*address);
   }

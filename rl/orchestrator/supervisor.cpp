@@ -76,6 +76,7 @@ struct Supervisor::Impl {
 
   mutable std::mutex mu;
   std::vector<std::unique_ptr<ChildProcess>> children;
+  std::vector<std::string> sockets;  // Unix socket files of the children, removed by stop_all
   absl::Status failure;
   bool stopping = false;
   std::function<void(int)> on_stop;
@@ -98,16 +99,34 @@ Supervisor::~Supervisor() {
   if (impl_->loop.joinable()) impl_->loop.join();
 }
 
+std::string Supervisor::unix_socket_path(const std::string& name) const {
+  // sockaddr_un holds 108 bytes with the terminating NUL.
+  std::string path = absl::StrCat(impl_->log_dir, "/", name, ".sock");
+  if (path.size() > 100) path = absl::StrCat("/tmp/forge-", ::getpid(), "-", name, ".sock");
+  return path;
+}
+
 absl::StatusOr<std::string> Supervisor::start_service(const std::string& name,
                                                       const std::vector<std::string>& args,
-                                                      std::chrono::milliseconds health_timeout) {
+                                                      std::chrono::milliseconds health_timeout,
+                                                      Listen listen) {
   const std::string log_path = absl::StrCat(impl_->log_dir, "/", name, ".log");
   absl::Status last = absl::UnknownError("not started");
   // A port picked free can be taken before the child binds it: try a few.
   for (int attempt = 0; attempt < 3; ++attempt) {
-    absl::StatusOr<int> port = pick_free_port();
-    if (!port.ok()) return port.status();
-    const std::string address = absl::StrCat("127.0.0.1:", *port);
+    std::string address;
+    if (listen == Listen::kUnixSocket) {
+      const std::string path = unix_socket_path(name);
+      std::error_code ignored;
+      std::filesystem::remove(path, ignored);  // a leftover of a killed run
+      address = "unix:" + path;
+      std::lock_guard<std::mutex> lock(impl_->mu);
+      impl_->sockets.push_back(path);
+    } else {
+      absl::StatusOr<int> port = pick_free_port();
+      if (!port.ok()) return port.status();
+      address = absl::StrCat("127.0.0.1:", *port);
+    }
     std::vector<std::string> argv = {impl_->executable};
     argv.insert(argv.end(), args.begin(), args.end());
     argv.push_back("--listen");
@@ -169,6 +188,15 @@ void Supervisor::stop_all(std::chrono::milliseconds grace) {
     if (child->running()) ::kill(-child->pid(), SIGTERM);
   }
   for (auto& child : children) child->stop(grace);
+  std::vector<std::string> sockets;
+  {
+    std::lock_guard<std::mutex> lock(impl_->mu);
+    sockets.swap(impl_->sockets);
+  }
+  for (const std::string& path : sockets) {
+    std::error_code ignored;
+    std::filesystem::remove(path, ignored);
+  }
 }
 
 }  // namespace forge::rl

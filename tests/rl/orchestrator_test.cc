@@ -11,6 +11,7 @@
 
 #include <gtest/gtest.h>
 
+#include "proto/grpc_util.h"
 #include "rl/orchestrator/child_process.h"
 #include "rl/orchestrator/supervisor.h"
 #include "tests/common/forge_command.h"
@@ -107,6 +108,21 @@ TEST_F(OrchestratorTest, ServiceThatExitsIsAnErrorNamingItAndItsLog) {
   EXPECT_NE(message.find("broken-worker"), std::string::npos) << message;
   EXPECT_NE(message.find("exited with status 4"), std::string::npos) << message;
   EXPECT_NE(message.find("cannot-load-model"), std::string::npos) << message;
+}
+
+TEST_F(OrchestratorTest, AUnixSocketServiceIsReachableAndItsSocketIsRemovedAtStop) {
+  Supervisor supervisor(dir_.string(), FORGE_BINARY);
+  auto address = supervisor.start_service(
+      "rollout-worker-0",
+      {"rollout-worker", "--config", std::string(FORGE_SOURCE_DIR) + "/configs/tiny.yaml", "run.threads=1"},
+      milliseconds(60000), Supervisor::Listen::kUnixSocket);
+  ASSERT_TRUE(address.ok()) << address.status();
+  EXPECT_EQ(*address, "unix:" + (dir_ / "rollout-worker-0.sock").string());
+  EXPECT_TRUE(forge::net::check_health(*address, milliseconds(2000)).ok());
+  EXPECT_TRUE(supervisor.health().ok());
+  supervisor.stop_all(milliseconds(2000));
+  EXPECT_FALSE(std::filesystem::exists(dir_ / "rollout-worker-0.sock"));
+  EXPECT_FALSE(forge::net::check_health(*address, milliseconds(500)).ok());
 }
 
 TEST_F(OrchestratorTest, ServiceThatNeverGetsHealthyTimesOutAndIsStopped) {

@@ -46,6 +46,12 @@ std::vector<forge::v1::WeightChunk> chunks_of(const WeightPayload& payload) {
   return out;
 }
 
+TEST(ChunkCrc32, IsTheZlibCrc32AndExtends) {
+  EXPECT_EQ(chunk_crc32("123456789"), 0xCBF43926u);  // CRC-32's published check value
+  EXPECT_EQ(chunk_crc32(""), 0u);
+  EXPECT_EQ(chunk_crc32("56789", chunk_crc32("1234")), 0xCBF43926u);
+}
+
 class WeightReceiverTest : public ::testing::Test {
  protected:
   WeightReceiverTest() : store_(testing::test_model(kSeedA), 0), source_(testing::test_model(kSeedB)) {}
