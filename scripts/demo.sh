@@ -24,8 +24,10 @@ FORGE="$BUILD_DIR/forge"
 TRAIN_N=${TRAIN_N:-4000}
 HELDOUT_N=${HELDOUT_N:-200}
 # 1-digit operands, 2 operations (+ - *): a difficulty the tiny MoE learns within the SFT budget
-# (3 operations reached only 0.27 greedy after 5 minutes of SFT; docs/results.md).
-TASK_ARGS=${TASK_ARGS:---ops 2}
+# (3 operations reached only 0.27 greedy after 5 minutes of SFT; docs/results.md). The teacher's
+# systematic habit drops the carry in 65% of the problems that add with a carry (~42% of them):
+# SFT imitates it, GRPO's correctness reward removes it.
+TASK_ARGS=${TASK_ARGS:---ops 2 --habit drop_carry --habit-rate 0.65}
 
 if [[ -z ${SKIP_SETUP:-} ]]; then
   scripts/setup.sh
