@@ -69,9 +69,7 @@ stage "eval: RL model ($rl_model)"
 "$FORGE" eval --config "$CONFIG" --checkpoint "$rl_model" "${common[@]}" --out "$OUT/rl/eval.json"
 
 stage "distill: rejection-sample the RL model, SFT a dense student on what the rewards accept"
-# The student learns clean, accepted samples fast: 400 SFT steps keep the pipeline within 15 minutes.
-"$FORGE" distill --config "$CONFIG" sft.max_steps=400 "${common[@]}" "distill.teacher=$rl_model" \
-  "run.dir=$OUT/student"
+"$FORGE" distill --config "$CONFIG" "${common[@]}" "distill.teacher=$rl_model" "run.dir=$OUT/student"
 stage "eval: dense student"
 "$FORGE" eval --config "$CONFIG" --checkpoint "$OUT/student/model" "${common[@]}" \
   --out "$OUT/student/eval.json"
