@@ -5,6 +5,7 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
+#include "rollout/proto_convert.h"
 
 namespace forge::rollout {
 namespace {
@@ -88,6 +89,21 @@ grpc::ByteBuffer encode_weight_chunk(const forge::v1::WeightChunk& header, const
   grpc::Slice slices[2] = {grpc::Slice(head),
                            grpc::Slice(data, size, grpc::Slice::STATIC_SLICE)};
   return grpc::ByteBuffer(slices, size > 0 ? 2 : 1);
+}
+
+WeightChunkView weight_chunk_view(const forge::v1::WeightChunk& fields,
+                                  std::vector<std::string_view> data) {
+  WeightChunkView v;
+  v.version = fields.version();
+  v.name = fields.name();
+  v.dtype = dtype_from_wire(fields.dtype());
+  v.shape = c10::IntArrayRef(fields.shape().data(), fields.shape_size());
+  v.offset = fields.offset();
+  v.total_bytes = fields.total_bytes();
+  v.data = std::move(data);
+  v.crc32 = fields.crc32();
+  v.num_tensors = fields.num_tensors();
+  return v;
 }
 
 absl::Status decode_weight_chunk(const grpc::ByteBuffer& buffer, DecodedWeightChunk* out) {

@@ -16,6 +16,7 @@
 
 #include "absl/status/status.h"
 #include "forge/v1/tensor.pb.h"
+#include "rollout/weight_receiver.h"
 
 namespace forge::rollout {
 
@@ -28,6 +29,11 @@ struct DecodedWeightChunk {
   std::vector<std::string_view> data;    // `data`'s bytes, in order, viewing `slices`
   std::vector<grpc::Slice> slices;       // keeps the received bytes alive
 };
+
+// The receiver's view of a chunk: `fields`' metadata (its `data` ignored) with `data` as the bytes.
+// Borrows from both.
+WeightChunkView weight_chunk_view(const forge::v1::WeightChunk& fields,
+                                  std::vector<std::string_view> data);
 
 // INVALID_ARGUMENT when the bytes are not a WeightChunk message (truncated, a group, a field that
 // protobuf refuses); `out` is overwritten.

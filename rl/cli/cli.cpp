@@ -11,6 +11,12 @@ int fail(const std::string& name, const std::string& message, int code) {
   return code;
 }
 
+int fail_with_status(const std::string& name, const absl::Status& status) {
+  const bool usage = status.code() == absl::StatusCode::kInvalidArgument ||
+                     status.code() == absl::StatusCode::kNotFound;
+  return fail(name, std::string(status.message()), usage ? kExitUsage : kExitFailure);
+}
+
 int not_built(const std::string& name) {
   return fail(name, "not built yet in this version of Forge", kExitNotBuilt);
 }

@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include "absl/status/status.h"
+
 namespace CLI {
 class App;
 }
@@ -25,6 +27,10 @@ inline constexpr int kExitNotBuilt = 3; // the subcommand exists in the contract
 
 // Prints "forge <name>: <message>" on stderr and returns `code`.
 int fail(const std::string& name, const std::string& message, int code = kExitFailure);
+
+// fail() with the status's message: bad config values (InvalidArgument) and missing files
+// (NotFound) are usage errors (kExitUsage), the rest failures (kExitFailure).
+int fail_with_status(const std::string& name, const absl::Status& status);
 
 // For a subcommand that is declared but not built yet: one line on stderr, kExitNotBuilt.
 int not_built(const std::string& name);

@@ -39,12 +39,6 @@ absl::StatusOr<Source> resolve_source(const std::string& config, const std::stri
   return s;
 }
 
-int config_error(const std::string& name, const absl::Status& st) {
-  const bool usage = st.code() == absl::StatusCode::kInvalidArgument ||
-                     st.code() == absl::StatusCode::kNotFound;
-  return fail(name, std::string(st.message()), usage ? kExitUsage : kExitFailure);
-}
-
 json info_json(const policy::ModelConfig& c) {
   const policy::ModelStats s = policy::model_stats(c);
   const int64_t bytes = 4;  // fp32 weights and cache
@@ -85,9 +79,9 @@ Command add_model_info_command(CLI::App& parent) {
               return fail("model-info", "give --config or --checkpoint", kExitUsage);
             }
             auto source = resolve_source(*config, *checkpoint);
-            if (!source.ok()) return config_error("model-info", source.status());
+            if (!source.ok()) return fail_with_status("model-info", source.status());
             auto model_config = resolve_model_config(source->run.model);
-            if (!model_config.ok()) return config_error("model-info", model_config.status());
+            if (!model_config.ok()) return fail_with_status("model-info", model_config.status());
             std::cout << info_json(*model_config).dump(2) << "\n";
             return kExitOk;
           }};
@@ -123,13 +117,13 @@ Command add_generate_command(CLI::App& parent) {
               return fail("generate", "give --config or --checkpoint", kExitUsage);
             }
             auto source = resolve_source(o->config, o->checkpoint);
-            if (!source.ok()) return config_error("generate", source.status());
+            if (!source.ok()) return fail_with_status("generate", source.status());
             const RunConfig& run = source->run;
             set_torch_threads(run.run.threads);
             auto policy = load_policy(run.model, run.run.seed, run.run.device);
-            if (!policy.ok()) return config_error("generate", policy.status());
+            if (!policy.ok()) return fail_with_status("generate", policy.status());
             auto tokenizer = load_tokenizer(run.tokenizer, policy->config);
-            if (!tokenizer.ok()) return config_error("generate", tokenizer.status());
+            if (!tokenizer.ok()) return fail_with_status("generate", tokenizer.status());
 
             policy::GenerateOptions options;
             options.max_new_tokens = o->max_new_tokens;
@@ -142,7 +136,7 @@ Command add_generate_command(CLI::App& parent) {
 
             policy->model->eval();
             auto result = policy::generate(*policy->model, {prompt}, options);
-            if (!result.ok()) return config_error("generate", result.status());
+            if (!result.ok()) return fail_with_status("generate", result.status());
             const policy::Generation& g = (*result)[0];
             auto text = (*tokenizer)->decode(g.tokens);
             if (!text.ok()) return fail("generate", std::string(text.status().message()));

@@ -45,13 +45,6 @@ namespace fs = std::filesystem;
 constexpr auto kHealthTimeout = std::chrono::seconds(120);
 constexpr int kExitInterrupted = 130;
 
-// Bad config values and missing files are usage errors (2); the rest failures (1).
-int status_error(const std::string& name, const absl::Status& st) {
-  const bool usage =
-      st.code() == absl::StatusCode::kInvalidArgument || st.code() == absl::StatusCode::kNotFound;
-  return fail(name, std::string(st.message()), usage ? kExitUsage : kExitFailure);
-}
-
 // Creates run.dir and writes the resolved config there (children read it).
 absl::Status prepare_run_dir(const RunConfig& config) {
   std::error_code ec;
@@ -84,7 +77,7 @@ int run_sft(const std::string& config_path, const std::vector<std::string>& over
   if (data.empty()) {
     return fail(name, "sft.data / data.train: a dataset with completions is required", kExitUsage);
   }
-  if (absl::Status st = prepare_run_dir(*config); !st.ok()) return status_error(name, st);
+  if (absl::Status st = prepare_run_dir(*config); !st.ok()) return fail_with_status(name, st);
   set_torch_threads(config->run.threads);
 
   SftStageInputs in;
@@ -92,19 +85,19 @@ int run_sft(const std::string& config_path, const std::vector<std::string>& over
   in.model = config->model;
   absl::StatusOr<std::vector<Example>> train =
       load_with_completions(data, config->sft.data.empty() ? "data.train" : "sft.data", true);
-  if (!train.ok()) return status_error(name, train.status());
+  if (!train.ok()) return fail_with_status(name, train.status());
   in.train = *std::move(train);
   if (!config->data.eval.empty()) {
     absl::StatusOr<std::vector<Example>> held_out =
         load_with_completions(config->data.eval, "data.eval", false);
-    if (!held_out.ok()) return status_error(name, held_out.status());
+    if (!held_out.ok()) return fail_with_status(name, held_out.status());
     in.held_out = *std::move(held_out);
   }
   Supervisor signals(config->run.dir + "/logs");  // SIGINT/SIGTERM -> stop after this step
   in.stop_requested = [&] { return signals.stop_requested(); };
   in.resume = resume;
   absl::StatusOr<SftOutcome> outcome = run_sft_stage(std::move(in));
-  if (!outcome.ok()) return status_error(name, outcome.status());
+  if (!outcome.ok()) return fail_with_status(name, outcome.status());
   print_sft_outcome(*outcome);
   return outcome->stop_reason == "interrupted" ? kExitInterrupted : kExitOk;
 }
@@ -130,23 +123,23 @@ int run_eval(const EvalArgs& args) {
     return fail(name, "no held-out data: give --data, eval.data or data.eval", kExitUsage);
   }
   absl::StatusOr<std::vector<Example>> examples = load_jsonl(data);
-  if (!examples.ok()) return status_error(name, examples.status());
+  if (!examples.ok()) return fail_with_status(name, examples.status());
   if (config->eval.max_prompts > 0 &&
       static_cast<int>(examples->size()) > config->eval.max_prompts) {
     examples->resize(config->eval.max_prompts);
   }
   absl::StatusOr<ChatTemplate> chat = ChatTemplate::create(config->data.template_name);
-  if (!chat.ok()) return status_error(name, chat.status());
+  if (!chat.ok()) return fail_with_status(name, chat.status());
 
   const int threads = set_torch_threads(config->run.threads);
   absl::StatusOr<LoadedPolicy> policy =
       load_policy(config->model, config->run.seed, config->run.device);
-  if (!policy.ok()) return status_error(name, policy.status());
+  if (!policy.ok()) return fail_with_status(name, policy.status());
   absl::StatusOr<std::unique_ptr<policy::Tokenizer>> tokenizer =
       load_tokenizer(config->tokenizer, policy->config);
-  if (!tokenizer.ok()) return status_error(name, tokenizer.status());
+  if (!tokenizer.ok()) return fail_with_status(name, tokenizer.status());
   absl::StatusOr<std::unique_ptr<reward::Grader>> grader = reward::Grader::create(config->reward);
-  if (!grader.ok()) return status_error(name, grader.status());
+  if (!grader.ok()) return fail_with_status(name, grader.status());
 
   EvalOptions options;
   options.k = config->eval.k;
@@ -162,7 +155,7 @@ int run_eval(const EvalArgs& args) {
   absl::StatusOr<EvalRun> run =
       evaluate(policy->model, std::shared_ptr<const policy::Tokenizer>(std::move(*tokenizer)),
                *chat, **grader, *examples, options);
-  if (!run.ok()) return status_error(name, run.status());
+  if (!run.ok()) return fail_with_status(name, run.status());
 
   nlohmann::ordered_json report = run->report;
   report["checkpoint"] = weights;
@@ -293,7 +286,7 @@ int run_distill(const std::string& config_path, const std::vector<std::string>& 
   if (absl::StatusOr<policy::ModelConfig> c = resolve_model_config(student); !c.ok()) {
     return fail(name, absl::StrCat("distill.student_config: ", c.status().message()), kExitUsage);
   }
-  if (absl::Status st = prepare_run_dir(*config); !st.ok()) return status_error(name, st);
+  if (absl::Status st = prepare_run_dir(*config); !st.ok()) return fail_with_status(name, st);
   set_torch_threads(config->run.threads);
 
   Supervisor supervisor(config->run.dir + "/logs");
@@ -307,7 +300,7 @@ int run_distill(const std::string& config_path, const std::vector<std::string>& 
   if (resume && fs::exists(accepted_path)) {
     absl::StatusOr<std::vector<Example>> loaded =
         load_with_completions(accepted_path, "distill.jsonl", true);
-    if (!loaded.ok()) return status_error(name, loaded.status());
+    if (!loaded.ok()) return fail_with_status(name, loaded.status());
     accepted = *std::move(loaded);
     std::cout << "forge distill: --resume: " << accepted.size() << " accepted examples from "
               << accepted_path << std::endl;
@@ -316,7 +309,7 @@ int run_distill(const std::string& config_path, const std::vector<std::string>& 
     if (!kept.ok()) {
       if (supervisor.stop_requested()) return fail(name, "interrupted", kExitInterrupted);
       const absl::Status children = supervisor.health();
-      return status_error(name, children.ok() ? kept.status() : children);
+      return fail_with_status(name, children.ok() ? kept.status() : children);
     }
     accepted = *std::move(kept);
   }
@@ -334,7 +327,7 @@ int run_distill(const std::string& config_path, const std::vector<std::string>& 
   if (in.held_out.empty() && !config->data.eval.empty()) {
     absl::StatusOr<std::vector<Example>> held_out =
         load_with_completions(config->data.eval, "data.eval", false);
-    if (!held_out.ok()) return status_error(name, held_out.status());
+    if (!held_out.ok()) return fail_with_status(name, held_out.status());
     in.held_out = *std::move(held_out);
   }
   in.resume = resume;
@@ -342,7 +335,7 @@ int run_distill(const std::string& config_path, const std::vector<std::string>& 
   std::cout << "forge distill: training the student (" << in.model.config << ") on "
             << in.train.size() << " examples" << std::endl;
   absl::StatusOr<SftOutcome> outcome = run_sft_stage(std::move(in));
-  if (!outcome.ok()) return status_error(name, outcome.status());
+  if (!outcome.ok()) return fail_with_status(name, outcome.status());
   print_sft_outcome(*outcome);
   return outcome->stop_reason == "interrupted" ? kExitInterrupted : kExitOk;
 }

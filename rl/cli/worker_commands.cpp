@@ -34,13 +34,6 @@ rollout::EngineOptions engine_options(const RolloutSection& r) {
   return o;
 }
 
-// Bad config values and missing files are usage errors (2); the rest (I/O, device) failures (1).
-int load_error(const char* name, const absl::Status& status) {
-  const bool usage = status.code() == absl::StatusCode::kInvalidArgument ||
-                     status.code() == absl::StatusCode::kNotFound;
-  return fail(name, std::string(status.message()), usage ? kExitUsage : kExitFailure);
-}
-
 int run_rollout_worker(const std::string& listen, const std::string& config_path,
                        const std::string& checkpoint, const std::vector<std::string>& overrides) {
   const char* name = "rollout-worker";
@@ -56,10 +49,10 @@ int run_rollout_worker(const std::string& listen, const std::string& config_path
 
   const int threads = set_torch_threads(config->run.threads);
   absl::StatusOr<LoadedPolicy> loaded = load_policy(config->model, config->run.seed, config->run.device);
-  if (!loaded.ok()) return load_error(name, loaded.status());
+  if (!loaded.ok()) return fail_with_status(name, loaded.status());
   absl::StatusOr<std::unique_ptr<policy::Tokenizer>> tokenizer =
       load_tokenizer(config->tokenizer, loaded->config);
-  if (!tokenizer.ok()) return load_error(name, tokenizer.status());
+  if (!tokenizer.ok()) return fail_with_status(name, tokenizer.status());
 
   absl::StatusOr<std::unique_ptr<rollout::Engine>> engine = rollout::Engine::create(
       loaded->model, std::shared_ptr<const policy::Tokenizer>(std::move(tokenizer).value()),

@@ -4,9 +4,8 @@
 //   correct     = the example's own rule (example.rule: "math", "code", ...) gives reward 1 to the
 //                 response (template.response(completion): the prompt's "<think>" put back);
 //   well_formed = the "format" rule gives 1 to the same response;
-//   answer      = the text of the response's last <answer>...</answer>, trimmed (the maj@k vote
-//   key;
-//                 "" when there is none).
+//   answer      = the text of the response's last <answer>...</answer>, trimmed (the maj@k
+//                 vote key; "" when there is none).
 // A grading error (a rule that timed out, ...) counts as incorrect / not well-formed and is kept in
 // `error`. Thread-safety: functions; the Grader is thread-safe.
 #pragma once

@@ -11,7 +11,7 @@
 #include <ATen/core/grad_mode.h>
 
 #include "forge/v1/tensor.pb.h"
-#include "rollout/proto_convert.h"
+#include "rollout/weight_chunk_wire.h"
 #include "rollout/weight_payload.h"
 #include "test_util.h"
 
@@ -23,21 +23,13 @@ using testing::kSeedB;
 
 // `piece_bytes` > 0 hands the data over in pieces of that size, as gRPC's receive slices do.
 WeightChunkView view_of(const forge::v1::WeightChunk& c, size_t piece_bytes = 0) {
-  WeightChunkView v;
-  v.version = c.version();
-  v.name = c.name();
-  v.dtype = dtype_from_wire(c.dtype());
-  v.shape = c10::IntArrayRef(c.shape().data(), c.shape_size());
-  v.offset = c.offset();
-  v.total_bytes = c.total_bytes();
   const std::string_view data = c.data();
-  if (piece_bytes == 0) v.data = {data};
+  std::vector<std::string_view> pieces;
+  if (piece_bytes == 0) pieces = {data};
   for (size_t at = 0; piece_bytes > 0 && at < data.size(); at += piece_bytes) {
-    v.data.push_back(data.substr(at, piece_bytes));
+    pieces.push_back(data.substr(at, piece_bytes));
   }
-  v.crc32 = c.crc32();
-  v.num_tensors = c.num_tensors();
-  return v;
+  return weight_chunk_view(c, std::move(pieces));
 }
 
 std::vector<forge::v1::WeightChunk> chunks_of(const WeightPayload& payload) {
