@@ -112,6 +112,7 @@ struct Batch {
   std::vector<Clock::time_point> overdue_at;  // for running items
   size_t remaining = 0;
   bool abandoned = false;  // the waiter gave up: skip items not yet started
+  size_t started_too_late = 0;  // items whose turn came after the batch deadline (not graded)
 };
 
 GradeOutcome error_outcome(const GradeItem& item, std::string error) {
@@ -174,6 +175,11 @@ absl::StatusOr<std::vector<GradeOutcome>> Grader::grade_batch(const std::vector<
                                                               : "not graded: shutting down"));
           return;
         }
+        if (Clock::now() >= deadline) {
+          ++batch->started_too_late;
+          batch->finish(i, error_outcome(batch->items[i], "not graded: the batch deadline passed"));
+          return;
+        }
         const Clock::time_point item_deadline =
             std::min(deadline, Clock::now() + seconds(item_timeout_s));
         batch->state[i] = Batch::State::kRunning;
@@ -189,6 +195,11 @@ absl::StatusOr<std::vector<GradeOutcome>> Grader::grade_batch(const std::vector<
   if (!tasks.empty()) RETURN_IF_ERROR(pool_->submit(std::move(tasks)));
 
   std::unique_lock<std::mutex> lock(batch->mu);
+  const auto deadline_exceeded = [&](size_t not_graded) {
+    batch->abandoned = true;
+    return absl::DeadlineExceededError(absl::StrCat("deadline exceeded with ", not_graded, " of ",
+                                                    items.size(), " items not graded"));
+  };
   while (batch->remaining > 0) {
     batch->cv.wait_until(lock, std::min(options.deadline, Clock::now() + std::chrono::milliseconds(100)));
     if (batch->remaining == 0) break;
@@ -197,12 +208,7 @@ absl::StatusOr<std::vector<GradeOutcome>> Grader::grade_batch(const std::vector<
       return absl::CancelledError("the caller cancelled the batch");
     }
     const Clock::time_point now = Clock::now();
-    if (now >= options.deadline) {
-      batch->abandoned = true;
-      return absl::DeadlineExceededError(
-          absl::StrCat("deadline exceeded with ", batch->remaining, " of ", items.size(),
-                       " items not graded"));
-    }
+    if (now >= options.deadline) return deadline_exceeded(batch->remaining + batch->started_too_late);
     for (size_t i = 0; i < items.size(); ++i) {
       if (batch->state[i] == Batch::State::kRunning && now > batch->overdue_at[i]) {
         const std::string rule = items[i].rule.empty() ? "the mix" : "rule '" + items[i].rule + "'";
@@ -211,6 +217,9 @@ absl::StatusOr<std::vector<GradeOutcome>> Grader::grade_batch(const std::vector<
       }
     }
   }
+  // The last items may have reached their turn after the deadline and been skipped by the pool
+  // thread before this thread woke up: the batch still missed its deadline.
+  if (batch->started_too_late > 0) return deadline_exceeded(batch->started_too_late);
   return std::move(batch->results);
 }
 
