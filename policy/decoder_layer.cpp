@@ -14,16 +14,16 @@ DecoderLayerImpl::DecoderLayerImpl(const ModelConfig& c, int layer_index) {
       register_module("post_attention_layernorm", RMSNorm(c.hidden_size, c.rms_norm_eps));
 }
 
-MoeOutput DecoderLayerImpl::mlp(const at::Tensor& x, const at::Tensor& valid) {
-  if (moe) return moe(x, valid);
+MoeOutput DecoderLayerImpl::mlp(const at::Tensor& x, const at::Tensor& segments) {
+  if (moe) return moe(x, segments);
   return {dense_mlp(x), at::Tensor()};
 }
 
 DecoderLayerOutput DecoderLayerImpl::forward(const at::Tensor& x, const at::Tensor& cos,
-                                             const at::Tensor& sin, const at::Tensor& valid) {
-  MlaOutput attn = self_attn(input_layernorm(x), cos, sin, valid);
+                                             const at::Tensor& sin, const at::Tensor& segments) {
+  MlaOutput attn = self_attn(input_layernorm(x), cos, sin, segments);
   at::Tensor h = x + attn.out;                                       // [B, T, D]
-  MoeOutput ffn = mlp(post_attention_layernorm(h), valid);
+  MoeOutput ffn = mlp(post_attention_layernorm(h), segments);
   return {h + ffn.out, attn.latent, ffn.aux_loss};
 }
 

@@ -26,10 +26,11 @@ class DecoderLayerImpl : public torch::nn::Module {
  public:
   DecoderLayerImpl(const ModelConfig& config, int layer_index);
 
-  // Naive MLA over a right-padded batch. x [B, T, D]; cos/sin [T, dr/2]; valid [B, T] bool or
-  // undefined (all real).
+  // Naive MLA over a right-padded or packed batch. x [B, T, D]; cos/sin [T, dr/2] or
+  // [B, T, dr/2]; segments [B, T] as in MlaAttentionImpl::forward (undefined: all real, one
+  // document per row).
   DecoderLayerOutput forward(const at::Tensor& x, const at::Tensor& cos, const at::Tensor& sin,
-                             const at::Tensor& valid);
+                             const at::Tensor& segments);
 
   // One decoding step with absorbed MLA: writes the new tokens' latents to `cache_layer` rows
   // `write_rows` [N], then attends over rows `gather_rows` [N * L] (viewed [N, L]) where `valid`
@@ -47,7 +48,7 @@ class DecoderLayerImpl : public torch::nn::Module {
   RMSNorm post_attention_layernorm{nullptr};
 
  private:
-  MoeOutput mlp(const at::Tensor& x, const at::Tensor& valid);  // [B, T, D]
+  MoeOutput mlp(const at::Tensor& x, const at::Tensor& segments);  // [B, T, D]
 };
 TORCH_MODULE(DecoderLayer);
 

@@ -56,12 +56,12 @@ at::Tensor MlaAttentionImpl::latent(const at::Tensor& x, const at::Tensor& cos,
 }
 
 MlaOutput MlaAttentionImpl::forward(const at::Tensor& x, const at::Tensor& cos,
-                                    const at::Tensor& sin, const at::Tensor& key_mask) {
+                                    const at::Tensor& sin, const at::Tensor& segments) {
   const int64_t b = x.size(0), t = x.size(1);
   at::Tensor q = queries(x);                                                // [B, T, H, dq]
   at::Tensor q_nope = q.narrow(-1, 0, nope_dim_);                           // [B, T, H, dn]
   at::Tensor q_pe = apply_rope(q.narrow(-1, nope_dim_, rope_dim_),          //
-                               cos.unsqueeze(1), sin.unsqueeze(1));         // [B, T, H, dr]
+                               cos.unsqueeze(-2), sin.unsqueeze(-2));       // [B, T, H, dr]
   at::Tensor lat = latent(x, cos, sin);                                     // [B, T, r + dr]
   at::Tensor kv = kv_b_proj(lat.narrow(-1, 0, kv_rank_))                    //
                       .view({b, t, heads_, nope_dim_ + v_dim_});            // [B, T, H, dn + dv]
@@ -76,7 +76,11 @@ MlaOutput MlaAttentionImpl::forward(const at::Tensor& x, const at::Tensor& cos,
 
   at::Tensor allowed = at::ones({t, t}, x.options().dtype(at::kBool)).tril();   // [T, T]
   allowed = allowed.view({1, 1, t, t});
-  if (key_mask.defined()) allowed = allowed.logical_and(key_mask.view({b, 1, 1, t}));  // [B,1,T,T]
+  if (segments.defined()) {
+    at::Tensor same = segments.unsqueeze(2).eq(segments.unsqueeze(1))            // [B, T, T]
+                          .logical_and(segments.ne(0).unsqueeze(1));             // real keys
+    allowed = allowed.logical_and(same.unsqueeze(1));                           // [B, 1, T, T]
+  }
   at::Tensor probs = masked_softmax(scores, allowed).to(v.scalar_type());   // [B, H, T, T]
   at::Tensor out = at::matmul(probs, v)                                     // [B, H, T, dv]
                        .transpose(1, 2).reshape({b, t, heads_ * v_dim_});   // [B, T, H*dv]

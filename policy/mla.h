@@ -8,7 +8,7 @@
 //
 // Two forms that compute the same attention:
 //  * naive (training, prefill): up-project the latent to per-head keys/values (eqs. 9-11) and run
-//    causal attention over a right-padded batch;
+//    causal attention over a right-padded or packed batch;
 //  * absorbed (decoding): fold W_UK into the query and W_UV into the output, so each query attends
 //    directly over the cached latent [c_kv, k_pe] — `r + dr` values per token per layer.
 // The latent of a token is kv_a_layernorm(c_kv) ++ rope(k_pe): exactly what the cache holds.
@@ -34,11 +34,12 @@ class MlaAttentionImpl : public torch::nn::Module {
  public:
   explicit MlaAttentionImpl(const ModelConfig& config);
 
-  // Naive MLA. x [B, T, D]; cos/sin [T, dr/2] (positions 0..T-1); key_mask [B, T] bool (true = real
-  // token) or undefined for none. Causal: query t sees keys 0..t that are real. A query whose keys
-  // are all masked (a padding row) gets a finite, meaningless output.
+  // Naive MLA. x [B, T, D]; cos/sin [T, dr/2] or [B, T, dr/2] at each token's position; segments
+  // [B, T] (bool or integer; 0 = padding, equal nonzero values = one document) or undefined for one
+  // document per row. Causal within a document: query t sees keys s <= t with
+  // segments[s] == segments[t] != 0. A padding query gets a finite, meaningless output.
   MlaOutput forward(const at::Tensor& x, const at::Tensor& cos, const at::Tensor& sin,
-                    const at::Tensor& key_mask);
+                    const at::Tensor& segments);
 
   // Latent of tokens x [N, D] at positions with cos/sin [N, dr/2] -> [N, r + dr].
   at::Tensor latent(const at::Tensor& x, const at::Tensor& cos, const at::Tensor& sin);

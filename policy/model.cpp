@@ -74,20 +74,26 @@ at::Tensor ModelImpl::valid_mask(const at::Tensor& input_ids,
   return valid.to(input_ids.device());
 }
 
-ModelImpl::Hidden ModelImpl::run_layers(const at::Tensor& input_ids, const at::Tensor& valid,
+ModelImpl::Hidden ModelImpl::run_padded(const at::Tensor& input_ids, const at::Tensor& valid,
                                         std::vector<at::Tensor>* latents) {
   TORCH_CHECK(input_ids.dim() == 2 && input_ids.scalar_type() == at::kLong,
               "input_ids must be int64 [B, T]");
   const int64_t t = input_ids.size(1);
   TORCH_CHECK(t <= config_.max_position_embeddings, "sequence length ", t,
               " exceeds max_position_embeddings ", config_.max_position_embeddings);
+  at::Tensor positions = at::arange(t, at::TensorOptions().dtype(at::kLong).device(device()));  // [T]
+  return run_layers(input_ids, positions, valid, latents);
+}
+
+ModelImpl::Hidden ModelImpl::run_layers(const at::Tensor& input_ids, const at::Tensor& positions,
+                                        const at::Tensor& segments,
+                                        std::vector<at::Tensor>* latents) {
   const at::Device dev = device();
-  at::Tensor positions = at::arange(t, at::TensorOptions().dtype(at::kLong).device(dev));  // [T]
-  RopeCosSin cs = rope_cos_sin(inv_freq_.to(dev), positions, cos_sin_scale_);  // [T, dr/2]
+  RopeCosSin cs = rope_cos_sin(inv_freq_.to(dev), positions, cos_sin_scale_);  // [(B,) T, dr/2]
   at::Tensor h = model->embed_tokens(input_ids.to(dev));                       // [B, T, D]
   at::Tensor aux = at::zeros({}, at::TensorOptions().dtype(at::kFloat).device(dev));
   for (DecoderLayer& layer : model->layer_list) {
-    DecoderLayerOutput out = layer(h, cs.cos, cs.sin, valid);
+    DecoderLayerOutput out = layer(h, cs.cos, cs.sin, segments);
     h = out.hidden;
     if (out.aux_loss.defined()) aux = aux + out.aux_loss;
     if (latents != nullptr) latents->push_back(out.latent);
@@ -102,7 +108,35 @@ at::Tensor ModelImpl::head(const at::Tensor& hidden) {
 }
 
 ForwardOutput ModelImpl::forward(const at::Tensor& input_ids, const at::Tensor& attention_mask) {
-  Hidden h = run_layers(input_ids, valid_mask(input_ids, attention_mask), nullptr);
+  Hidden h = run_padded(input_ids, valid_mask(input_ids, attention_mask), nullptr);
+  return {head(h.hidden), h.aux_loss};  // logits [B, T, V]
+}
+
+ForwardOutput ModelImpl::forward_packed(const at::Tensor& input_ids, const at::Tensor& segments) {
+  TORCH_CHECK(input_ids.dim() == 2 && input_ids.scalar_type() == at::kLong,
+              "input_ids must be int64 [B, T]");
+  TORCH_CHECK(segments.sizes() == input_ids.sizes() && segments.scalar_type() == at::kLong,
+              "segments must be int64 with input_ids' shape [B, T]");
+  const int64_t t = input_ids.size(1);
+  const at::Device dev = device();
+  const at::Tensor seg = segments.to(dev);                                     // [B, T]
+  at::Tensor starts = at::ones_like(seg, seg.options().dtype(at::kBool));      // [B, T]: a document begins
+  if (t > 1) {
+    const at::Tensor prev = seg.narrow(1, 0, t - 1), next = seg.narrow(1, 1, t - 1);
+    const bool bad = seg.lt(0).any().item<bool>() ||
+                     prev.eq(0).logical_and(next.ne(0)).any().item<bool>() ||
+                     next.ne(0).logical_and(next.lt(prev)).any().item<bool>();
+    TORCH_CHECK(!bad, "segments must number each row's documents 1, 2, ... in order, then 0s");
+    starts.narrow(1, 1, t - 1).copy_(next.ne(prev));
+  }
+  // positions[b, i] = i - (index where i's document starts); cummax of the start indices.
+  const at::Tensor index = at::arange(t, seg.options()).unsqueeze(0).expand_as(seg);  // [B, T]
+  const at::Tensor start_of = std::get<0>(at::cummax(index * starts.to(at::kLong), 1));  // [B, T]
+  const at::Tensor positions = (index - start_of).masked_fill(seg.eq(0), 0);   // [B, T]
+  TORCH_CHECK(positions.max().item<int64_t>() < config_.max_position_embeddings,
+              "a packed document exceeds max_position_embeddings ",
+              config_.max_position_embeddings);
+  Hidden h = run_layers(input_ids, positions, seg, nullptr);
   return {head(h.hidden), h.aux_loss};  // logits [B, T, V]
 }
 
@@ -127,7 +161,7 @@ at::Tensor ModelImpl::last_logits(const at::Tensor& input_ids, const at::Tensor&
     TORCH_CHECK(lens[i] >= 1, "last_logits: row ", i, " has no tokens");
     last[i] = i * t + lens[i] - 1;
   }
-  Hidden h = run_layers(input_ids, valid, nullptr);
+  Hidden h = run_padded(input_ids, valid, nullptr);
   at::Tensor rows = at::tensor(last, at::kLong).to(device());
   return head(h.hidden.reshape({b * t, -1}).index_select(0, rows));  // [B, V]
 }
@@ -158,7 +192,7 @@ at::Tensor ModelImpl::prefill(LatentKvCache& cache, const at::Tensor& input_ids,
     last[i] = i * t + lens[i] - 1;
   }
   std::vector<at::Tensor> latents;
-  Hidden h = run_layers(input_ids, valid, &latents);
+  Hidden h = run_padded(input_ids, valid, &latents);
   const at::Device dev = device();
   at::Tensor src = at::tensor(src_rows, at::kLong).to(dev);
   at::Tensor dst = at::tensor(dst_rows, at::kLong).to(cache.layer(0).device());

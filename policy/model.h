@@ -12,7 +12,8 @@
 //
 // Three ways to run it:
 //  * forward(): training / scoring over a right-padded batch with naive MLA -> fp32 logits, the
-//    auxiliary loss, and per-layer expert load;
+//    auxiliary loss, and per-layer expert load; forward_packed() the same over rows that each hold
+//    several documents (SFT packing);
 //  * prefill() + decode_step(): generation over a LatentKvCache with absorbed MLA. decode_step takes
 //    one token for each of many slots of different lengths, so a rollout engine can batch
 //    continuously (sequences join with prefill and leave with cache.free between steps);
@@ -89,6 +90,13 @@ class ModelImpl : public torch::nn::Module {
   // positions are meaningless.
   ForwardOutput forward(const at::Tensor& input_ids, const at::Tensor& attention_mask = {});
 
+  // Packed documents: input_ids [B, T] int64; segments [B, T] int64 numbers each row's documents
+  // 1, 2, 3, ... in order (consecutive tokens of a document share its number), then 0 for the
+  // padding at the row's end. Each document gets positions 0, 1, ... and attends only within
+  // itself, so its logits equal forward() on the document alone up to float rounding; the
+  // sequence-wise aux loss counts each document as a sequence. TORCH_CHECKs the layout.
+  ForwardOutput forward_packed(const at::Tensor& input_ids, const at::Tensor& segments);
+
   // Next-token logits [B, V] fp32 at each row's last real token, recomputing the whole prefix.
   at::Tensor last_logits(const at::Tensor& input_ids, const at::Tensor& attention_mask = {});
 
@@ -126,8 +134,12 @@ class ModelImpl : public torch::nn::Module {
     at::Tensor hidden;    // [B, T, D] before the final norm
     at::Tensor aux_loss;  // scalar fp32
   };
-  // `latents`, when given, receives each layer's [B, T, r + dr].
-  Hidden run_layers(const at::Tensor& input_ids, const at::Tensor& valid,
+  // positions [T] (every row) or [B, T]; segments as in DecoderLayerImpl::forward. `latents`, when
+  // given, receives each layer's [B, T, r + dr].
+  Hidden run_layers(const at::Tensor& input_ids, const at::Tensor& positions,
+                    const at::Tensor& segments, std::vector<at::Tensor>* latents);
+  // Hidden states of a right-padded batch (positions 0..T-1).
+  Hidden run_padded(const at::Tensor& input_ids, const at::Tensor& valid,
                     std::vector<at::Tensor>* latents);
   at::Tensor head(const at::Tensor& hidden);  // final norm + lm_head -> fp32 logits
   at::Tensor valid_mask(const at::Tensor& input_ids, const at::Tensor& attention_mask) const;

@@ -118,13 +118,13 @@ at::Tensor MoeImpl::sequence_aux_loss(const Routing& routing, const at::Tensor& 
   return aux_alpha_ * (per_seq * present).sum() / present.sum().clamp_min(1.0);
 }
 
-MoeOutput MoeImpl::forward(const at::Tensor& x, const at::Tensor& valid) {
+MoeOutput MoeImpl::forward(const at::Tensor& x, const at::Tensor& segments) {
   const int64_t b = x.size(0), t = x.size(1), d = x.size(2);
   at::Tensor flat = x.reshape({b * t, d});                                          // [B*T, D]
   at::Tensor rows;                                                                  // [M] int64
   at::Tensor tokens = flat;                                                         // [M, D]
-  if (valid.defined()) {
-    rows = valid.reshape({-1}).nonzero().squeeze(1);
+  if (segments.defined()) {
+    rows = segments.ne(0).reshape({-1}).nonzero().squeeze(1);
     tokens = flat.index_select(0, rows);
   }
   MoeOutput result;
@@ -146,10 +146,13 @@ MoeOutput MoeImpl::forward(const at::Tensor& x, const at::Tensor& valid) {
     at::Tensor seq_of;
     int64_t n_seq = 1;
     if (seq_aux_) {
-      seq_of = at::arange(b, x.options().dtype(at::kLong)).unsqueeze(1).expand({b, t})
-                   .reshape({-1});                                                  // [B*T]
+      // Sequence of each token: row * S + segment id, S = the largest id + 1.
+      const at::Tensor ids = segments.defined() ? segments.to(at::kLong)            // [B, T]
+                                                : at::zeros({b, t}, x.options().dtype(at::kLong));
+      const int64_t per_row = ids.max().item<int64_t>() + 1;
+      seq_of = (at::arange(b, ids.options()).unsqueeze(1) * per_row + ids).reshape({-1});  // [B*T]
       if (rows.defined()) seq_of = seq_of.index_select(0, rows);                   // [M]
-      n_seq = b;
+      n_seq = b * per_row;
     } else {
       seq_of = at::zeros({tokens.size(0)}, x.options().dtype(at::kLong));
     }

@@ -60,10 +60,11 @@ class MoeImpl : public torch::nn::Module {
  public:
   explicit MoeImpl(const ModelConfig& config);
 
-  // x [B, T, D]; valid [B, T] bool (true = real token) or undefined for all real. Padding rows are
-  // not routed and do not count as load. The aux loss is computed when aux_loss_alpha > 0 and grad
-  // mode is on; seq_aux false pools the whole batch as one sequence.
-  MoeOutput forward(const at::Tensor& x, const at::Tensor& valid);
+  // x [B, T, D]; segments [B, T] (bool or integer; 0 = padding, equal nonzero values in a row =
+  // one sequence, as packed by Model::forward_packed) or undefined for one real sequence per row.
+  // Padding rows are not routed and do not count as load. The aux loss is computed when
+  // aux_loss_alpha > 0 and grad mode is on, per sequence; seq_aux false pools the whole batch.
+  MoeOutput forward(const at::Tensor& x, const at::Tensor& segments);
 
   // Tokens routed to each expert by the last forward, [E] int64 on the CPU (each token counts once
   // per chosen expert).

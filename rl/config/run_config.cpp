@@ -150,6 +150,7 @@ void visit_section(ConfigVisitor& v, SftSection& s) {
   v.value("batch_size", s.batch_size);
   v.value("micro_batch_size", s.micro_batch_size);
   v.value("max_seq_len", s.max_seq_len);
+  v.value("pack_tokens", s.pack_tokens);
   v.value("lr", s.lr);
   v.choice("lr_schedule", s.lr_schedule, {"constant", "cosine"});
   v.value("warmup_steps", s.warmup_steps);
@@ -207,6 +208,7 @@ absl::Status check_recipe_ranges(const RunConfig& c) {
   if (s.batch_size <= 0) return bad("sft.batch_size", "must be > 0");
   if (s.micro_batch_size <= 0) return bad("sft.micro_batch_size", "must be > 0");
   if (s.max_seq_len < 0) return bad("sft.max_seq_len", "must be >= 0");
+  if (s.pack_tokens < 0) return bad("sft.pack_tokens", "must be >= 0");
   if (s.lr < 0) return bad("sft.lr", "must be >= 0");
   if (s.warmup_steps < 0) return bad("sft.warmup_steps", "must be >= 0");
   if (s.min_lr_ratio < 0 || s.min_lr_ratio > 1) return bad("sft.min_lr_ratio", "must be in [0, 1]");

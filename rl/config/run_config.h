@@ -122,6 +122,8 @@ struct SftSection {
   int micro_batch_size = 32;            // sequences per forward/backward (gradient accumulation)
   int max_seq_len = 0;                  // prompt + completion tokens; longer examples are skipped;
                                         // 0 = the model's max_position_embeddings
+  int pack_tokens = 0;                  // packing: a micro-batch's examples share rows of this many
+                                        // tokens, each attending only to itself; 0 = one per row
   double lr = 1e-3;
   std::string lr_schedule = "cosine";   // "constant" | "cosine" (after the warmup)
   int64_t warmup_steps = 20;

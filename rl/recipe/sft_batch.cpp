@@ -44,6 +44,14 @@ std::vector<std::vector<int64_t>> micro_batches(const std::vector<TokenSequence>
   return out;
 }
 
+PackedBatch sft_micro_batch(const std::vector<TokenSequence>& sequences,
+                            const std::vector<int64_t>& rows, int pack_tokens, int32_t pad_id) {
+  std::vector<const TokenSequence*> picked;
+  for (int64_t r : rows) picked.push_back(&sequences[r]);
+  return pack_tokens > 0 ? pack_documents(picked, pack_tokens, pad_id)
+                         : pack_sequences(picked, pad_id);
+}
+
 at::Tensor sft_loss_sum(const at::Tensor& logits, const PackedBatch& batch) {
   const at::Device device = logits.device();
   const int64_t vocab = logits.size(2);

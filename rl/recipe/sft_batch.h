@@ -2,14 +2,14 @@
 //   make_sft_sequence: prompt = [bos] + encode(template.render(prompt)) (exactly what rollout
 //     workers and the GRPO trainer feed the policy), response = encode(template.target(completion))
 //     + [eos], so the model learns to stop;
-//   micro_batches: sequences sorted by length and cut into groups of at most `max_sequences`, each
-//     packed right-padded by rl::pack_sequences (trainer/packed_batch.h);
+//   micro_batches: sequences sorted by length and cut into groups of at most `max_sequences`;
+//   sft_micro_batch: a group laid out for policy::Model::forward_packed, several examples to a
+//     row (sft.pack_tokens > 0, rl::pack_documents) or one per row (rl::pack_sequences);
 //   sft_loss_sum: the summed cross-entropy of the response tokens only.
 //
-// Packing: policy::Model::forward takes one right-padded sequence per row with positions 0..T-1
-// and a plain causal mask (no per-document mask, no position reset), so several examples in one
-// row would attend to each other and see shifted positions. SFT therefore pads per example and
-// limits the waste by sorting each batch by length before cutting it into micro-batches.
+// Packing: each packed example gets positions from 0 and attends only to itself (forward_packed's
+// document mask), so packing changes the layout, not the loss: the same batch gives the same loss
+// and gradients packed or not, up to float rounding.
 //
 // Masking: the loss reads the logits at PackedBatch::logit_index (the position before each
 // response token) against response_ids, weighted by response_mask; prompt and padding positions
@@ -41,6 +41,11 @@ absl::StatusOr<TokenSequence> make_sft_sequence(const Example& example, const Ch
 std::vector<std::vector<int64_t>> micro_batches(const std::vector<TokenSequence>& sequences,
                                                 const std::vector<int64_t>& rows,
                                                 int max_sequences);
+
+// sequences[rows] as one micro-batch: pack_documents into rows of `pack_tokens` tokens when
+// pack_tokens > 0, else pack_sequences. Feed it to Model::forward_packed(input_ids, attention_mask).
+PackedBatch sft_micro_batch(const std::vector<TokenSequence>& sequences,
+                            const std::vector<int64_t>& rows, int pack_tokens, int32_t pad_id);
 
 // logits [n, T, V] (any float dtype) of batch.input_ids -> scalar fp32: the sum over real response
 // tokens of -log softmax(logits[i, logit_index[i, j]])[response_ids[i, j]]. Differentiable.

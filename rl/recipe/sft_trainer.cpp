@@ -174,12 +174,11 @@ absl::StatusOr<SftTrainer::StepStats> SftTrainer::train_step(int64_t step) {
     optimizer_->zero_grad();
     double loss_sum = 0;
     for (const std::vector<int64_t>& micro : micro_batches(sequences, rows, s.micro_batch_size)) {
-      std::vector<const TokenSequence*> picked;
-      for (int64_t r : micro) picked.push_back(&sequences[r]);
-      const PackedBatch batch = pack_sequences(picked, deps_.tokenizer->pad_id());
+      const PackedBatch batch =
+          sft_micro_batch(sequences, micro, s.pack_tokens, deps_.tokenizer->pad_id());
       stats.padded_tokens += batch.input_ids.numel();
-      policy::ForwardOutput out =
-          model.forward(batch.input_ids.to(device), batch.attention_mask.to(device));  // [m,T,V]
+      policy::ForwardOutput out = model.forward_packed(batch.input_ids.to(device),
+                                                       batch.attention_mask.to(device));  // [m,T,V]
       const at::Tensor nll = sft_loss_sum(out.logits, batch) / total;                  // scalar
       at::Tensor loss = nll;
       if (out.aux_loss.defined() && out.aux_loss.requires_grad()) {
@@ -216,12 +215,12 @@ absl::StatusOr<std::optional<double>> SftTrainer::held_out_loss() {
     model.eval();  // eval-mode forwards add no expert load to the routing-bias update
     std::vector<int64_t> rows(held_out_.size());
     for (size_t i = 0; i < rows.size(); ++i) rows[i] = static_cast<int64_t>(i);
-    for (const auto& micro : micro_batches(held_out_, rows, deps_.config->sft.micro_batch_size)) {
-      std::vector<const TokenSequence*> picked;
-      for (int64_t r : micro) picked.push_back(&held_out_[r]);
-      const PackedBatch batch = pack_sequences(picked, deps_.tokenizer->pad_id());
-      policy::ForwardOutput out =
-          model.forward(batch.input_ids.to(device), batch.attention_mask.to(device));  // [m,T,V]
+    const SftSection& s = deps_.config->sft;
+    for (const auto& micro : micro_batches(held_out_, rows, s.micro_batch_size)) {
+      const PackedBatch batch =
+          sft_micro_batch(held_out_, micro, s.pack_tokens, deps_.tokenizer->pad_id());
+      policy::ForwardOutput out = model.forward_packed(batch.input_ids.to(device),
+                                                       batch.attention_mask.to(device));  // [m,T,V]
       sum += sft_loss_sum(out.logits, batch).item<double>();
       tokens += static_cast<double>(response_tokens(batch));
     }

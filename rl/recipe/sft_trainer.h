@@ -1,5 +1,6 @@
 // The cold-start SFT stage (`forge sft`, and the student stage of `forge distill`): token-mean
-// cross-entropy on completion tokens only (the prompt is masked, see sft_batch.h), AdamW with
+// cross-entropy on completion tokens only (the prompt is masked; examples packed several to a row
+// by sft.pack_tokens, each attending only to itself: see sft_batch.h), AdamW with
 // linear warmup + cosine decay (config `sft`), global grad-norm clipping, and DeepSeek-V3's
 // aux-loss-free routing-bias update after every optimizer step (on in SFT, frozen in RL:
 // DESIGN.md).

@@ -4,13 +4,26 @@
 
 namespace forge::rl {
 
-PackedBatch pack_sequences(const std::vector<const TokenSequence*>& sequences, int32_t pad_id) {
-  const int64_t n = static_cast<int64_t>(sequences.size());
+namespace {
+
+int64_t length(const TokenSequence& s) {
+  return static_cast<int64_t>(s.prompt.size() + s.response.size());
+}
+
+// rows[i] lists the sequences of row i, laid out one after another.
+PackedBatch pack_rows(const std::vector<const TokenSequence*>& sequences,
+                      const std::vector<std::vector<size_t>>& rows, int32_t pad_id) {
+  const int64_t n = static_cast<int64_t>(rows.size());
   int64_t t = 1, c = 1;
-  for (const TokenSequence* s : sequences) {
-    TORCH_CHECK(!s->prompt.empty(), "pack_sequences: empty prompt");
-    t = std::max<int64_t>(t, static_cast<int64_t>(s->prompt.size() + s->response.size()));
-    c = std::max<int64_t>(c, static_cast<int64_t>(s->response.size()));
+  for (const std::vector<size_t>& row : rows) {
+    int64_t tokens = 0, responses = 0;
+    for (size_t s : row) {
+      TORCH_CHECK(!sequences[s]->prompt.empty(), "pack_sequences: empty prompt");
+      tokens += length(*sequences[s]);
+      responses += static_cast<int64_t>(sequences[s]->response.size());
+    }
+    t = std::max(t, tokens);
+    c = std::max(c, responses);
   }
   PackedBatch b;
   b.input_ids = at::full({n, t}, pad_id, at::kLong);        // [n, T]
@@ -24,21 +37,58 @@ PackedBatch pack_sequences(const std::vector<const TokenSequence*>& sequences, i
   auto rids = b.response_ids.accessor<int64_t, 2>();
   auto rmask = b.response_mask.accessor<float, 2>();
   for (int64_t i = 0; i < n; ++i) {
-    const TokenSequence& s = *sequences[i];
-    const int64_t p = static_cast<int64_t>(s.prompt.size());
-    const int64_t r = static_cast<int64_t>(s.response.size());
-    for (int64_t k = 0; k < p; ++k) ids[i][k] = s.prompt[k];
-    for (int64_t k = 0; k < r; ++k) ids[i][p + k] = s.response[k];
-    for (int64_t k = 0; k < p + r; ++k) attn[i][k] = 1;
-    for (int64_t j = 0; j < c; ++j) {
-      index[i][j] = std::min(p - 1 + j, t - 1);
-      if (j < r) {
-        rids[i][j] = s.response[j];
-        rmask[i][j] = 1.0f;
+    int64_t offset = 0, column = 0;
+    int64_t first_response = 0;  // where the row's last document's response starts, minus column
+    for (size_t d = 0; d < rows[i].size(); ++d) {
+      const TokenSequence& s = *sequences[rows[i][d]];
+      const int64_t p = static_cast<int64_t>(s.prompt.size());
+      const int64_t r = static_cast<int64_t>(s.response.size());
+      for (int64_t k = 0; k < p; ++k) ids[i][offset + k] = s.prompt[k];
+      for (int64_t k = 0; k < r; ++k) ids[i][offset + p + k] = s.response[k];
+      for (int64_t k = 0; k < p + r; ++k) attn[i][offset + k] = static_cast<int64_t>(d + 1);
+      first_response = offset + p - column;
+      for (int64_t j = 0; j < r; ++j, ++column) {
+        index[i][column] = offset + p - 1 + j;
+        rids[i][column] = s.response[j];
+        rmask[i][column] = 1.0f;
       }
+      offset += p + r;
     }
+    // Padding columns continue the last document's indices (never read: their mask is 0).
+    for (; column < c; ++column) index[i][column] = std::min(first_response - 1 + column, t - 1);
   }
   return b;
+}
+
+}  // namespace
+
+PackedBatch pack_sequences(const std::vector<const TokenSequence*>& sequences, int32_t pad_id) {
+  std::vector<std::vector<size_t>> rows(sequences.size());
+  for (size_t i = 0; i < rows.size(); ++i) rows[i] = {i};
+  return pack_rows(sequences, rows, pad_id);
+}
+
+PackedBatch pack_documents(const std::vector<const TokenSequence*>& sequences, int64_t row_tokens,
+                           int32_t pad_id) {
+  std::vector<size_t> order(sequences.size());
+  for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
+    return length(*sequences[a]) > length(*sequences[b]);
+  });
+  std::vector<std::vector<size_t>> rows;
+  std::vector<int64_t> free;  // tokens left in each row
+  for (size_t s : order) {
+    const int64_t len = length(*sequences[s]);
+    size_t r = 0;
+    while (r < rows.size() && free[r] < len) ++r;
+    if (r == rows.size()) {
+      rows.emplace_back();
+      free.push_back(row_tokens);
+    }
+    rows[r].push_back(s);
+    free[r] -= len;
+  }
+  return pack_rows(sequences, rows, pad_id);
 }
 
 at::Tensor gather_rows(const at::Tensor& values, const std::vector<int64_t>& rows, int64_t columns,

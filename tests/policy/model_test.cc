@@ -125,6 +125,59 @@ TEST(Model, PaddedBatchEqualsEachSequenceAlone) {
   EXPECT_EQ(model->expert_load().size(), 2u);  // layers 1 and 2 are MoE
 }
 
+TEST(Model, PackedDocumentsEqualEachDocumentAlone) {
+  ModelConfig c = micro_config();
+  c.aux_loss_alpha = 0.01;  // sequence-wise (seq_aux): each document is a sequence
+  Model model(c, 3);
+  model->train();  // grad mode on: the aux loss is computed
+  // Row 0 holds documents of 5, 3 and 2 tokens; row 1 one of 6 tokens and 4 of padding.
+  const std::vector<std::vector<int64_t>> docs_of_row = {{5, 3, 2}, {6}};
+  at::Tensor ids = randint(c.vocab_size, {2, 10}, 4);
+  at::Tensor segments = at::zeros({2, 10}, at::kLong);
+  std::vector<std::pair<int64_t, int64_t>> spans[2];  // (start, length) per row
+  for (int r = 0; r < 2; ++r) {
+    int64_t start = 0;
+    for (size_t d = 0; d < docs_of_row[r].size(); ++d) {
+      segments[r].narrow(0, start, docs_of_row[r][d]).fill_(int64_t(d + 1));
+      spans[r].emplace_back(start, docs_of_row[r][d]);
+      start += docs_of_row[r][d];
+    }
+  }
+  ForwardOutput packed = model->forward_packed(ids, segments);  // [2, 10, V]
+  ASSERT_EQ(packed.logits.sizes(), (std::vector<int64_t>{2, 10, c.vocab_size}));
+  for (const ExpertLoad& l : model->expert_load()) {
+    EXPECT_EQ(l.load.sum().item<int64_t>(), 16 * c.num_experts_per_tok) << l.layer;
+  }
+  // The same four documents, one per row, right-padded: same logits and the same aux loss.
+  at::Tensor padded_ids = at::zeros({4, 6}, at::kLong), mask = at::zeros({4, 6}, at::kLong);
+  int row = 0;
+  for (int r = 0; r < 2; ++r) {
+    for (const auto& [start, len] : spans[r]) {
+      padded_ids[row].narrow(0, 0, len).copy_(ids[r].narrow(0, start, len));
+      mask[row].narrow(0, 0, len).fill_(1);
+      at::Tensor alone = model->forward(ids[r].narrow(0, start, len).unsqueeze(0)).logits[0];
+      EXPECT_LT(max_abs_diff(alone, packed.logits[r].narrow(0, start, len)), 1e-5)
+          << "row " << r << " document at " << start;
+      ++row;
+    }
+  }
+  ForwardOutput padded = model->forward(padded_ids, mask);
+  EXPECT_GT(packed.aux_loss.item<double>(), 0.0);
+  EXPECT_NEAR(packed.aux_loss.item<double>(), padded.aux_loss.item<double>(), 1e-6);
+}
+
+TEST(Model, PackedSegmentsOutOfOrderAreRejected) {
+  ModelConfig c = micro_config();
+  Model model(c, 3);
+  at::Tensor ids = randint(c.vocab_size, {1, 5}, 4);
+  for (const std::vector<int64_t>& bad : {std::vector<int64_t>{1, 1, 0, 2, 2},   // a gap
+                                          std::vector<int64_t>{2, 2, 1, 1, 0},   // decreasing
+                                          std::vector<int64_t>{1, -1, 0, 0, 0}}) {
+    EXPECT_THROW(model->forward_packed(ids, at::tensor(bad, at::kLong).unsqueeze(0)), c10::Error);
+  }
+  EXPECT_NO_THROW(model->forward_packed(ids, at::tensor({1, 1, 2, 3, 0}, at::kLong).unsqueeze(0)));
+}
+
 TEST(Model, LeftPaddingIsRejected) {
   ModelConfig c = micro_config();
   Model model(c, 3);

@@ -21,6 +21,8 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "policy/model.h"
+#include "policy/model_config.h"
 #include "policy/tokenizer.h"
 #include "reward/grader.h"
 #include "rl/data/chat_template.h"
@@ -150,6 +152,58 @@ TEST_F(SftBatchTest, OnlyResponseTokensGetLossAndGradient) {
     }
   }
   EXPECT_NEAR(loss.item<double>(), expected, 1e-3 * std::abs(expected));
+}
+
+TEST_F(SftBatchTest, PackingChangesTheLayoutNotTheLossOrTheGradients) {
+  std::vector<TokenSequence> seqs;
+  for (const auto& [prompt, completion] :
+       std::vector<std::pair<std::string, std::string>>{
+           {"7+8", "<think>15</think><answer>15</answer>"},
+           {"12*3+1", "<think>36, 37</think><answer>37</answer>"},
+           {"2", "<think></think><answer>2</answer>"},
+           {"9*9-1", "<think>9*9=81, 81-1=80.</think><answer>80</answer>"},
+           {"4+4", "<think>8</think><answer>8</answer>"}}) {
+    seqs.push_back(make_sft_sequence(example(prompt, completion), *chat_, *tokenizer_).value());
+  }
+  const std::vector<int64_t> rows = {0, 1, 2, 3, 4};
+  const int32_t pad = tokenizer_->pad_id();
+  int total = 0;
+  for (const TokenSequence& q : seqs) total += static_cast<int>(q.prompt.size() + q.response.size());
+  // Rows one token short of everything: four documents share the first row, the shortest goes on.
+  const PackedBatch packed = sft_micro_batch(seqs, rows, total - 1, pad);
+  const PackedBatch one_per_row = sft_micro_batch(seqs, rows, 0, pad);
+  EXPECT_EQ(one_per_row.input_ids.size(0), 5);
+  ASSERT_EQ(packed.input_ids.size(0), 2);
+  EXPECT_EQ(packed.attention_mask[0].max().item<int64_t>(), 4);
+  EXPECT_EQ(packed.attention_mask[1].max().item<int64_t>(), 1);
+  EXPECT_EQ(packed.attention_mask.ne(0).sum().item<int64_t>(), total);
+  EXPECT_EQ(response_tokens(packed), response_tokens(one_per_row));
+
+  auto config = policy::ModelConfig::from_file(std::string(FORGE_SOURCE_DIR) +
+                                               "/configs/models/tiny.json");
+  ASSERT_TRUE(config.ok()) << config.status();
+  policy::Model model(*config, 7);
+  auto loss_and_grads = [&](const PackedBatch& b) {
+    model->zero_grad();
+    const at::Tensor loss =
+        sft_loss_sum(model->forward_packed(b.input_ids, b.attention_mask).logits, b);
+    loss.backward();
+    std::vector<at::Tensor> grads;
+    for (const at::Tensor& p : model->parameters()) {
+      grads.push_back(p.grad().defined() ? p.grad().clone() : at::zeros_like(p));
+    }
+    return std::make_pair(loss.item<double>(), grads);
+  };
+  const auto [packed_loss, packed_grads] = loss_and_grads(packed);
+  const auto [loss, grads] = loss_and_grads(one_per_row);
+  EXPECT_NEAR(packed_loss, loss, 1e-5 * std::abs(loss));
+  double max_diff = 0, max_grad = 0;
+  for (size_t i = 0; i < grads.size(); ++i) {
+    max_diff = std::max(max_diff, (packed_grads[i] - grads[i]).abs().max().item<double>());
+    max_grad = std::max(max_grad, grads[i].abs().max().item<double>());
+  }
+  EXPECT_GT(max_grad, 0.0);
+  EXPECT_LT(max_diff, 1e-4 * max_grad);
 }
 
 TEST_F(SftBatchTest, MicroBatchesGroupSequencesOfSimilarLength) {
