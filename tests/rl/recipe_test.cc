@@ -452,7 +452,9 @@ TEST_F(RecipeTest, SftLossDropsAndWritesMetricsCheckpointsAndALoadableModel) {
 }
 
 TEST_F(RecipeTest, SftResumeReproducesTheStraightRun) {
-  const std::string common = " sft.lr_schedule=constant sft.warmup_steps=0 sft.eval_every=1";
+  // Packed (sft.pack_tokens), so the CLI's packing path runs too.
+  const std::string common =
+      " sft.lr_schedule=constant sft.warmup_steps=0 sft.eval_every=1 sft.pack_tokens=256";
   const fs::path straight = dir_ / "straight";
   const fs::path resumed = dir_ / "resumed";
   Result a = run_forge("sft --config " + config() + common +
