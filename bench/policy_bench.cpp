@@ -16,6 +16,7 @@
 #include <ATen/CPUGeneratorImpl.h>
 #include <ATen/Parallel.h>
 
+#include "base/idle_threads.h"
 #include "policy/generate.h"
 #include "policy/kv_cache.h"
 #include "policy/log_probs.h"
@@ -106,6 +107,7 @@ double train_rate(forge::policy::Model& model, int batch, int len, int reps) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  forge::use_passive_idle_threads(argv);  // as build/forge does
   std::string config_path = std::string(FORGE_SOURCE_DIR) + "/configs/models/tiny.json";
   int threads = 0;
   bool quick = false;

@@ -25,6 +25,7 @@
 
 #include <ATen/Parallel.h>
 
+#include "base/idle_threads.h"
 #include "base/process_memory.h"
 #include "policy/byte_tokenizer.h"
 #include "policy/model.h"
@@ -223,7 +224,8 @@ void sync_tables(bool skip_big, int big_pushes) {
 }  // namespace forge::rollout
 
 int main(int argc, char** argv) {
-  forge::keep_freed_memory_for_reuse();  // as build/forge does
+  forge::use_passive_idle_threads(argv);  // as build/forge does
+  forge::keep_freed_memory_for_reuse();
   int threads = 0, tokens = 64, rounds = 3, pushes = 4;
   bool skip_sync = false, skip_generation = false;
   for (int i = 1; i < argc; ++i) {

@@ -12,10 +12,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# OpenMP threads that wait passively: with an active wait, a torch thread spinning on a core that
-# another process needs made SFT steps 5-10x slower (libgomp reads this before main()).
-export OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-PASSIVE}
-
 SEED=${SEED:-1}
 OUT=${DEMO_DIR:-runs/demo}
 CONFIG=${CONFIG:-configs/tiny.yaml}

@@ -8,6 +8,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <set>
 
 #include "policy/checkpoint.h"
 #include "rollout/client.h"
@@ -53,6 +54,27 @@ TEST(WorkerCliTest, ServesTheConfiguredPolicyAndStopsCleanlyOnSigterm) {
   EXPECT_EQ(worker->wait(&output), 0) << output;
   EXPECT_NE(output.find("SIGTERM, shutting down"), std::string::npos) << output;
   EXPECT_NE(output.find("forge rollout-worker: stopped"), std::string::npos) << output;
+}
+
+// base/idle_threads.h: the worker re-executes itself (same pid) so that libgomp and OpenBLAS load
+// with passive idle threads; a value the user set is kept.
+TEST(WorkerCliTest, ItsComputeThreadsWaitPassivelyUnlessTheUserChoseOtherwise) {
+  const std::string config = temp_path("idle_config.yaml");
+  std::ofstream(config) << testing::worker_config_yaml(kSeedA);
+  ASSERT_EQ(unsetenv("OMP_WAIT_POLICY"), 0);
+  ASSERT_EQ(setenv("OPENBLAS_THREAD_TIMEOUT", "5", 1), 0);
+  std::string output;
+  auto worker =
+      testing::WorkerProcess::start({"--listen", "127.0.0.1:0", "--config", config}, &output);
+  ASSERT_NE(worker, nullptr) << output;
+  std::ifstream in("/proc/" + std::to_string(worker->pid()) + "/environ");
+  std::set<std::string> environ;
+  for (std::string entry; std::getline(in, entry, '\0');) environ.insert(entry);
+  EXPECT_EQ(environ.count("OMP_WAIT_POLICY=PASSIVE"), 1u);
+  EXPECT_EQ(environ.count("OPENBLAS_THREAD_TIMEOUT=5"), 1u);
+  // It still serves.
+  Client client(worker->address());
+  EXPECT_TRUE(client.generate(sample_request()).ok());
 }
 
 TEST(WorkerCliTest, ServesACheckpointAndStopsOnSigint) {
