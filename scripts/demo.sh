@@ -65,7 +65,9 @@ stage "eval: RL model ($rl_model)"
 "$FORGE" eval --config "$CONFIG" --checkpoint "$rl_model" "${common[@]}" --out "$OUT/rl/eval.json"
 
 stage "distill: rejection-sample the RL model, SFT a dense student on what the rewards accept"
-"$FORGE" distill --config "$CONFIG" "${common[@]}" "distill.teacher=$rl_model" "run.dir=$OUT/student"
+# The student trains on the `sft` section too; 600 steps leave the 15 minutes some room.
+"$FORGE" distill --config "$CONFIG" "sft.max_steps=${STUDENT_STEPS:-600}" "${common[@]}" \
+  "distill.teacher=$rl_model" "run.dir=$OUT/student"
 stage "eval: dense student"
 "$FORGE" eval --config "$CONFIG" --checkpoint "$OUT/student/model" "${common[@]}" \
   --out "$OUT/student/eval.json"

@@ -38,7 +38,7 @@ PackedBatch pack_rows(const std::vector<const TokenSequence*>& sequences,
   auto rmask = b.response_mask.accessor<float, 2>();
   for (int64_t i = 0; i < n; ++i) {
     int64_t offset = 0, column = 0;
-    int64_t first_response = 0;  // where the row's last document's response starts, minus column
+    int64_t base = 0;  // column j of the row's last document is predicted at position base - 1 + j
     for (size_t d = 0; d < rows[i].size(); ++d) {
       const TokenSequence& s = *sequences[rows[i][d]];
       const int64_t p = static_cast<int64_t>(s.prompt.size());
@@ -46,7 +46,7 @@ PackedBatch pack_rows(const std::vector<const TokenSequence*>& sequences,
       for (int64_t k = 0; k < p; ++k) ids[i][offset + k] = s.prompt[k];
       for (int64_t k = 0; k < r; ++k) ids[i][offset + p + k] = s.response[k];
       for (int64_t k = 0; k < p + r; ++k) attn[i][offset + k] = static_cast<int64_t>(d + 1);
-      first_response = offset + p - column;
+      base = offset + p - column;
       for (int64_t j = 0; j < r; ++j, ++column) {
         index[i][column] = offset + p - 1 + j;
         rids[i][column] = s.response[j];
@@ -55,7 +55,7 @@ PackedBatch pack_rows(const std::vector<const TokenSequence*>& sequences,
       offset += p + r;
     }
     // Padding columns continue the last document's indices (never read: their mask is 0).
-    for (; column < c; ++column) index[i][column] = std::min(first_response - 1 + column, t - 1);
+    for (; column < c; ++column) index[i][column] = std::min(base - 1 + column, t - 1);
   }
   return b;
 }
