@@ -30,11 +30,9 @@ std::vector<std::vector<int64_t>> micro_batches(const std::vector<TokenSequence>
                                                 const std::vector<int64_t>& rows,
                                                 int max_sequences) {
   std::vector<int64_t> sorted = rows;
-  auto length = [&](int64_t r) {
-    return sequences[r].prompt.size() + sequences[r].response.size();
-  };
-  std::stable_sort(sorted.begin(), sorted.end(),
-                   [&](int64_t a, int64_t b) { return length(a) < length(b); });
+  std::stable_sort(sorted.begin(), sorted.end(), [&](int64_t a, int64_t b) {
+    return sequence_length(sequences[a]) < sequence_length(sequences[b]);
+  });
   std::vector<std::vector<int64_t>> out;
   const size_t step = static_cast<size_t>(std::max(1, max_sequences));
   for (size_t start = 0; start < sorted.size(); start += step) {

@@ -32,10 +32,6 @@ absl::Status torch_boundary(const std::function<absl::Status()>& body) {
   }
 }
 
-int64_t sequence_length(const TokenSequence& s) {
-  return static_cast<int64_t>(s.prompt.size() + s.response.size());
-}
-
 // Mean over MoE layers of max(load) / mean(load): 1 is perfect balance.
 double load_imbalance(const std::map<int, at::Tensor>& load) {
   if (load.empty()) return 1.0;

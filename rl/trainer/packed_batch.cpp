@@ -4,11 +4,11 @@
 
 namespace forge::rl {
 
-namespace {
-
-int64_t length(const TokenSequence& s) {
+int64_t sequence_length(const TokenSequence& s) {
   return static_cast<int64_t>(s.prompt.size() + s.response.size());
 }
+
+namespace {
 
 // rows[i] lists the sequences of row i, laid out one after another.
 PackedBatch pack_rows(const std::vector<const TokenSequence*>& sequences,
@@ -19,7 +19,7 @@ PackedBatch pack_rows(const std::vector<const TokenSequence*>& sequences,
     int64_t tokens = 0, responses = 0;
     for (size_t s : row) {
       TORCH_CHECK(!sequences[s]->prompt.empty(), "pack_sequences: empty prompt");
-      tokens += length(*sequences[s]);
+      tokens += sequence_length(*sequences[s]);
       responses += static_cast<int64_t>(sequences[s]->response.size());
     }
     t = std::max(t, tokens);
@@ -73,12 +73,12 @@ PackedBatch pack_documents(const std::vector<const TokenSequence*>& sequences, i
   std::vector<size_t> order(sequences.size());
   for (size_t i = 0; i < order.size(); ++i) order[i] = i;
   std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
-    return length(*sequences[a]) > length(*sequences[b]);
+    return sequence_length(*sequences[a]) > sequence_length(*sequences[b]);
   });
   std::vector<std::vector<size_t>> rows;
   std::vector<int64_t> free;  // tokens left in each row
   for (size_t s : order) {
-    const int64_t len = length(*sequences[s]);
+    const int64_t len = sequence_length(*sequences[s]);
     size_t r = 0;
     while (r < rows.size() && free[r] < len) ++r;
     if (r == rows.size()) {

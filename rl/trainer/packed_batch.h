@@ -16,6 +16,9 @@ struct TokenSequence {
   std::vector<int32_t> response;  // may be empty (then it contributes nothing)
 };
 
+// Prompt + response tokens.
+int64_t sequence_length(const TokenSequence& s);
+
 struct PackedBatch {
   at::Tensor input_ids;       // [n, T] int64: prompt ++ response, right-padded with pad_id
   at::Tensor attention_mask;  // [n, T] int64: the token's document number in its row (1, 2, ...;
