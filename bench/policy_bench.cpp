@@ -17,6 +17,7 @@
 #include <ATen/Parallel.h>
 
 #include "base/idle_threads.h"
+#include "base/process_memory.h"
 #include "policy/generate.h"
 #include "policy/kv_cache.h"
 #include "policy/log_probs.h"
@@ -108,6 +109,7 @@ double train_rate(forge::policy::Model& model, int batch, int len, int reps) {
 
 int main(int argc, char** argv) {
   forge::use_passive_idle_threads(argv);  // as build/forge does
+  forge::keep_freed_memory_for_reuse();
   std::string config_path = std::string(FORGE_SOURCE_DIR) + "/configs/models/tiny.json";
   int threads = 0;
   bool quick = false;
