@@ -8,6 +8,8 @@
 
 namespace forge {
 
+// The whole file. NotFound when it cannot be opened; DataLoss when a read fails, as reading a
+// /proc/<pid> file does once that process has exited.
 absl::StatusOr<std::string> read_file(const std::string& path);
 
 // Writes `contents` to `path` + ".tmp.<pid>" and renames it over `path`: readers see the old file or

@@ -13,10 +13,10 @@
 #include <dirent.h>
 
 #include <cstring>
-#include <fstream>
 #include <thread>
 
 #include "absl/strings/str_cat.h"
+#include "base/file_util.h"
 
 namespace forge::reward::code {
 namespace {
@@ -142,8 +142,10 @@ std::vector<pid_t> children_of(pid_t pid) {
   if (!dir) return out;
   while (dirent* e = readdir(dir)) {
     if (e->d_name[0] < '0' || e->d_name[0] > '9') continue;
-    std::ifstream stat(std::string("/proc/") + e->d_name + "/stat");
-    std::string text((std::istreambuf_iterator<char>(stat)), std::istreambuf_iterator<char>());
+    // A process may exit between readdir and the read: then the read fails and it is skipped.
+    const absl::StatusOr<std::string> stat = read_file(std::string("/proc/") + e->d_name + "/stat");
+    if (!stat.ok()) continue;
+    const std::string& text = *stat;
     size_t close = text.rfind(')');  // "pid (comm) state ppid ...": comm may hold spaces
     if (close == std::string::npos || close + 4 >= text.size()) continue;
     if (std::atoi(text.c_str() + close + 4) == pid) out.push_back(std::atoi(e->d_name));

@@ -4,7 +4,6 @@
 
 #include <atomic>
 #include <filesystem>
-#include <fstream>
 #include <mutex>
 #include <thread>
 
@@ -13,6 +12,7 @@
 #include <boost/asio/steady_timer.hpp>
 
 #include "absl/strings/str_cat.h"
+#include "base/file_util.h"
 #include "proto/grpc_util.h"
 #include "rl/orchestrator/child_process.h"
 
@@ -22,8 +22,7 @@ namespace {
 constexpr auto kPollEvery = std::chrono::milliseconds(200);
 
 std::string log_tail(const std::string& path, size_t max_bytes = 1500) {
-  std::ifstream in(path, std::ios::binary);
-  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::string text = read_file(path).value_or("");
   if (text.size() > max_bytes) text = "..." + text.substr(text.size() - max_bytes);
   return text;
 }

@@ -9,10 +9,10 @@
 #include <array>
 #include <cstdio>
 #include <filesystem>
-#include <fstream>
-#include <iterator>
 #include <string>
 #include <vector>
+
+#include "base/file_util.h"
 
 namespace forge::test_support {
 
@@ -46,8 +46,8 @@ inline std::vector<pid_t> processes_with(const std::string& marker) {
     const std::string name = entry.path().filename();
     if (name.find_first_not_of("0123456789") != std::string::npos) continue;
     if (std::stoi(name) == ::getpid()) continue;
-    std::ifstream in(entry.path() / "cmdline", std::ios::binary);
-    std::string cmdline((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    // Empty when the process exited after the directory listing.
+    std::string cmdline = forge::read_file(entry.path() / "cmdline").value_or("");
     for (char& c : cmdline) {
       if (c == '\0') c = ' ';
     }

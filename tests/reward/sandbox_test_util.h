@@ -7,8 +7,6 @@
 #include <unistd.h>
 
 #include <chrono>
-#include <fstream>
-#include <iterator>
 #include <set>
 #include <sstream>
 #include <string>
@@ -17,6 +15,7 @@
 
 #include <gtest/gtest.h>
 
+#include "base/file_util.h"
 #include "reward/code/code_job.h"
 #include "reward/code/sandbox_config.h"
 #include "reward/code/worker_pool.h"
@@ -61,10 +60,14 @@ inline std::vector<ProcInfo> list_processes() {
     if (name.empty() || name.find_first_not_of("0123456789") != std::string::npos) continue;
     ProcInfo p;
     p.pid = std::stoi(name);
-    std::ifstream status("/proc/" + name + "/status");
+    // Any read fails once the process has exited: then it is skipped.
+    const absl::StatusOr<std::string> status = read_file("/proc/" + name + "/status");
+    const absl::StatusOr<std::string> stat = read_file("/proc/" + name + "/stat");
+    if (!status.ok() || !stat.ok()) continue;
+    std::istringstream lines(*status);
     std::string line;
     bool seen = false;
-    while (std::getline(status, line)) {
+    while (std::getline(lines, line)) {
       if (line.rfind("PPid:", 0) == 0) p.ppid = std::stoi(line.substr(5));
       if (line.rfind("State:", 0) == 0 && line.size() > 7)
         p.state = line[line.find_first_not_of(" \t", 6)];
@@ -74,9 +77,8 @@ inline std::vector<ProcInfo> list_processes() {
         seen = true;
       }
     }
-    if (!seen) continue;  // exited while we looked
-    std::ifstream stat("/proc/" + name + "/stat");
-    std::string st((std::istreambuf_iterator<char>(stat)), std::istreambuf_iterator<char>());
+    if (!seen) continue;
+    const std::string& st = *stat;
     size_t close = st.rfind(')');
     if (close != std::string::npos) {
       std::istringstream fields(st.substr(close + 2));
@@ -85,10 +87,7 @@ inline std::vector<ProcInfo> list_processes() {
         if (i == 22) p.start_time = std::stoull(field);
       }
     }
-    std::ifstream cmd("/proc/" + name + "/cmdline", std::ios::binary);
-    std::stringstream ss;
-    ss << cmd.rdbuf();
-    p.cmdline = ss.str();
+    p.cmdline = read_file("/proc/" + name + "/cmdline").value_or("");
     for (char& c : p.cmdline) {
       if (c == '\0') c = ' ';
     }
@@ -139,9 +138,7 @@ inline std::vector<ProcInfo> leftovers(const SandboxConfig& c, const std::vector
 inline std::string describe(const std::vector<ProcInfo>& procs) {
   std::string s;
   for (const ProcInfo& p : procs) {
-    std::ifstream stat("/proc/" + std::to_string(p.pid) + "/stat");
-    std::string st;
-    std::getline(stat, st);
+    const std::string st = read_file("/proc/" + std::to_string(p.pid) + "/stat").value_or("gone");
     s += std::to_string(p.pid) + " (uid " + std::to_string(p.uid) + ", stat " + st.substr(0, 60) +
          "): " + p.cmdline.substr(0, 120) + "\n";
   }

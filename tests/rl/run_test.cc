@@ -17,6 +17,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "base/file_util.h"
 #include "tests/common/forge_command.h"
 
 namespace {
@@ -177,8 +178,8 @@ TEST_F(RunTest, ACrashedChildFailsTheRunNamingIt) {
   ASSERT_GE(pid, 0);
   // Kill the rollout worker (its command line has rollout-worker and the run's config path).
   for (pid_t child : processes_with(out.string())) {
-    std::ifstream in("/proc/" + std::to_string(child) + "/cmdline");
-    std::string cmdline((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    const std::string cmdline =
+        forge::read_file("/proc/" + std::to_string(child) + "/cmdline").value_or("");
     if (cmdline.find("rollout-worker") != std::string::npos) ::kill(child, SIGKILL);
   }
   int status = 0;
