@@ -1,0 +1,66 @@
+# forge_use_torch_pch(<target>): LibTorch's headers, precompiled once (policy/torch_pch.h, built
+# by forge_policy) and reused by every target that calls this. Only the target's sources that reach
+# a torch header, directly or through our own headers, use it: loading the ~430 MB precompiled
+# header costs a torch-free file ~7 s, more than compiling it without (measured with GCC 12).
+# Call it after the target's last target_sources(). Macros the header sees (-pthread's _REENTRANT) must
+# be defined as for forge_policy, or GCC ignores the header and warns (-Winvalid-pch).
+
+# Whether `file` includes <torch/...>, <ATen/...> or <c10/...>, directly or through a quoted include
+# found under the source root or next to the file. Memoized across calls in a global property.
+function(_forge_reaches_torch file out_var)
+  string(MAKE_C_IDENTIFIER "${file}" key)
+  get_property(known GLOBAL PROPERTY FORGE_TORCH_REACH_${key} SET)
+  if(known)
+    get_property(result GLOBAL PROPERTY FORGE_TORCH_REACH_${key})
+    set(${out_var} ${result} PARENT_SCOPE)
+    return()
+  endif()
+  set_property(GLOBAL PROPERTY FORGE_TORCH_REACH_${key} FALSE)  # while visiting: include cycles
+  set(result FALSE)
+  file(STRINGS "${file}" includes REGEX "^[ \t]*#[ \t]*include[ \t]*[<\"]")
+  get_filename_component(dir "${file}" DIRECTORY)
+  foreach(line IN LISTS includes)
+    if(line MATCHES "<(torch|ATen|c10)/")
+      set(result TRUE)
+      break()
+    endif()
+    if(line MATCHES "\"([^\"]+)\"")
+      set(header "${CMAKE_MATCH_1}")
+      foreach(candidate "${CMAKE_SOURCE_DIR}/${header}" "${dir}/${header}")
+        if(EXISTS "${candidate}" AND NOT IS_DIRECTORY "${candidate}")
+          _forge_reaches_torch("${candidate}" reaches)
+          if(reaches)
+            set(result TRUE)
+          endif()
+          break()
+        endif()
+      endforeach()
+      if(result)
+        break()
+      endif()
+    endif()
+  endforeach()
+  set_property(GLOBAL PROPERTY FORGE_TORCH_REACH_${key} ${result})
+  set(${out_var} ${result} PARENT_SCOPE)
+endfunction()
+
+function(forge_use_torch_pch target)
+  if(target STREQUAL "forge_policy")
+    target_precompile_headers(${target} PRIVATE ${CMAKE_SOURCE_DIR}/policy/torch_pch.h)
+  else()
+    target_precompile_headers(${target} REUSE_FROM forge_policy)
+  endif()
+  get_target_property(sources ${target} SOURCES)
+  get_target_property(source_dir ${target} SOURCE_DIR)
+  foreach(source IN LISTS sources)
+    if(NOT source MATCHES "\\.(cpp|cc)$")
+      continue()
+    endif()
+    get_filename_component(path "${source}" ABSOLUTE BASE_DIR "${source_dir}")
+    _forge_reaches_torch("${path}" reaches)
+    if(NOT reaches)
+      set_source_files_properties("${path}" TARGET_DIRECTORY ${target}
+        PROPERTIES SKIP_PRECOMPILE_HEADERS ON)
+    endif()
+  endforeach()
+endfunction()
