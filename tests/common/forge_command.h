@@ -37,6 +37,16 @@ inline ForgeResult run_forge(const std::string& args) {
   return result;
 }
 
+// The command line of process `pid`, its arguments joined by spaces; empty once it has exited (and
+// for a zombie).
+inline std::string command_line_of(pid_t pid) {
+  std::string cmdline = forge::read_file("/proc/" + std::to_string(pid) + "/cmdline").value_or("");
+  for (char& c : cmdline) {
+    if (c == '\0') c = ' ';
+  }
+  return cmdline;
+}
+
 // Processes other than this one whose command line (arguments joined by spaces) contains `marker`,
 // e.g. a run folder: how tests find children and grandchildren left running. Zombies have an empty
 // command line and never match.
@@ -45,13 +55,10 @@ inline std::vector<pid_t> processes_with(const std::string& marker) {
   for (const auto& entry : std::filesystem::directory_iterator("/proc")) {
     const std::string name = entry.path().filename();
     if (name.find_first_not_of("0123456789") != std::string::npos) continue;
-    if (std::stoi(name) == ::getpid()) continue;
-    // Empty when the process exited after the directory listing.
-    std::string cmdline = forge::read_file(entry.path() / "cmdline").value_or("");
-    for (char& c : cmdline) {
-      if (c == '\0') c = ' ';
+    const pid_t pid = std::stoi(name);
+    if (pid != ::getpid() && command_line_of(pid).find(marker) != std::string::npos) {
+      found.push_back(pid);
     }
-    if (cmdline.find(marker) != std::string::npos) found.push_back(std::stoi(name));
   }
   return found;
 }

@@ -19,6 +19,7 @@
 #include "reward/code/code_job.h"
 #include "reward/code/sandbox_config.h"
 #include "reward/code/worker_pool.h"
+#include "tests/common/forge_command.h"
 
 namespace forge::reward::code::testing {
 
@@ -87,10 +88,7 @@ inline std::vector<ProcInfo> list_processes() {
         if (i == 22) p.start_time = std::stoull(field);
       }
     }
-    p.cmdline = read_file("/proc/" + name + "/cmdline").value_or("");
-    for (char& c : p.cmdline) {
-      if (c == '\0') c = ' ';
-    }
+    p.cmdline = test_support::command_line_of(p.pid);
     out.push_back(p);
   }
   closedir(dir);

@@ -17,7 +17,6 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
-#include "base/file_util.h"
 #include "tests/common/forge_command.h"
 
 namespace {
@@ -28,6 +27,7 @@ using nlohmann::json;
 using Result = forge::test_support::ForgeResult;
 using forge::test_support::run_forge;
 
+using forge::test_support::command_line_of;
 using forge::test_support::processes_with;
 
 std::vector<json> read_jsonl(const fs::path& path) {
@@ -178,9 +178,7 @@ TEST_F(RunTest, ACrashedChildFailsTheRunNamingIt) {
   ASSERT_GE(pid, 0);
   // Kill the rollout worker (its command line has rollout-worker and the run's config path).
   for (pid_t child : processes_with(out.string())) {
-    const std::string cmdline =
-        forge::read_file("/proc/" + std::to_string(child) + "/cmdline").value_or("");
-    if (cmdline.find("rollout-worker") != std::string::npos) ::kill(child, SIGKILL);
+    if (command_line_of(child).find("rollout-worker") != std::string::npos) ::kill(child, SIGKILL);
   }
   int status = 0;
   ASSERT_EQ(::waitpid(pid, &status, 0), pid);
