@@ -6,6 +6,16 @@
 #include <ATen/core/grad_mode.h>
 
 namespace forge::policy {
+namespace {
+
+// ModelConfig::validate() admits exactly these names.
+MoeGateImpl::TopkMethod topk_method_of(const std::string& name) {
+  if (name == "noaux_tc") return MoeGateImpl::TopkMethod::kNoauxTc;
+  if (name == "group_limited_greedy") return MoeGateImpl::TopkMethod::kGroupLimitedGreedy;
+  return MoeGateImpl::TopkMethod::kGreedy;
+}
+
+}  // namespace
 
 MoeGateImpl::MoeGateImpl(const ModelConfig& c)
     : n_experts_(c.n_routed_experts),
@@ -14,10 +24,10 @@ MoeGateImpl::MoeGateImpl(const ModelConfig& c)
       topk_group_(c.topk_group),
       sigmoid_(c.scoring_func == "sigmoid"),
       norm_topk_prob_(c.norm_topk_prob),
-      topk_method_(c.topk_method),
+      topk_method_(topk_method_of(c.topk_method)),
       routed_scaling_factor_(c.routed_scaling_factor) {
   weight = register_parameter("weight", at::empty({n_experts_, c.hidden_size}));
-  if (topk_method_ == "noaux_tc") {
+  if (topk_method_ == TopkMethod::kNoauxTc) {
     e_score_correction_bias =
         register_buffer("e_score_correction_bias", at::zeros({n_experts_}, at::kFloat));
   }
@@ -31,12 +41,12 @@ Routing MoeGateImpl::forward(const at::Tensor& x) {
   if (e_score_correction_bias.defined()) {
     choice = scores + e_score_correction_bias.to(at::kFloat);                  // eq. (16)
   }
-  const bool grouped = topk_method_ != "greedy" && n_group_ > 1;
+  const bool grouped = topk_method_ != TopkMethod::kGreedy && n_group_ > 1;
   if (grouped) {
     const int64_t per_group = n_experts_ / n_group_;
     at::Tensor by_group = choice.view({n, n_group_, per_group});               // [N, G, E/G]
     at::Tensor group_scores =
-        topk_method_ == "noaux_tc"
+        topk_method_ == TopkMethod::kNoauxTc
             ? std::get<0>(by_group.topk(std::min<int64_t>(2, per_group), -1)).sum(-1)  // [N, G]
             : std::get<0>(by_group.max(-1));                                   // [N, G]
     at::Tensor group_idx = std::get<1>(group_scores.topk(topk_group_, -1));    // [N, topk_group]

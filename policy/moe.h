@@ -37,6 +37,9 @@ struct Routing {
 
 class MoeGateImpl : public torch::nn::Module {
  public:
+  // config.topk_method, resolved once: how experts are selected.
+  enum class TopkMethod { kGreedy, kGroupLimitedGreedy, kNoauxTc };
+
   explicit MoeGateImpl(const ModelConfig& config);
   Routing forward(const at::Tensor& x);  // x [N, D]
 
@@ -46,7 +49,7 @@ class MoeGateImpl : public torch::nn::Module {
  private:
   int64_t n_experts_, top_k_, n_group_, topk_group_;
   bool sigmoid_, norm_topk_prob_;
-  std::string topk_method_;
+  TopkMethod topk_method_;
   double routed_scaling_factor_;
 };
 TORCH_MODULE(MoeGate);

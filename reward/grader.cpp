@@ -223,6 +223,19 @@ absl::StatusOr<std::vector<GradeOutcome>> Grader::grade_batch(const std::vector<
   return std::move(batch->results);
 }
 
+absl::StatusOr<std::vector<GradeOutcome>> Grader::grade(const std::vector<GradeItem>& items) const {
+  const size_t slice = static_cast<size_t>(std::max(1, core_->config.queue_limit));
+  std::vector<GradeOutcome> outcomes;
+  outcomes.reserve(items.size());
+  for (size_t start = 0; start < items.size(); start += slice) {
+    std::vector<GradeItem> part(items.begin() + start,
+                                items.begin() + std::min(items.size(), start + slice));
+    ASSIGN_OR_RETURN(std::vector<GradeOutcome> graded, grade_batch(part, BatchOptions{}));
+    for (GradeOutcome& o : graded) outcomes.push_back(std::move(o));
+  }
+  return outcomes;
+}
+
 std::vector<RuleInfo> Grader::rules() const {
   std::vector<RuleInfo> out;
   for (const RewardRule* rule : core_->registry->rules()) {

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "reward/grading_backend.h"
 #include "reward/grading_pool.h"
 #include "reward/reward_config.h"
 #include "reward/reward_mix.h"
@@ -47,7 +48,7 @@ struct BatchOptions {
   std::function<bool()> cancelled;
 };
 
-class Grader {
+class Grader : public GradingBackend {
  public:
   // Builds the registry (built-ins + plugins) and the mix from `config`.
   static absl::StatusOr<std::unique_ptr<Grader>> create(const RewardConfig& config);
@@ -60,7 +61,7 @@ class Grader {
 
   // The checks done before an item is queued: its rule exists ("rule: unknown rule 'mth' (known:
   // ...)") and the item has what that rule (or the mix) needs. Messages name the item's field.
-  absl::Status check(const GradeItem& item) const;
+  absl::Status check(const GradeItem& item) const override;
 
   // Grades one item in the calling thread. Errors (including exceptions thrown by a rule) land in
   // the outcome's `error`; never throws.
@@ -72,6 +73,11 @@ class Grader {
   // the queue; DeadlineExceeded / Cancelled per `options`.
   absl::StatusOr<std::vector<GradeOutcome>> grade_batch(const std::vector<GradeItem>& items,
                                                         const BatchOptions& options) const;
+
+  // GradingBackend: grade_batch with the config's item timeout and no batch deadline, in slices
+  // that fit the queue (queue_limit), so a batch of any size is graded.
+  absl::StatusOr<std::vector<GradeOutcome>> grade(
+      const std::vector<GradeItem>& items) const override;
 
   std::vector<RuleInfo> rules() const;  // sorted by name
   const RewardConfig& config() const;

@@ -54,6 +54,29 @@ absl::StatusOr<std::vector<GradeOutcome>> RewardClient::grade(
   }
 }
 
+absl::StatusOr<std::vector<GradeOutcome>> RewardClient::grade(
+    const std::vector<GradeItem>& items) const {
+  return grade(items, GradeCallOptions{});
+}
+
+absl::Status RewardClient::check(const GradeItem& item) const {
+  if (item.rule.empty()) return absl::OkStatus();  // the server's mix
+  std::lock_guard<std::mutex> lock(rules_mu_);
+  if (!rules_) {
+    absl::StatusOr<std::vector<RuleInfo>> rules = list_rules();
+    if (!rules.ok()) return rules.status();
+    rules_ = *std::move(rules);
+  }
+  std::string known;
+  for (const RuleInfo& rule : *rules_) {
+    if (rule.name == item.rule) return absl::OkStatus();
+    absl::StrAppend(&known, known.empty() ? "" : ", ", rule.name);
+  }
+  return absl::InvalidArgumentError(absl::StrCat("rule: unknown rule '", item.rule,
+                                                 "' (reward server ", address_, " has: ", known,
+                                                 ")"));
+}
+
 absl::StatusOr<std::vector<RuleInfo>> RewardClient::list_rules(
     std::chrono::milliseconds timeout) const {
   grpc::ClientContext context;

@@ -1,15 +1,19 @@
-// The client of a reward server, used by the trainer: one Grade call per batch of completions.
+// The client of a reward server, the GradingBackend of a trainer whose grading runs elsewhere: one
+// Grade call per batch of completions.
 //
 // Thread-safe: one RewardClient may be shared by many threads (gRPC channels and stubs are).
 #pragma once
 
 #include <chrono>
 #include <memory>
+#include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "absl/status/statusor.h"
 #include "reward/grader.h"
+#include "reward/grading_backend.h"
 #include "reward/reward_rule.h"
 
 namespace forge::reward {
@@ -23,7 +27,7 @@ struct GradeCallOptions {
   bool retry_when_busy = true;
 };
 
-class RewardClient {
+class RewardClient : public GradingBackend {
  public:
   explicit RewardClient(const std::string& address);
   ~RewardClient();
@@ -34,7 +38,13 @@ class RewardClient {
   // has `error` set and reward 0). Errors: the server's status, e.g. InvalidArgument
   // "items[3].rule: unknown rule 'mth' ...", DeadlineExceeded, Unavailable.
   absl::StatusOr<std::vector<GradeOutcome>> grade(const std::vector<GradeItem>& items,
-                                                  const GradeCallOptions& options = {}) const;
+                                                  const GradeCallOptions& options) const;
+  // GradingBackend: grade() with the default GradeCallOptions.
+  absl::StatusOr<std::vector<GradeOutcome>> grade(
+      const std::vector<GradeItem>& items) const override;
+  // The server's rule list (asked once, then cached) has the item's rule; the item's fields are
+  // checked by the server when it grades (INVALID_ARGUMENT naming the field).
+  absl::Status check(const GradeItem& item) const override;
 
   absl::StatusOr<std::vector<RuleInfo>> list_rules(
       std::chrono::milliseconds timeout = std::chrono::seconds(10)) const;
@@ -45,6 +55,8 @@ class RewardClient {
   struct Stub;
   std::string address_;
   std::unique_ptr<Stub> stub_;
+  mutable std::mutex rules_mu_;
+  mutable std::optional<std::vector<RuleInfo>> rules_;  // ListRules' answer, once it succeeded
 };
 
 }  // namespace forge::reward

@@ -153,19 +153,19 @@ absl::StatusOr<std::vector<Completion>> Pool::generate(const GenerationRequest& 
   return out;
 }
 
-absl::StatusOr<PoolPushResult> Pool::push_weights(
-    const std::vector<std::pair<std::string, at::Tensor>>& tensors, int64_t version) {
+absl::StatusOr<WeightPublishResult> Pool::push_weights(const NamedTensors& tensors,
+                                                      int64_t version) {
   const auto start = std::chrono::steady_clock::now();
   absl::StatusOr<WeightPayload> payload = WeightPayload::build(tensors, version, options_.chunk_bytes);
   if (!payload.ok()) return payload.status();
-  absl::StatusOr<PoolPushResult> out = push_weights(*payload);
+  absl::StatusOr<WeightPublishResult> out = push_weights(*payload);
   if (out.ok()) {
     out->seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   }
   return out;
 }
 
-absl::StatusOr<PoolPushResult> Pool::push_weights(const WeightPayload& payload) {
+absl::StatusOr<WeightPublishResult> Pool::push_weights(const WeightPayload& payload) {
   const auto start = std::chrono::steady_clock::now();
   std::vector<absl::StatusOr<WeightPushResult>> results(clients_.size());
   std::vector<std::thread> threads;
@@ -173,7 +173,7 @@ absl::StatusOr<PoolPushResult> Pool::push_weights(const WeightPayload& payload) 
     threads.emplace_back([&, w] { results[w] = clients_[w]->push_weights(payload); });
   }
   for (std::thread& t : threads) t.join();
-  PoolPushResult out;
+  WeightPublishResult out;
   out.version = payload.version();
   out.bytes = payload.total_bytes();
   for (size_t w = 0; w < clients_.size(); ++w) {

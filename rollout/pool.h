@@ -1,4 +1,4 @@
-// rollout::Pool: the trainer's view of several rollout workers.
+// rollout::Pool: the GenerationBackend of several rollout workers over gRPC.
 //  * generate() splits a request's prompts into one contiguous shard per usable worker and runs the
 //    shards concurrently. Shards keep global prompt numbers (first_prompt_index), so the samples do
 //    not depend on the split, the number of workers or retries. A shard that fails with a transient
@@ -21,6 +21,7 @@
 
 #include "absl/status/statusor.h"
 #include "rollout/client.h"
+#include "rollout/generation_backend.h"
 
 namespace forge::rollout {
 
@@ -31,14 +32,6 @@ struct PoolOptions {
   int64_t chunk_bytes = kDefaultChunkBytes;    // weight update chunk size
 };
 
-struct PoolPushResult {
-  int64_t version = 0;
-  int64_t bytes = 0;          // payload size (sent to each worker)
-  double seconds = 0;         // building the payload + every push, wall clock
-  std::vector<std::string> updated;  // worker addresses that took the update
-  std::vector<std::string> failed;   // "ADDRESS: message" for each one that did not
-};
-
 struct PoolWorker {
   std::string address;
   bool down = false;     // failed recently
@@ -46,7 +39,7 @@ struct PoolWorker {
   int64_t version = -1;  // last version pushed to it (-1: none)
 };
 
-class Pool {
+class Pool : public GenerationBackend {
  public:
   // At least one address.
   static absl::StatusOr<std::unique_ptr<Pool>> create(const std::vector<std::string>& addresses,
@@ -59,11 +52,12 @@ class Pool {
 
   // Completions ordered by (prompt_index, sample_index); prompt_index counts from
   // request.first_prompt_index as on a single worker.
-  absl::StatusOr<std::vector<Completion>> generate(const GenerationRequest& request);
+  absl::StatusOr<std::vector<Completion>> generate(const GenerationRequest& request) override;
 
-  absl::StatusOr<PoolPushResult> push_weights(
-      const std::vector<std::pair<std::string, at::Tensor>>& tensors, int64_t version);
-  absl::StatusOr<PoolPushResult> push_weights(const WeightPayload& payload);
+  // Builds the payload (seconds include it) and pushes it to every worker.
+  absl::StatusOr<WeightPublishResult> push_weights(const NamedTensors& tensors,
+                                                   int64_t version) override;
+  absl::StatusOr<WeightPublishResult> push_weights(const WeightPayload& payload);
 
   std::vector<PoolWorker> workers() const;
 

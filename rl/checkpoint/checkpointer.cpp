@@ -197,4 +197,19 @@ absl::StatusOr<TrainingState> Checkpointer::load(const std::string& dir, policy:
   return out;
 }
 
+absl::StatusOr<ResumePoint> find_resume_point(const std::string& run_dir, Logger* logger) {
+  ResumePoint point;
+  std::vector<std::string> skipped;
+  point.checkpoint = Checkpointer(run_dir + "/checkpoints", 1).newest_valid(&skipped);
+  for (const std::string& s : skipped) log_warning(logger, "skipping invalid checkpoint: " + s);
+  if (!point.checkpoint) {
+    log_warning(logger, "--resume: no checkpoint in " + run_dir + "/checkpoints; starting from "
+                        "step 0");
+    return point;
+  }
+  ASSIGN_OR_RETURN(TrainingState state, Checkpointer::read_state(*point.checkpoint));
+  point.step = state.step;
+  return point;
+}
+
 }  // namespace forge::rl

@@ -14,6 +14,7 @@
 #include <nlohmann/json.hpp>
 
 #include "absl/status/statusor.h"
+#include "base/logger.h"
 #include "policy/model.h"
 #include "rl/optim/adamw.h"
 
@@ -56,5 +57,13 @@ class Checkpointer {
   std::string dir_;
   int keep_last_;
 };
+
+// Where `--resume` continues a run: the newest checkpoint of <run_dir>/checkpoints that verifies
+// (each invalid one skipped with a warning; none: a warning, and the run starts from step 0).
+struct ResumePoint {
+  std::optional<std::string> checkpoint;
+  int64_t step = -1;  // its step; -1 without a checkpoint (MetricsLog::open's "start empty")
+};
+absl::StatusOr<ResumePoint> find_resume_point(const std::string& run_dir, Logger* logger);
 
 }  // namespace forge::rl

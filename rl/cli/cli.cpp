@@ -14,7 +14,10 @@ int fail(const std::string& name, const std::string& message, int code) {
 int fail_with_status(const std::string& name, const absl::Status& status) {
   const bool usage = status.code() == absl::StatusCode::kInvalidArgument ||
                      status.code() == absl::StatusCode::kNotFound;
-  return fail(name, std::string(status.message()), usage ? kExitUsage : kExitFailure);
+  const int code = usage                 ? kExitUsage
+                   : absl::IsCancelled(status) ? kExitInterrupted
+                                               : kExitFailure;
+  return fail(name, std::string(status.message()), code);
 }
 
 int not_built(const std::string& name) {

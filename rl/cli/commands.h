@@ -24,12 +24,14 @@ inline constexpr int kExitOk = 0;
 inline constexpr int kExitFailure = 1;  // the command ran and failed (message on stderr)
 inline constexpr int kExitUsage = 2;    // bad arguments or config (message names the key)
 inline constexpr int kExitNotBuilt = 3; // the subcommand exists in the contract but is not built yet
+inline constexpr int kExitInterrupted = 130;  // stopped by SIGINT/SIGTERM (state saved)
 
 // Prints "forge <name>: <message>" on stderr and returns `code`.
 int fail(const std::string& name, const std::string& message, int code = kExitFailure);
 
 // fail() with the status's message: bad config values (InvalidArgument) and missing files
-// (NotFound) are usage errors (kExitUsage), the rest failures (kExitFailure).
+// (NotFound) are usage errors (kExitUsage), Cancelled is kExitInterrupted, the rest failures
+// (kExitFailure).
 int fail_with_status(const std::string& name, const absl::Status& status);
 
 // For a subcommand that is declared but not built yet: one line on stderr, kExitNotBuilt.

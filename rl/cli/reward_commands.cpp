@@ -10,8 +10,6 @@
 #include <memory>
 
 #include <CLI/CLI.hpp>
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/signal_set.hpp>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -19,20 +17,18 @@
 #include "reward/grader.h"
 #include "reward/reward_server.h"
 #include "rl/cli/commands.h"
+#include "rl/cli/serve_until_signal.h"
 #include "rl/config/run_config.h"
 
 namespace forge::rl::cli {
 namespace {
 
-// The reward stack's config: the run config's reward section, with the length rule's max_len
-// defaulting to the rollout's max_new_tokens.
+// The reward stack's config of the run config at `path` (reward_config_of).
 absl::StatusOr<reward::RewardConfig> load_reward_config(const std::string& path,
                                                         const std::vector<std::string>& overrides) {
   absl::StatusOr<RunConfig> config = RunConfig::load(path, overrides);
   if (!config.ok()) return config.status();
-  reward::RewardConfig out = config->reward;
-  if (out.length.max_len == 0) out.length.max_len = config->rollout.max_new_tokens;
-  return out;
+  return reward_config_of(*config);
 }
 
 int run_grade(const std::string& input, const std::string& output, const std::string& config_path,
@@ -84,9 +80,7 @@ int run_grade(const std::string& input, const std::string& output, const std::st
 int run_reward_server(const std::string& listen, const std::string& config_path,
                       const std::vector<std::string>& overrides) {
   const char* name = "reward-server";
-  // Signals are caught before any server thread exists, so none is missed.
-  boost::asio::io_context io;
-  boost::asio::signal_set signals(io, SIGINT, SIGTERM);
+  StopSignal signal;  // before any server thread exists
   absl::StatusOr<reward::RewardConfig> config = load_reward_config(config_path, overrides);
   if (!config.ok()) return fail(name, std::string(config.status().message()), kExitUsage);
   absl::StatusOr<std::unique_ptr<reward::Grader>> grader = reward::Grader::create(*config);
@@ -103,18 +97,11 @@ int run_reward_server(const std::string& listen, const std::string& config_path,
   std::cout << "forge reward-server: listening on " << host << ":" << (*server)->port()
             << " (rules: " << rules << "; " << threads << " grading threads)" << std::endl;
 
-  int caught = 0;
-  signals.async_wait([&](const boost::system::error_code& error, int signal_number) {
-    if (!error) caught = signal_number;
+  return serve_until_signal(signal, name, [&] {
+    (*server)->shutdown(std::chrono::seconds(5));
+    (*server)->wait();
+    server->reset();
   });
-  io.run();
-  std::cout << "forge reward-server: " << (caught == SIGINT ? "SIGINT" : "SIGTERM")
-            << ", shutting down" << std::endl;
-  (*server)->shutdown(std::chrono::seconds(5));
-  (*server)->wait();
-  server->reset();
-  std::cout << "forge reward-server: stopped" << std::endl;
-  return kExitOk;
 }
 
 }  // namespace

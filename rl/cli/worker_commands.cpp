@@ -4,18 +4,17 @@
 // max_queued, max_n, max_new_tokens as the default), `run.threads` sets torch's intra-op threads
 // and `run.device` the device. With --checkpoint alone, every other setting is a default.
 #include <chrono>
-#include <csignal>
 #include <iostream>
 #include <memory>
 
 #include <CLI/CLI.hpp>
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/signal_set.hpp>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "rl/cli/commands.h"
+#include "rl/cli/serve_until_signal.h"
 #include "rl/config/run_config.h"
+#include "rl/orchestrator/backends.h"
 #include "rl/policy_loader.h"
 #include "rollout/engine.h"
 #include "rollout/worker_server.h"
@@ -23,23 +22,10 @@
 namespace forge::rl::cli {
 namespace {
 
-rollout::EngineOptions engine_options(const RolloutSection& r) {
-  rollout::EngineOptions o;
-  o.max_batch_size = r.max_batch_size;
-  o.cache_bytes = r.cache_mb << 20;
-  o.max_seq_len = r.max_seq_len;
-  o.max_queued = r.max_queued;
-  o.max_n = r.max_n;
-  o.default_max_new_tokens = r.max_new_tokens;
-  return o;
-}
-
 int run_rollout_worker(const std::string& listen, const std::string& config_path,
                        const std::string& checkpoint, const std::vector<std::string>& overrides) {
   const char* name = "rollout-worker";
-  // Signals are caught before any server or engine thread exists, so none is missed.
-  boost::asio::io_context io;
-  boost::asio::signal_set signals(io, SIGINT, SIGTERM);
+  StopSignal signal;  // before any server or engine thread exists
   if (config_path.empty() == checkpoint.empty()) {
     return fail(name, "give exactly one of --config CONFIG and --checkpoint DIR", kExitUsage);
   }
@@ -73,18 +59,11 @@ int run_rollout_worker(const std::string& listen, const std::string& config_path
             << " cache slots x " << stats.max_seq_len << " tokens, " << threads << " threads, "
             << stats.device << ")" << std::endl;
 
-  int caught = 0;
-  signals.async_wait([&](const boost::system::error_code& error, int signal_number) {
-    if (!error) caught = signal_number;
+  return serve_until_signal(signal, name, [&] {
+    (*worker)->shutdown(std::chrono::seconds(5));
+    (*worker)->wait();
+    worker->reset();
   });
-  io.run();
-  std::cout << "forge rollout-worker: " << (caught == SIGINT ? "SIGINT" : "SIGTERM")
-            << ", shutting down" << std::endl;
-  (*worker)->shutdown(std::chrono::seconds(5));
-  (*worker)->wait();
-  worker->reset();
-  std::cout << "forge rollout-worker: stopped" << std::endl;
-  return kExitOk;
 }
 
 }  // namespace

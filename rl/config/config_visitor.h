@@ -11,6 +11,8 @@
 
 #include <nlohmann/json_fwd.hpp>
 
+#include "base/enum_names.h"
+
 namespace forge::rl {
 
 class ConfigVisitor {
@@ -38,5 +40,16 @@ class ConfigVisitor {
   // A nested section `key`, described by `body`.
   virtual void section(const char* key, const std::function<void()>& body) = 0;
 };
+
+// An enum written by name (base/enum_names.h): read and checked as a choice among the table's
+// names, held as the enum.
+template <typename E>
+void enum_choice(ConfigVisitor& v, const char* key, E& value, const EnumNames<E>& names) {
+  std::string name = enum_name(value, names);
+  v.choice(key, name, enum_choices(names));
+  for (const auto& [n, e] : names) {
+    if (n == name) value = e;
+  }
+}
 
 }  // namespace forge::rl

@@ -38,6 +38,12 @@ void visit_section(ConfigVisitor& v, DataSection& s) {
   v.path("eval", s.eval);
   v.choice("template", s.template_name, {"r1", "r1-compact", "plain"});
   v.value("shuffle", s.shuffle);
+  v.section("generate", [&] {
+    v.choice("task", s.generate.task, {"", "arithmetic", "countdown"});
+    v.value("n", s.generate.n);
+    v.value("digits", s.generate.digits);
+    v.value("ops", s.generate.ops);
+  });
 }
 
 void visit_section(ConfigVisitor& v, RolloutSection& s) {
@@ -71,6 +77,7 @@ const std::vector<std::string>& code_keys() {
 
 void visit_section(ConfigVisitor& v, RewardSection& s) {
   v.value("address", s.address);
+  v.value("in_process", s.in_process);
   v.value("weights", s.weights);
   v.value("timeout_s", s.timeout_s);
   v.value("concurrency", s.concurrency);
@@ -107,29 +114,27 @@ void visit_section(ConfigVisitor& v, TrainerSection& s) {
   v.value("total_steps", s.total_steps);
   v.value("batch_size", s.batch_size);
   v.value("lr", s.lr);
-  v.choice("lr_schedule", s.lr_schedule, {"constant", "cosine"});
+  enum_choice(v, "lr_schedule", s.lr_schedule, LrSchedule::kind_names());
   v.value("warmup_steps", s.warmup_steps);
   v.value("min_lr_ratio", s.min_lr_ratio);
   v.value("weight_decay", s.weight_decay);
   v.value("adam_beta1", s.adam_beta1);
   v.value("adam_beta2", s.adam_beta2);
   v.value("grad_clip", s.grad_clip);
-  v.choice("adv_estimator", s.adv_estimator,
-           {"grpo", "dr_grpo", "rloo", "reinforce_plus_plus", "reinforce_plus_plus_baseline"});
+  enum_choice(v, "adv_estimator", s.adv_estimator, advantage_estimator_names());
   v.value("adv_eps", s.adv_eps);
   v.value("clip_ratio_low", s.clip_ratio_low);
   v.value("clip_ratio_high", s.clip_ratio_high);
   v.value("clip_ratio_c", s.clip_ratio_c);
-  v.choice("loss_agg_mode", s.loss_agg_mode,
-           {"token-mean", "seq-mean-token-mean", "seq-mean-token-sum", "seq-mean-token-sum-norm"});
+  enum_choice(v, "loss_agg_mode", s.loss_agg_mode, loss_agg_mode_names());
   v.value("loss_norm_length", s.loss_norm_length);
   v.value("kl_coef", s.kl_coef);
-  v.choice("kl_estimator", s.kl_estimator, {"k1", "k2", "k3"});
+  enum_choice(v, "kl_estimator", s.kl_estimator, kl_estimator_names());
   v.value("entropy_coef", s.entropy_coef);
   v.value("ppo_epochs", s.ppo_epochs);
   v.value("mini_batch_size", s.mini_batch_size);
   v.value("micro_batch_size", s.micro_batch_size);
-  v.choice("old_log_probs", s.old_log_probs, {"recompute", "rollout"});
+  enum_choice(v, "old_log_probs", s.old_log_probs, old_log_probs_names());
   v.value("tis_cap", s.tis_cap);
   v.value("dynamic_sampling", s.dynamic_sampling);
   v.value("max_gen_batches", s.max_gen_batches);
@@ -152,7 +157,7 @@ void visit_section(ConfigVisitor& v, SftSection& s) {
   v.value("max_seq_len", s.max_seq_len);
   v.value("pack_tokens", s.pack_tokens);
   v.value("lr", s.lr);
-  v.choice("lr_schedule", s.lr_schedule, {"constant", "cosine"});
+  enum_choice(v, "lr_schedule", s.lr_schedule, LrSchedule::kind_names());
   v.value("warmup_steps", s.warmup_steps);
   v.value("min_lr_ratio", s.min_lr_ratio);
   v.value("weight_decay", s.weight_decay);
@@ -258,6 +263,7 @@ absl::Status check_ranges(const RunConfig& c) {
   };
   if (c.run.threads < 0) return bad("run.threads", "must be >= 0");
   if (c.rollout.workers < 0) return bad("rollout.workers", "must be >= 0");
+  if (c.data.generate.n <= 0) return bad("data.generate.n", "must be > 0");
   if (c.rollout.n <= 0) return bad("rollout.n", "must be > 0");
   if (c.rollout.temperature < 0) return bad("rollout.temperature", "must be >= 0");
   if (c.rollout.top_p <= 0 || c.rollout.top_p > 1) return bad("rollout.top_p", "must be in (0, 1]");
@@ -342,6 +348,12 @@ absl::StatusOr<RunConfig> RunConfig::load(const std::string& path,
     return absl::InvalidArgumentError(absl::StrCat(yaml.origin(), ": ", ranges.message()));
   }
   return config;
+}
+
+reward::RewardConfig reward_config_of(const RunConfig& config) {
+  reward::RewardConfig out = config.reward;
+  if (out.length.max_len == 0) out.length.max_len = config.rollout.max_new_tokens;
+  return out;
 }
 
 std::string RunConfig::to_yaml() const {

@@ -12,6 +12,8 @@
 #include "absl/status/statusor.h"
 #include "reward/reward_config.h"
 #include "rl/config/config_visitor.h"
+#include "rl/grpo/grpo_options.h"
+#include "rl/grpo/lr_schedule.h"
 
 namespace forge::rl {
 
@@ -34,15 +36,26 @@ struct TokenizerSection {
   std::string path;           // tokenizer.json for kinds that need one
 };
 
+// A built-in task (rl/tasks, `forge data gen`'s generator) that `forge run` trains on when
+// data.train is "": n problems from run.seed, written to run.dir/data/train.jsonl.
+struct DataGenerateSection {
+  std::string task;                   // "" (none) | arithmetic | countdown
+  int64_t n = 4000;                   // distinct problems
+  int digits = 1;                     // arithmetic: operand digits
+  int ops = 2;                        // arithmetic: operations per problem
+};
+
 struct DataSection {
-  std::string train;                  // JSONL: prompt, answer | tests, optional rule
+  std::string train;                  // JSONL: prompt, answer | tests, optional rule; "" = generate
   std::string eval;                   // held-out JSONL
   std::string template_name = "r1";   // chat template: r1 | r1-compact | plain (chat_template.h)
   bool shuffle = true;
+  DataGenerateSection generate;
 };
 
 struct RolloutSection {
-  int workers = 1;                      // child workers `forge run` starts
+  int workers = 1;                      // child workers `forge run` starts; 0 = generate in the
+                                        // trainer's process (no workers)
   std::vector<std::string> addresses;   // use these workers instead of starting any
   int n = 8;                            // samples per prompt (the GRPO group size)
   double temperature = 1.0;
@@ -65,6 +78,7 @@ struct RolloutSection {
 // format.*, length.*, math.*, code.*) are reward::RewardConfig's (reward/reward_config.h).
 struct RewardSection : reward::RewardConfig {
   std::string address;                  // use this server instead of starting one
+  bool in_process = false;              // grade in the trainer's process: no reward server
 };
 
 struct TrainerSection {
@@ -72,7 +86,7 @@ struct TrainerSection {
   int batch_size = 16;                  // prompts per step (verl's data.train_batch_size)
   // Optimizer and schedule.
   double lr = 1e-5;
-  std::string lr_schedule = "constant"; // "constant" | "cosine"
+  LrSchedule::Kind lr_schedule = LrSchedule::Kind::kConstant;  // constant | cosine
   int64_t warmup_steps = 0;
   double min_lr_ratio = 0.0;            // cosine floor, as a fraction of lr
   double weight_decay = 0.0;
@@ -80,21 +94,21 @@ struct TrainerSection {
   double adam_beta2 = 0.999;
   double grad_clip = 1.0;               // max global grad norm; 0 = off
   // Advantages and the policy loss (verl's names).
-  std::string adv_estimator = "grpo";   // grpo | dr_grpo | rloo | reinforce_plus_plus | ..._baseline
+  AdvantageEstimator adv_estimator = AdvantageEstimator::kGrpo;  // grpo | dr_grpo | rloo | ...
   double adv_eps = 1e-6;
   double clip_ratio_low = 0.2;
   double clip_ratio_high = 0.2;         // DAPO clip-higher: 0.28
   double clip_ratio_c = 0.0;            // dual clip; 0 = off
-  std::string loss_agg_mode = "token-mean";
+  LossAggMode loss_agg_mode = LossAggMode::kTokenMean;  // token-mean | seq-mean-token-mean | ...
   int loss_norm_length = 0;             // seq-mean-token-sum-norm's constant; 0 = max_new_tokens
   double kl_coef = 0.0;                 // KL to the frozen initial policy; 0 loads no reference
-  std::string kl_estimator = "k3";      // k1 | k2 | k3
+  KlEstimator kl_estimator = KlEstimator::kK3;  // k1 | k2 | k3
   double entropy_coef = 0.0;            // entropy bonus
   // PPO epochs and batching.
   int ppo_epochs = 1;
   int mini_batch_size = 0;              // prompts per optimizer step; 0 = the whole batch
   int micro_batch_size = 32;            // sequences per forward/backward (gradient accumulation)
-  std::string old_log_probs = "recompute";  // "recompute" | "rollout"
+  OldLogProbs old_log_probs = OldLogProbs::kRecompute;  // recompute | rollout
   double tis_cap = 0.0;                 // truncated importance sampling cap; 0 = off
   // DAPO.
   bool dynamic_sampling = false;        // drop groups whose rewards are all equal, sample more
@@ -125,7 +139,7 @@ struct SftSection {
   int pack_tokens = 0;                  // packing: a micro-batch's examples share rows of this many
                                         // tokens, each attending only to itself; 0 = one per row
   double lr = 1e-3;
-  std::string lr_schedule = "cosine";   // "constant" | "cosine" (after the warmup)
+  LrSchedule::Kind lr_schedule = LrSchedule::Kind::kCosine;  // constant | cosine (after warmup)
   int64_t warmup_steps = 20;
   double min_lr_ratio = 0.1;            // cosine floor, as a fraction of lr
   double weight_decay = 0.0;
@@ -198,5 +212,9 @@ struct RunConfig {
 };
 
 void visit(ConfigVisitor& v, RunConfig& c);
+
+// The reward stack's config: the reward section, with the length rule's max_len defaulting to
+// rollout.max_new_tokens.
+reward::RewardConfig reward_config_of(const RunConfig& config);
 
 }  // namespace forge::rl

@@ -70,7 +70,7 @@ std::vector<SourcedPrompt> PromptSource::next_batch(int64_t batch_size) {
       build_order();
     }
     const Example& e = examples_[static_cast<size_t>(order_[static_cast<size_t>(index_)])];
-    batch.push_back({e, chat_.render(e.prompt), epoch_, index_});
+    batch.push_back({e, chat_.render(e.prompt), chat_.response_prefix(), epoch_, index_});
     ++index_;
   }
   return batch;

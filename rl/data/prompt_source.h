@@ -42,6 +42,7 @@ struct DataPosition {
 struct SourcedPrompt {
   Example example;   // the dataset line
   std::string text;  // the prompt after the chat template: what the policy continues
+  std::string response_prefix;  // the end of `text` that belongs to the response ("<think>")
   int64_t epoch = 0;
   int64_t index = 0;  // position within the epoch's order
 };

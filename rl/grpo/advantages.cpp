@@ -23,20 +23,7 @@ at::Tensor masked_whiten(const at::Tensor& values, const at::Tensor& mask, doubl
 }  // namespace
 
 absl::StatusOr<AdvantageEstimator> parse_advantage_estimator(const std::string& name) {
-  static const std::map<std::string, AdvantageEstimator> kNames = {
-      {"grpo", AdvantageEstimator::kGrpo},
-      {"dr_grpo", AdvantageEstimator::kDrGrpo},
-      {"rloo", AdvantageEstimator::kRloo},
-      {"reinforce_plus_plus", AdvantageEstimator::kReinforcePlusPlus},
-      {"reinforce_plus_plus_baseline", AdvantageEstimator::kReinforcePlusPlusBaseline},
-  };
-  auto it = kNames.find(name);
-  if (it == kNames.end()) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "unknown advantage estimator '", name,
-        "' (grpo, dr_grpo, rloo, reinforce_plus_plus, reinforce_plus_plus_baseline)"));
-  }
-  return it->second;
+  return parse_enum(name, advantage_estimator_names(), "advantage estimator");
 }
 
 at::Tensor compute_advantages(AdvantageEstimator estimator, const at::Tensor& scores,

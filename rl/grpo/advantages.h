@@ -7,17 +7,11 @@
 #include <ATen/core/Tensor.h>
 
 #include "absl/status/statusor.h"
+#include "rl/grpo/grpo_options.h"
 
 namespace forge::rl {
 
-enum class AdvantageEstimator {
-  kGrpo,                        // (r - mean_g) / (std_g + eps)             (DeepSeekMath, verl "grpo")
-  kDrGrpo,                      // r - mean_g                                 (Dr. GRPO: no std)
-  kRloo,                        // r - mean of the other samples of the group (RLOO)
-  kReinforcePlusPlus,           // r whitened over the whole batch's tokens   (REINFORCE++)
-  kReinforcePlusPlusBaseline,   // (r - mean_g), then whitened over the batch's tokens
-};
-
+// By config name (grpo_options.h); InvalidArgument listing the names otherwise.
 absl::StatusOr<AdvantageEstimator> parse_advantage_estimator(const std::string& name);
 
 // scores:    [N] fp32, one reward per completion.

@@ -3,15 +3,11 @@
 #include <algorithm>
 #include <cmath>
 
-#include "absl/strings/str_cat.h"
-
 namespace forge::rl {
 
-absl::StatusOr<LrSchedule::Kind> LrSchedule::parse_kind(const std::string& name) {
-  if (name == "constant") return Kind::kConstant;
-  if (name == "cosine") return Kind::kCosine;
-  return absl::InvalidArgumentError(
-      absl::StrCat("unknown lr schedule '", name, "' (constant, cosine)"));
+const EnumNames<LrSchedule::Kind>& LrSchedule::kind_names() {
+  static const EnumNames<Kind> names = {{"constant", Kind::kConstant}, {"cosine", Kind::kCosine}};
+  return names;
 }
 
 double LrSchedule::at(int64_t step) const {

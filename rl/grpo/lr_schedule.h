@@ -6,6 +6,7 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "base/enum_names.h"
 
 namespace forge::rl {
 
@@ -17,7 +18,8 @@ struct LrSchedule {
   int64_t total_steps = 1;
   double min_lr_ratio = 0.0;
 
-  static absl::StatusOr<Kind> parse_kind(const std::string& name);
+  // "constant", "cosine": the config's values.
+  static const EnumNames<Kind>& kind_names();
 
   // The learning rate for optimizer step `step` (counting from 1).
   double at(int64_t step) const;

@@ -1,7 +1,5 @@
 #include "rl/grpo/policy_loss.h"
 
-#include <map>
-
 #include <ATen/ATen.h>
 
 #include "absl/strings/str_cat.h"
@@ -18,26 +16,11 @@ double masked_mean_value(const at::Tensor& values, const at::Tensor& mask) {
 }  // namespace
 
 absl::StatusOr<LossAggMode> parse_loss_agg_mode(const std::string& name) {
-  static const std::map<std::string, LossAggMode> kNames = {
-      {"token-mean", LossAggMode::kTokenMean},
-      {"seq-mean-token-mean", LossAggMode::kSeqMeanTokenMean},
-      {"seq-mean-token-sum", LossAggMode::kSeqMeanTokenSum},
-      {"seq-mean-token-sum-norm", LossAggMode::kSeqMeanTokenSumNorm},
-  };
-  auto it = kNames.find(name);
-  if (it == kNames.end()) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "unknown loss_agg_mode '", name,
-        "' (token-mean, seq-mean-token-mean, seq-mean-token-sum, seq-mean-token-sum-norm)"));
-  }
-  return it->second;
+  return parse_enum(name, loss_agg_mode_names(), "loss_agg_mode");
 }
 
 absl::StatusOr<KlEstimator> parse_kl_estimator(const std::string& name) {
-  if (name == "k1") return KlEstimator::kK1;
-  if (name == "k2") return KlEstimator::kK2;
-  if (name == "k3") return KlEstimator::kK3;
-  return absl::InvalidArgumentError(absl::StrCat("unknown KL estimator '", name, "' (k1, k2, k3)"));
+  return parse_enum(name, kl_estimator_names(), "kl_estimator");
 }
 
 at::Tensor aggregate_loss(const at::Tensor& values, const at::Tensor& mask, LossAggMode mode,

@@ -9,23 +9,11 @@
 #include <ATen/core/Tensor.h>
 
 #include "absl/status/statusor.h"
+#include "rl/grpo/grpo_options.h"
 
 namespace forge::rl {
 
-// How per-token losses become one number (verl's loss_agg_mode).
-enum class LossAggMode {
-  kTokenMean,              // sum(loss * mask) / sum(mask)                      (DAPO)
-  kSeqMeanTokenMean,       // mean over sequences of each sequence's token mean  (GRPO paper)
-  kSeqMeanTokenSum,        // mean over sequences of each sequence's token sum
-  kSeqMeanTokenSumNorm,    // sum(loss * mask) / (num sequences * norm_length)   (Dr. GRPO)
-};
-
-enum class KlEstimator {
-  kK1,  // log p - log p_ref
-  kK2,  // 0.5 (log p - log p_ref)^2
-  kK3,  // exp(log p_ref - log p) - (log p_ref - log p) - 1   (Schulman's low-variance estimator)
-};
-
+// By config name (grpo_options.h); InvalidArgument listing the names otherwise.
 absl::StatusOr<LossAggMode> parse_loss_agg_mode(const std::string& name);
 absl::StatusOr<KlEstimator> parse_kl_estimator(const std::string& name);
 

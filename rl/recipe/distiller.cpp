@@ -36,19 +36,18 @@ nlohmann::ordered_json DistillStats::to_json() const {
 }
 
 std::vector<Example> select_accepted(const Example& example,
-                                     const std::vector<std::string>& completions,
+                                     const std::vector<std::string>& responses,
                                      const std::vector<SampleGrade>& grades,
-                                     const ChatTemplate& chat, const DistillOptions& options,
-                                     DistillStats& stats) {
+                                     const DistillOptions& options, DistillStats& stats) {
   std::vector<Example> kept;
   std::set<std::string> seen;
-  for (size_t i = 0; i < completions.size() && i < grades.size(); ++i) {
+  for (size_t i = 0; i < responses.size() && i < grades.size(); ++i) {
     ++stats.samples;
     stats.correct += grades[i].correct ? 1 : 0;
     stats.well_formed += grades[i].well_formed ? 1 : 0;
     if (!grades[i].correct || !grades[i].well_formed) continue;
     ++stats.accepted_samples;
-    const std::string response = chat.response(completions[i]);
+    const std::string& response = responses[i];
     if (options.dedup && !seen.insert(response).second) {
       ++stats.duplicates;
       continue;
@@ -71,13 +70,14 @@ std::vector<Example> select_accepted(const Example& example,
 }
 
 absl::StatusOr<std::vector<Example>> rejection_sample(
-    const GenerateFn& generate, const policy::Tokenizer& tokenizer, const ChatTemplate& chat,
-    const reward::Grader& grader, const std::vector<Example>& examples,
-    const DistillOptions& options, DistillStats& stats, const std::function<bool()>& stop,
-    const std::function<void(const DistillStats&)>& progress) {
-  for (const Example& e : examples) RETURN_IF_ERROR(check_gradable(grader, e));
+    rollout::GenerationBackend& generation, const policy::Tokenizer& tokenizer,
+    const ChatTemplate& chat, const reward::GradingBackend& grading,
+    const std::vector<Example>& examples, const DistillOptions& options, DistillStats& stats,
+    const std::function<bool()>& stop, const std::function<void(const DistillStats&)>& progress) {
+  for (const Example& e : examples) RETURN_IF_ERROR(check_gradable(grading, e));
   std::vector<Example> kept;
   const size_t chunk = static_cast<size_t>(std::max(1, options.prompts_per_request));
+  const size_t k = static_cast<size_t>(options.k);
   for (size_t first = 0; first < examples.size(); first += chunk) {
     if (stop && stop()) return absl::CancelledError("distill: stopped");
     const size_t last = std::min(examples.size(), first + chunk);
@@ -94,35 +94,37 @@ absl::StatusOr<std::vector<Example>> rejection_sample(
     request.sampling.max_new_tokens = options.max_new_tokens;
     request.sampling.seed = options.seed;
     const auto generate_start = Clock::now();
-    ASSIGN_OR_RETURN(std::vector<rollout::Completion> completions, generate(request));
+    ASSIGN_OR_RETURN(std::vector<rollout::Completion> completions, generation.generate(request));
     stats.generate_seconds += seconds_since(generate_start);
 
-    std::vector<std::vector<std::string>> texts(last - first);
-    std::vector<std::vector<int64_t>> lengths(last - first);  // tokens of each text
-    std::vector<SampleToGrade> samples;
+    // Each completion to its (prompt, sample) slot; every slot filled once.
+    std::vector<std::vector<SampleToGrade>> slots(last - first, std::vector<SampleToGrade>(k));
+    size_t filled = 0;
     for (const rollout::Completion& c : completions) {
       const int64_t p = c.prompt_index - static_cast<int64_t>(first);
-      if (p < 0 || p >= static_cast<int64_t>(last - first)) {
-        return absl::InternalError(absl::StrCat("rollout returned prompt_index ", c.prompt_index));
+      if (p < 0 || p >= static_cast<int64_t>(last - first) || c.sample_index < 0 ||
+          c.sample_index >= options.k || slots[p][c.sample_index].example != nullptr) {
+        return absl::InternalError(absl::StrCat("distill: generation returned an unexpected ",
+                                                "sample (prompt ", c.prompt_index, ", sample ",
+                                                c.sample_index, ")"));
       }
-      texts[p].push_back(c.text);
-      lengths[p].push_back(static_cast<int64_t>(c.token_ids.size()));
+      slots[p][c.sample_index] = {&examples[first + p], chat.response_prefix() + c.text,
+                                  static_cast<int64_t>(c.token_ids.size())};
+      ++filled;
     }
-    // Completions arrive ordered by (prompt_index, sample_index): grade in that order.
-    for (size_t p = 0; p < texts.size(); ++p) {
-      for (size_t i = 0; i < texts[p].size(); ++i) {
-        samples.push_back({&examples[first + p], texts[p][i], lengths[p][i]});
-      }
+    if (filled != (last - first) * k) {
+      return absl::InternalError("distill: generation returned an incomplete set of samples");
     }
+    std::vector<SampleToGrade> samples;
+    for (const auto& prompt : slots) samples.insert(samples.end(), prompt.begin(), prompt.end());
     const auto grade_start = Clock::now();
-    ASSIGN_OR_RETURN(std::vector<SampleGrade> grades, grade_samples(grader, chat, samples));
+    ASSIGN_OR_RETURN(std::vector<SampleGrade> grades, grade_samples(grading, samples));
     stats.grade_seconds += seconds_since(grade_start);
-    size_t next = 0;
-    for (size_t p = 0; p < texts.size(); ++p) {
-      std::vector<SampleGrade> mine(grades.begin() + next, grades.begin() + next + texts[p].size());
-      next += texts[p].size();
-      for (Example& e :
-           select_accepted(examples[first + p], texts[p], mine, chat, options, stats)) {
+    for (size_t p = 0; p < slots.size(); ++p) {
+      std::vector<std::string> responses;
+      for (const SampleToGrade& sample : slots[p]) responses.push_back(sample.response);
+      const std::vector<SampleGrade> mine(grades.begin() + p * k, grades.begin() + (p + 1) * k);
+      for (Example& e : select_accepted(examples[first + p], responses, mine, options, stats)) {
         kept.push_back(std::move(e));
       }
     }

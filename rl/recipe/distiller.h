@@ -1,16 +1,16 @@
 // Rejection sampling, the data half of `forge distill` (DeepSeek-R1 §2.3.3): k samples per prompt
-// from a teacher, graded in-process (sample_grader.h), and only the responses the reward rules
-// accept -- correct by the example's rule AND well-formed by the format rule -- become SFT
-// examples. Optionally identical accepted responses of a prompt are kept once (`dedup`) and at most
+// from a teacher, graded (sample_grader.h), and only the responses the reward rules accept --
+// correct by the example's rule AND well-formed by the format rule -- become SFT examples. Optionally identical accepted responses of a prompt are kept once (`dedup`) and at most
 // `max_per_prompt` are kept per prompt (the first ones by sample index).
 //
 // An accepted example is the prompt's example with `completion` = the teacher's whole response
-// (template.response(text): it starts with "<think>", as dataset.h expects), id "<id>#<sample>",
-// meta "teacher" (the programmatic teacher's statistics, which described the old completion)
-// removed and meta "distill" = {"sample": i} added.
+// (the template's response prefix + the generated text: it starts with "<think>", as dataset.h
+// expects), id "<id>#<sample>", meta "teacher" (the programmatic teacher's statistics, which
+// described the old completion) removed and meta "distill" = {"sample": i} added.
 //
-// Generation goes through a GenerateFn: in `forge distill` a rollout::Pool over rollout-worker
-// children serving the teacher checkpoint; tests may pass an in-process engine.
+// Generation goes through a GenerationBackend: in `forge distill` a rollout::Pool over
+// rollout-worker children serving the teacher checkpoint; tests may pass an in-process engine.
+// Samples are joined to their prompts by (prompt_index, sample_index).
 // Thread-safety: functions.
 #pragma once
 
@@ -23,11 +23,11 @@
 
 #include "absl/status/statusor.h"
 #include "policy/tokenizer.h"
-#include "reward/grader.h"
+#include "reward/grading_backend.h"
 #include "rl/data/chat_template.h"
 #include "rl/data/dataset.h"
 #include "rl/recipe/sample_grader.h"
-#include "rollout/request.h"
+#include "rollout/generation_backend.h"
 
 namespace forge::rl {
 
@@ -58,23 +58,20 @@ struct DistillStats {
   nlohmann::ordered_json to_json() const;
 };
 
-using GenerateFn = std::function<absl::StatusOr<std::vector<rollout::Completion>>(
-    const rollout::GenerationRequest&)>;
-
-// The examples to keep among one prompt's samples: `completions[i]` (the generated text after the
-// prompt) was graded `grades[i]`. Adds to `stats` (samples, correct, well_formed, accepted, ...).
+// The examples to keep among one prompt's samples: `responses[i]` (the whole response: prefix +
+// generated text) was graded `grades[i]`. Adds to `stats` (samples, correct, well_formed, ...).
 std::vector<Example> select_accepted(const Example& example,
-                                     const std::vector<std::string>& completions,
+                                     const std::vector<std::string>& responses,
                                      const std::vector<SampleGrade>& grades,
-                                     const ChatTemplate& chat, const DistillOptions& options,
-                                     DistillStats& stats);
+                                     const DistillOptions& options, DistillStats& stats);
 
-// Samples every example k times through `generate` in requests of prompts_per_request prompts,
+// Samples every example k times through `generation` in requests of prompts_per_request prompts,
 // grades, selects. `stop` (optional) is checked between requests: Cancelled when it is true.
 // `progress` (optional) is called after each request with the stats so far.
 absl::StatusOr<std::vector<Example>> rejection_sample(
-    const GenerateFn& generate, const policy::Tokenizer& tokenizer, const ChatTemplate& chat,
-    const reward::Grader& grader, const std::vector<Example>& examples,
+    rollout::GenerationBackend& generation, const policy::Tokenizer& tokenizer,
+    const ChatTemplate& chat, const reward::GradingBackend& grading,
+    const std::vector<Example>& examples,
     const DistillOptions& options, DistillStats& stats, const std::function<bool()>& stop = nullptr,
     const std::function<void(const DistillStats&)>& progress = nullptr);
 

@@ -1,13 +1,13 @@
-// Grades sampled completions of dataset examples the way `forge eval` and `forge distill` judge
-// them, in-process with the reward stack (reward::Grader, configured by the run config's `reward:`
-// section):
+// Grades sampled responses to dataset examples the way `forge eval` and `forge distill` judge
+// them, through a GradingBackend (the in-process Grader or a reward server):
 //   correct     = the example's own rule (example.rule: "math", "code", ...) gives reward 1 to the
-//                 response (template.response(completion): the prompt's "<think>" put back);
+//                 response;
 //   well_formed = the "format" rule gives 1 to the same response;
 //   answer      = the text of the response's last <answer>...</answer>, trimmed (the maj@k
 //                 vote key; "" when there is none).
-// A grading error (a rule that timed out, ...) counts as incorrect / not well-formed and is kept in
-// `error`. Thread-safety: functions; the Grader is thread-safe.
+// The response is the whole text the rules read: the prompt's response prefix ("<think>") + what
+// the model generated. A grading error (a rule that timed out, ...) counts as incorrect / not
+// well-formed and is kept in `error`. Thread-safety: functions; the backend is thread-safe.
 #pragma once
 
 #include <cstdint>
@@ -16,8 +16,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "reward/grader.h"
-#include "rl/data/chat_template.h"
+#include "reward/grading_backend.h"
 #include "rl/data/dataset.h"
 
 namespace forge::rl {
@@ -32,17 +31,16 @@ struct SampleGrade {
 
 struct SampleToGrade {
   const Example* example = nullptr;
-  std::string completion;  // what the model generated after the prompt
+  std::string response;  // response prefix + what the model generated
   int64_t tokens = 0;
 };
 
 // The checks before anything is generated: the reward stack has the example's rule and the
 // "format" rule, and the example carries what its rule needs. Errors name the example and the rule.
-absl::Status check_gradable(const reward::Grader& grader, const Example& example);
+absl::Status check_gradable(const reward::GradingBackend& grading, const Example& example);
 
-// Grades every sample (concurrently on the grader's pool); results in the same order.
-absl::StatusOr<std::vector<SampleGrade>> grade_samples(const reward::Grader& grader,
-                                                       const ChatTemplate& chat,
+// Grades every sample (concurrently, in one call); results in the order of `samples`.
+absl::StatusOr<std::vector<SampleGrade>> grade_samples(const reward::GradingBackend& grading,
                                                        const std::vector<SampleToGrade>& samples);
 
 }  // namespace forge::rl

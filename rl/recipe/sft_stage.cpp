@@ -1,7 +1,6 @@
 #include "rl/recipe/sft_stage.h"
 
 #include <chrono>
-#include <iostream>
 
 #include <nlohmann/json.hpp>
 
@@ -35,24 +34,12 @@ absl::StatusOr<SftOutcome> run_sft_stage(SftStageInputs in) {
   ASSIGN_OR_RETURN(std::unique_ptr<policy::Tokenizer> tokenizer,
                    load_tokenizer(config.tokenizer, policy.config));
 
-  std::optional<std::string> checkpoint;
+  ResumePoint resume;
   if (in.resume) {
-    std::vector<std::string> skipped;
-    checkpoint = Checkpointer(config.run.dir + "/checkpoints", 1).newest_valid(&skipped);
-    for (const auto& s : skipped)
-      std::cerr << "forge sft: skipping invalid checkpoint: " << s << "\n";
-    if (!checkpoint) {
-      std::cerr << "forge sft: --resume: no checkpoint in " << config.run.dir
-                << "/checkpoints; starting from step 0\n";
-    }
-  }
-  int64_t resume_step = -1;
-  if (checkpoint) {
-    ASSIGN_OR_RETURN(TrainingState state, Checkpointer::read_state(*checkpoint));
-    resume_step = state.step;
+    ASSIGN_OR_RETURN(resume, find_resume_point(config.run.dir, in.logger));
   }
   ASSIGN_OR_RETURN(std::unique_ptr<MetricsLog> metrics,
-                   MetricsLog::open(config.run.dir, resume_step));
+                   MetricsLog::open(config.run.dir, resume.step));
 
   const size_t held_out = in.held_out.size();
   SftDeps deps;
@@ -62,11 +49,12 @@ absl::StatusOr<SftOutcome> run_sft_stage(SftStageInputs in) {
   deps.train = std::move(in.train);
   deps.held_out = std::move(in.held_out);
   deps.metrics = metrics.get();
+  deps.logger = in.logger;
   deps.stop_requested = in.stop_requested;
   ASSIGN_OR_RETURN(std::unique_ptr<SftTrainer> trainer, SftTrainer::create(std::move(deps)));
-  if (checkpoint) {
-    RETURN_IF_ERROR(trainer->restore(*checkpoint));
-    std::cout << "forge sft: resumed from " << *checkpoint << "\n";
+  if (resume.checkpoint) {
+    RETURN_IF_ERROR(trainer->restore(*resume.checkpoint));
+    log_info(in.logger, "resumed from " + *resume.checkpoint);
   }
   const int64_t first_step = trainer->step();
   ASSIGN_OR_RETURN(SftOutcome outcome, trainer->run());

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "base/logger.h"
 #include "rl/config/run_config.h"
 #include "rl/data/dataset.h"
 #include "rl/recipe/sft_trainer.h"
@@ -25,6 +26,7 @@ struct SftStageInputs {
   std::vector<Example> held_out;      // with completions; may be empty
   bool resume = false;
   std::function<bool()> stop_requested;
+  Logger* logger = nullptr;  // progress lines and warnings; optional
 };
 
 absl::StatusOr<SftOutcome> run_sft_stage(SftStageInputs inputs);

@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
-#include <cstdio>
 #include <map>
 
 #include "absl/strings/str_cat.h"
@@ -12,6 +11,8 @@
 #include "policy/checkpoint.h"
 #include "rl/grpo/lr_schedule.h"
 #include "rl/recipe/sft_batch.h"
+#include "rl/torch_boundary.h"
+#include "rl/trainer/expert_load_tally.h"
 
 namespace forge::rl {
 namespace {
@@ -20,27 +21,6 @@ using Clock = std::chrono::steady_clock;
 
 double seconds_since(Clock::time_point start) {
   return std::chrono::duration<double>(Clock::now() - start).count();
-}
-
-absl::Status torch_boundary(const std::function<absl::Status()>& body) {
-  try {
-    return body();
-  } catch (const c10::Error& e) {
-    return absl::InternalError(absl::StrCat("torch: ", e.what_without_backtrace()));
-  } catch (const std::exception& e) {
-    return absl::InternalError(e.what());
-  }
-}
-
-// Mean over MoE layers of max(load) / mean(load): 1 is perfect balance.
-double load_imbalance(const std::map<int, at::Tensor>& load) {
-  if (load.empty()) return 1.0;
-  double sum = 0;
-  for (const auto& [layer, l] : load) {
-    const double mean = l.mean().item<double>();
-    sum += mean > 0 ? l.max().item<double>() / mean : 1.0;
-  }
-  return sum / static_cast<double>(load.size());
 }
 
 }  // namespace
@@ -97,18 +77,15 @@ absl::StatusOr<std::unique_ptr<SftTrainer>> SftTrainer::create(SftDeps deps) {
     if (sequence_length(seq) <= limit) t->held_out_.push_back(std::move(seq));
   }
 
-  std::vector<std::pair<std::string, at::Tensor>> params;
-  for (const auto& p : t->deps_.model->named_parameters()) params.emplace_back(p.key(), p.value());
-  t->optimizer_ = std::make_unique<AdamW>(
-      std::move(params), AdamW::Options{s.adam_beta1, s.adam_beta2, 1e-8, s.weight_decay});
-  t->checkpointer_ = std::make_unique<Checkpointer>(config.run.dir + "/checkpoints", s.keep_last);
+  t->trainable_ = std::make_unique<TrainableModel>(
+      t->deps_.model, AdamW::Options{s.adam_beta1, s.adam_beta2, 1e-8, s.weight_decay},
+      config.run.dir, s.keep_last);
   return t;
 }
 
 absl::Status SftTrainer::restore(const std::string& checkpoint_dir) {
   return torch_boundary([&]() -> absl::Status {
-    ASSIGN_OR_RETURN(TrainingState state,
-                     Checkpointer::load(checkpoint_dir, *deps_.model, optimizer_.get()));
+    ASSIGN_OR_RETURN(TrainingState state, trainable_->restore(checkpoint_dir));
     ASSIGN_OR_RETURN(DataPosition position, DataPosition::from_json(state.data));
     RETURN_IF_ERROR(source_->restore(position));
     step_ = state.step;
@@ -155,19 +132,20 @@ absl::StatusOr<SftTrainer::StepStats> SftTrainer::train_step(int64_t step) {
   const double total = static_cast<double>(std::max<int64_t>(stats.response_tokens, 1));
 
   LrSchedule schedule;
-  ASSIGN_OR_RETURN(schedule.kind, LrSchedule::parse_kind(s.lr_schedule));
+  schedule.kind = s.lr_schedule;
   schedule.lr = s.lr;
   schedule.warmup_steps = s.warmup_steps;
   schedule.total_steps = s.max_steps;
   schedule.min_lr_ratio = s.min_lr_ratio;
   stats.lr = schedule.at(step);
 
-  std::map<int, at::Tensor> load;  // layer -> [E] tokens
+  ExpertLoadTally load;
   RETURN_IF_ERROR(torch_boundary([&]() -> absl::Status {
     policy::ModelImpl& model = *deps_.model;
     const at::Device device = model.device();
     model.train();
-    optimizer_->zero_grad();
+    AdamW& optimizer = trainable_->optimizer();
+    optimizer.zero_grad();
     double loss_sum = 0;
     for (const std::vector<int64_t>& micro : micro_batches(sequences, rows, s.micro_batch_size)) {
       const PackedBatch batch =
@@ -182,20 +160,13 @@ absl::StatusOr<SftTrainer::StepStats> SftTrainer::train_step(int64_t step) {
       }
       loss.backward();
       loss_sum += nll.item<double>();
-      for (const policy::ExpertLoad& l : model.expert_load()) {
-        auto it = load.find(l.layer);
-        if (it == load.end()) {
-          load[l.layer] = l.load.to(at::kDouble);
-        } else {
-          it->second += l.load.to(at::kDouble);
-        }
-      }
+      load.add(model.expert_load());
     }
     stats.loss = loss_sum;
-    stats.grad_norm = optimizer_->clip_grad_norm(s.grad_clip);
-    optimizer_->step(stats.lr);
+    stats.grad_norm = optimizer.clip_grad_norm(s.grad_clip);
+    optimizer.step(stats.lr);
     model.update_routing_bias(s.moe_bias_update_speed);
-    stats.load_imbalance = load_imbalance(load);
+    stats.load_imbalance = load.imbalance();
     return absl::OkStatus();
   }));
   return stats;
@@ -259,7 +230,7 @@ absl::Status SftTrainer::save_checkpoint() {
                  {"elapsed_s", elapsed_s_}};
   state.extra["best_eval_loss"] =
       best_eval_loss_ ? nlohmann::json(*best_eval_loss_) : nlohmann::json(nullptr);
-  return torch_boundary([&] { return checkpointer_->save(*deps_.model, *optimizer_, state); });
+  return torch_boundary([&] { return trainable_->save(state); });
 }
 
 absl::StatusOr<SftOutcome> SftTrainer::run() {
@@ -269,13 +240,11 @@ absl::StatusOr<SftOutcome> SftTrainer::run() {
   auto stopping = [&] { return deps_.stop_requested && deps_.stop_requested(); };
   auto plateaued = [&] { return evaluating && evals_since_best_ >= s.patience; };
   SftOutcome outcome;
-  std::printf(
-      "forge sft: steps %lld..%lld on %lld examples (%lld too long, skipped); held-out "
-      "%zu examples%s\n",
-      static_cast<long long>(step_ + 1), static_cast<long long>(s.max_steps),
-      static_cast<long long>(source_->size()), static_cast<long long>(skipped_too_long_),
-      held_out_.size(), evaluating ? "" : " (no plateau stop)");
-  std::fflush(stdout);
+  log_info(deps_.logger,
+           absl::StrFormat("steps %d..%d on %d examples (%d too long, skipped); held-out %d "
+                           "examples%s",
+                           step_ + 1, s.max_steps, source_->size(), skipped_too_long_,
+                           held_out_.size(), evaluating ? "" : " (no plateau stop)"));
 
   const int64_t start_step = step_;
   while (step_ < s.max_steps && !plateaued() && !stopping()) {
@@ -304,10 +273,10 @@ absl::StatusOr<SftOutcome> SftTrainer::run() {
       const std::string eval = evaluated ? absl::StrFormat("  eval %.4f%s", m["eval_loss"],
                                                            evals_since_best_ == 0 ? " (best)" : "")
                                          : "";
-      std::printf("sft step %lld/%lld  loss %.4f%s  lr %.2e  grad %.3f  %.0f tok/s  %.1fs\n",
-                  static_cast<long long>(step), static_cast<long long>(s.max_steps), stats.loss,
-                  eval.c_str(), stats.lr, stats.grad_norm, m["tokens_per_s"], elapsed_s_);
-      std::fflush(stdout);
+      log_info(deps_.logger,
+               absl::StrFormat("step %d/%d  loss %.4f%s  lr %.2e  grad %.3f  %.0f tok/s  %.1fs",
+                               step, s.max_steps, stats.loss, eval, stats.lr, stats.grad_norm,
+                               m["tokens_per_s"], elapsed_s_));
     }
     if (s.save_every > 0 && step % s.save_every == 0) RETURN_IF_ERROR(save_checkpoint());
   }
@@ -315,8 +284,8 @@ absl::StatusOr<SftOutcome> SftTrainer::run() {
   if (evaluating && step_ > 0 && last_eval_step_ != step_ && !stopping()) {
     std::map<std::string, double> m;
     RETURN_IF_ERROR(evaluate_and_keep_best(step_, m));
-    std::printf("sft final eval at step %lld: %.4f%s\n", static_cast<long long>(step_),
-                m["eval_loss"], best_step_ == step_ ? " (best)" : "");
+    log_info(deps_.logger, absl::StrFormat("final eval at step %d: %.4f%s", step_,
+                                           m["eval_loss"], best_step_ == step_ ? " (best)" : ""));
   }
   if (!evaluating || !best_eval_loss_) {
     RETURN_IF_ERROR(save_model());

@@ -31,14 +31,14 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "base/logger.h"
 #include "policy/model.h"
 #include "policy/tokenizer.h"
-#include "rl/checkpoint/checkpointer.h"
+#include "rl/checkpoint/trainable_model.h"
 #include "rl/config/run_config.h"
 #include "rl/data/dataset.h"
 #include "rl/data/prompt_source.h"
 #include "rl/metrics/metrics_log.h"
-#include "rl/optim/adamw.h"
 #include "rl/trainer/packed_batch.h"
 
 namespace forge::rl {
@@ -50,6 +50,7 @@ struct SftDeps {
   std::vector<Example> train;     // examples with a completion (others are an error)
   std::vector<Example> held_out;  // examples with a completion; may be empty (no plateau stop)
   MetricsLog* metrics = nullptr;
+  Logger* logger = nullptr;              // progress lines; optional
   std::function<bool()> stop_requested;  // checked between steps; optional
 };
 
@@ -97,8 +98,7 @@ class SftTrainer {
   SftDeps deps_;
   std::unique_ptr<PromptSource> source_;
   std::vector<TokenSequence> held_out_;
-  std::unique_ptr<AdamW> optimizer_;
-  std::unique_ptr<Checkpointer> checkpointer_;
+  std::unique_ptr<TrainableModel> trainable_;
   int64_t skipped_too_long_ = 0;
   int64_t step_ = 0;
   std::optional<double> best_eval_loss_;

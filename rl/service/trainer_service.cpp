@@ -14,22 +14,6 @@ void to_proto(const StepRecord& record, forge::v1::StepMetrics* out) {
 
 }  // namespace
 
-TrainerStatusBoard::TrainerStatusBoard() : started_(std::chrono::steady_clock::now()) {}
-
-void TrainerStatusBoard::update(const std::function<void(Snapshot&)>& change) {
-  std::lock_guard<std::mutex> lock(mu_);
-  change(snapshot_);
-}
-
-TrainerStatusBoard::Snapshot TrainerStatusBoard::snapshot() const {
-  std::lock_guard<std::mutex> lock(mu_);
-  return snapshot_;
-}
-
-double TrainerStatusBoard::elapsed_seconds() const {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count();
-}
-
 TrainerServiceImpl::TrainerServiceImpl(const TrainerStatusBoard& board, const MetricsLog& metrics,
                                        std::vector<WorkerAddress> workers)
     : board_(board), metrics_(metrics), workers_(std::move(workers)) {}

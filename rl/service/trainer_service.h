@@ -1,6 +1,7 @@
 // TrainerService (forge.v1): what a dashboard needs from a running `forge run` — status, the metric
 // stream (history then live steps), and the workers with their health. Thin handlers over a
-// TrainerStatusBoard the trainer updates and the run's MetricsLog. Thread-safe.
+// TrainerStatusBoard (trainer_status_board.h) the trainer updates and the run's MetricsLog.
+// Thread-safe.
 #pragma once
 
 #include <chrono>
@@ -11,35 +12,9 @@
 
 #include "forge/v1/trainer.grpc.pb.h"
 #include "rl/metrics/metrics_log.h"
+#include "rl/service/trainer_status_board.h"
 
 namespace forge::rl {
-
-// The trainer's live state, written by the training loop, read by the service. Thread-safe.
-class TrainerStatusBoard {
- public:
-  struct Snapshot {
-    std::string state = "starting";  // starting | training | saving | stopping | finished | failed
-    int64_t step = 0;
-    int64_t total_steps = 0;
-    int64_t policy_version = 0;
-    std::string run_dir;
-  };
-
-  TrainerStatusBoard();
-  void update(const std::function<void(Snapshot&)>& change);
-  Snapshot snapshot() const;
-  double elapsed_seconds() const;
-
- private:
-  mutable std::mutex mu_;
-  Snapshot snapshot_;
-  const std::chrono::steady_clock::time_point started_;
-};
-
-struct WorkerAddress {
-  std::string address;
-  std::string role;  // "rollout" | "reward"
-};
 
 class TrainerServiceImpl final : public forge::v1::TrainerService::Service {
  public:

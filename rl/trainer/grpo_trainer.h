@@ -1,8 +1,13 @@
-// The R1-Zero loop: each step takes B prompts, samples G completions of each on the rollout pool,
-// grades them on the reward server, turns rewards into advantages, runs PPO epochs of the GRPO loss
-// over mini- and micro-batches with AdamW, and pushes the new weights to every worker (the new
-// policy version). Metrics go to the MetricsLog (DESIGN.md's names), samples to samples.jsonl,
-// checkpoints through the Checkpointer; a resumed trainer reproduces a straight run's steps on the
+// The R1-Zero loop. Each step runs five stages, each a file with one job and a plain struct
+// between them (step_batch.h):
+//   collect (collect_stage.h)  B prompts -> rollout.n samples each -> grades -> groups
+//   score   (score_stage.h)    advantages over each group's rewards, rows to train on
+//   update  (update_stage.h)   PPO epochs of the GRPO loss over mini/micro-batches with AdamW
+//   publish (publish_stage.h)  the new weights to the generator: policy version = step
+//   record  (record_stage.h)   metrics, samples, progress line, checkpoints
+// Generation and grading go through their interfaces (rollout::GenerationBackend,
+// reward::GradingBackend), so the same loop runs with rollout workers and a reward server on other
+// machines or entirely in this process. A resumed trainer reproduces a straight run's steps on the
 // CPU. Not thread-safe: one thread runs it; stop_requested may be flipped from another.
 #pragma once
 
@@ -12,18 +17,24 @@
 #include <string>
 
 #include "absl/status/status.h"
+#include "base/logger.h"
 #include "policy/model.h"
 #include "policy/tokenizer.h"
-#include "reward/reward_client.h"
+#include "reward/grading_backend.h"
 #include "rl/checkpoint/checkpointer.h"
 #include "rl/config/run_config.h"
 #include "rl/data/prompt_source.h"
 #include "rl/metrics/metrics_log.h"
-#include "rl/optim/adamw.h"
-#include "rl/service/trainer_service.h"
-#include "rollout/pool.h"
+#include "rl/service/trainer_status_board.h"
+#include "rl/trainer/score_stage.h"
+#include "rl/trainer/update_stage.h"
+#include "rollout/generation_backend.h"
 
 namespace forge::rl {
+
+class TrainableModel;
+class Collector;
+class StepRecorder;
 
 struct GrpoTrainerDeps {
   const RunConfig* config = nullptr;
@@ -31,10 +42,11 @@ struct GrpoTrainerDeps {
   policy::Model reference{nullptr};  // the frozen initial policy; null when trainer.kl_coef == 0
   const policy::Tokenizer* tokenizer = nullptr;
   PromptSource* prompts = nullptr;
-  rollout::Pool* rollout = nullptr;
-  const reward::RewardClient* reward = nullptr;
+  rollout::GenerationBackend* generation = nullptr;
+  const reward::GradingBackend* grading = nullptr;
   MetricsLog* metrics = nullptr;
   TrainerStatusBoard* board = nullptr;           // optional
+  Logger* logger = nullptr;                      // optional: progress lines and warnings
   std::function<bool()> stop_requested;          // checked between steps; optional
   std::function<absl::Status()> children_health; // checked between steps; optional
 };
@@ -42,11 +54,12 @@ struct GrpoTrainerDeps {
 class GrpoTrainer {
  public:
   static absl::StatusOr<std::unique_ptr<GrpoTrainer>> create(GrpoTrainerDeps deps);
+  ~GrpoTrainer();
 
   // Loads a checkpoint folder (model, optimizer, data position, step) to continue from it.
   absl::Status restore(const std::string& checkpoint_dir);
 
-  // Pushes the current weights to the workers, then trains until trainer.total_steps or a stop
+  // Pushes the current weights to the generator, then trains until trainer.total_steps or a stop
   // request, saving checkpoints every trainer.save_every steps and at the end.
   absl::Status run();
 
@@ -56,19 +69,21 @@ class GrpoTrainer {
   GrpoTrainer& operator=(const GrpoTrainer&) = delete;
 
  private:
-  struct Group;
-  struct StepResult;
   explicit GrpoTrainer(GrpoTrainerDeps deps);
 
-  absl::StatusOr<std::vector<Group>> generate_and_grade(int64_t step, StepResult& result);
-  absl::Status train_on(int64_t step, std::vector<Group>& groups, StepResult& result);
-  absl::Status push_weights(int64_t version);
-  absl::Status save_checkpoint();
-  absl::Status write_samples(int64_t step, const std::vector<Group>& groups);
+  // One step through the five stages; step_ and the data position advance once its update is done.
+  absl::Status run_step(int64_t step);
+  absl::Status publish(int64_t version);
+  TrainingState state() const;
+  void set_state(const char* state);
+  bool stopping() const;
 
   GrpoTrainerDeps deps_;
-  std::unique_ptr<AdamW> optimizer_;
-  std::unique_ptr<Checkpointer> checkpointer_;
+  const ScoreSettings score_settings_;
+  const UpdateSettings update_settings_;
+  std::unique_ptr<TrainableModel> model_;
+  std::unique_ptr<Collector> collector_;
+  std::unique_ptr<StepRecorder> recorder_;
   int64_t step_ = 0;            // steps completed
   int64_t policy_version_ = 0;
   DataPosition completed_position_;  // the data position after the last completed step

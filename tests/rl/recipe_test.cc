@@ -233,12 +233,12 @@ TEST(EvalGradingTest, HandMadeCompletionsAreGradedByTheExampleRuleAndTheFormatRu
   EXPECT_NE(st.message().find("no_such_rule"), std::string::npos) << st;
 
   const std::vector<SampleToGrade> samples = {
-      {&e, "7+8=15.</think><answer>15</answer>", 30},  // right, well-formed
-      {&e, "7+8=14.</think><answer>14</answer>", 30},  // wrong, well-formed
-      {&e, "7+8=15.</think>15", 17},                   // no answer tags: not well-formed
-      {&e, "</think><answer>15</answer><answer>15</answer>", 40},  // a tag twice
+      {&e, chat.response("7+8=15.</think><answer>15</answer>"), 30},  // right, well-formed
+      {&e, chat.response("7+8=14.</think><answer>14</answer>"), 30},  // wrong, well-formed
+      {&e, chat.response("7+8=15.</think>15"), 17},  // no answer tags: not well-formed
+      {&e, chat.response("</think><answer>15</answer><answer>15</answer>"), 40},  // a tag twice
   };
-  const std::vector<SampleGrade> g = grade_samples(*grader, chat, samples).value();
+  const std::vector<SampleGrade> g = grade_samples(*grader, samples).value();
   ASSERT_EQ(g.size(), 4u);
   EXPECT_TRUE(g[0].correct);
   EXPECT_TRUE(g[0].well_formed);
@@ -324,17 +324,20 @@ TEST(DistillSelectTest, KeepsOnlyCorrectWellFormedResponsesDedupedAndCapped) {
   e.answer = "15";
   e.completion = "<think>old</think><answer>14</answer>";
   e.meta = {{"task", "arithmetic"}, {"teacher", {{"correct", false}}}};
-  const std::vector<std::string> texts = {
-      "x</think><answer>15</answer>", "y</think>15",
-      "x</think><answer>15</answer>", "z</think><answer>14</answer>",
-      "w</think><answer>15</answer>", "v</think><answer>15</answer>"};
+  std::vector<std::string> responses;
+  for (const char* text :
+       {"x</think><answer>15</answer>", "y</think>15", "x</think><answer>15</answer>",
+        "z</think><answer>14</answer>", "w</think><answer>15</answer>",
+        "v</think><answer>15</answer>"}) {
+    responses.push_back(chat.response(text));
+  }
   const std::vector<SampleGrade> grades = {grade(true, true, "15"), grade(true, false, ""),
                                            grade(true, true, "15"), grade(false, true, "14"),
                                            grade(true, true, "15"), grade(true, true, "15")};
   DistillOptions options;
   options.max_per_prompt = 2;
   DistillStats stats;
-  const std::vector<Example> kept = select_accepted(e, texts, grades, chat, options, stats);
+  const std::vector<Example> kept = select_accepted(e, responses, grades, options, stats);
   ASSERT_EQ(kept.size(), 2u);
   EXPECT_EQ(kept[0].completion, "<think>x</think><answer>15</answer>");
   EXPECT_EQ(kept[0].id, "a-1#0");

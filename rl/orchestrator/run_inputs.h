@@ -1,0 +1,23 @@
+// What every stage does before it starts: the run folder with the resolved config in it, and the
+// prompts `forge run` trains on. Thread-safety: functions.
+#pragma once
+
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "base/logger.h"
+#include "rl/config/run_config.h"
+#include "rl/data/dataset.h"
+
+namespace forge::rl {
+
+// Creates run.dir and writes the resolved config to run.dir/config.yaml (children read it, so they
+// see exactly what the parent sees).
+absl::Status prepare_run_dir(const RunConfig& config);
+
+// data.train's examples; when data.train is "", data.generate's task: data.generate.n problems
+// generated from run.seed (the same problems on every run and resume), also written to
+// run.dir/data/train.jsonl. InvalidArgument naming both keys when neither is set.
+absl::StatusOr<std::vector<Example>> training_examples(const RunConfig& config, Logger* logger);
+
+}  // namespace forge::rl

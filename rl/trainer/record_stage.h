@@ -1,0 +1,62 @@
+// record, the last stage of a GRPO step: the step's metrics (DESIGN.md's names) to the MetricsLog
+// (metrics.jsonl, TensorBoard, the TrainerService stream), the first trainer.samples_per_step
+// samples to run.dir/samples.jsonl, one progress line to the logger, and a checkpoint every
+// trainer.save_every steps (finish() writes the last one). Not thread-safe: the training loop calls
+// it.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+
+#include "absl/status/status.h"
+#include "base/logger.h"
+#include "rl/checkpoint/trainable_model.h"
+#include "rl/config/run_config.h"
+#include "rl/metrics/metrics_log.h"
+#include "rl/service/trainer_status_board.h"
+#include "rl/trainer/step_batch.h"
+
+namespace forge::rl {
+
+// The step's metrics, from what its stages returned (`update` is all zeros, lr 0 and imbalance 1,
+// when no group was kept).
+std::map<std::string, double> step_metrics(const CollectedBatch& batch, const UpdateStats& update,
+                                           double sync_seconds, double step_seconds,
+                                           int64_t policy_version);
+
+struct RecordSettings {
+  std::string run_dir;
+  int samples_per_step = 4;
+  int64_t save_every = 0;  // 0: only finish() saves
+  int64_t total_steps = 0;
+
+  static RecordSettings from_config(const RunConfig& config);
+};
+
+class StepRecorder {
+ public:
+  // `board` (optional) shows "saving" while a checkpoint is written.
+  StepRecorder(RecordSettings settings, MetricsLog& metrics, TrainableModel& model,
+               TrainerStatusBoard* board, Logger* logger);
+
+  // `state` describes the model after this step (what a checkpoint would resume).
+  absl::Status record(int64_t step, const CollectedBatch& batch,
+                      const std::map<std::string, double>& metrics, const TrainingState& state);
+
+  // The final (or interrupted) state's checkpoint, unless the periodic save of its step wrote it.
+  absl::Status finish(const TrainingState& state);
+
+ private:
+  bool save_due(int64_t step) const;
+  absl::Status write_samples(int64_t step, const CollectedBatch& batch) const;
+  absl::Status save(const TrainingState& state);
+
+  const RecordSettings settings_;
+  MetricsLog& metrics_;
+  TrainableModel& model_;
+  TrainerStatusBoard* const board_;
+  Logger* const logger_;
+};
+
+}  // namespace forge::rl

@@ -1,0 +1,62 @@
+#include "rl/trainer/score_stage.h"
+
+#include <ATen/ATen.h>
+
+#include "rl/grpo/advantages.h"
+
+namespace forge::rl {
+
+ScoreSettings ScoreSettings::from_config(const RunConfig& config, int32_t pad_id) {
+  ScoreSettings s;
+  s.estimator = config.trainer.adv_estimator;
+  s.adv_eps = config.trainer.adv_eps;
+  s.overlong_filter = config.trainer.overlong_filter;
+  s.pad_id = pad_id;
+  return s;
+}
+
+ScoredBatch score(const CollectedBatch& batch, const ScoreSettings& settings) {
+  ScoredBatch out;
+  std::vector<double> rewards;
+  std::vector<int64_t> group_ids;
+  std::vector<bool> truncated;
+  std::vector<const Sample*> samples;
+  out.rows_of_group.resize(batch.kept.size());
+  for (size_t g = 0; g < batch.kept.size(); ++g) {
+    const PromptGroup& group = batch.groups[batch.kept[g]];
+    for (const Sample& s : group.samples) {
+      out.rows_of_group[g].push_back(static_cast<int64_t>(out.sequences.size()));
+      out.sequences.push_back(TokenSequence{group.prompt_ids, s.completion.token_ids});
+      rewards.push_back(s.grade.reward);
+      group_ids.push_back(static_cast<int64_t>(g));
+      truncated.push_back(s.completion.finish_reason == "length");
+      samples.push_back(&s);
+    }
+  }
+  const int64_t n = static_cast<int64_t>(out.sequences.size());
+  std::vector<const TokenSequence*> all;
+  for (const TokenSequence& s : out.sequences) all.push_back(&s);
+  const PackedBatch packed = pack_sequences(all, settings.pad_id);
+  const int64_t columns = packed.response_ids.size(1);
+
+  out.response_mask = packed.response_mask;        // [N, C]
+  out.loss_mask = packed.response_mask.clone();    // [N, C]
+  if (settings.overlong_filter) {
+    for (int64_t i = 0; i < n; ++i) {
+      if (truncated[i]) out.loss_mask[i].zero_();
+    }
+  }
+  out.advantages = compute_advantages(
+      settings.estimator, at::tensor(rewards, at::kDouble).to(at::kFloat),
+      at::tensor(group_ids, at::kLong), packed.response_mask, settings.adv_eps);  // [N, C]
+
+  out.rollout_log_probs = at::zeros({n, columns}, at::kFloat);  // [N, C]
+  auto acc = out.rollout_log_probs.accessor<float, 2>();
+  for (int64_t i = 0; i < n; ++i) {
+    const std::vector<float>& lp = samples[i]->completion.logprobs;
+    for (size_t j = 0; j < lp.size() && static_cast<int64_t>(j) < columns; ++j) acc[i][j] = lp[j];
+  }
+  return out;
+}
+
+}  // namespace forge::rl

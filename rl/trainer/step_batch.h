@@ -1,0 +1,72 @@
+// What passes between the stages of one GRPO step (grpo_trainer.h):
+//
+//   collect ──CollectedBatch──► score ──ScoredBatch──► update ──UpdateStats──► publish ─► record
+//
+// Plain values: each stage reads the one before it and nothing else.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <ATen/core/Tensor.h>
+
+#include "reward/grader.h"
+#include "rl/data/prompt_source.h"
+#include "rl/trainer/packed_batch.h"
+#include "rollout/request.h"
+
+namespace forge::rl {
+
+// One sampled completion of a prompt and its grade.
+struct Sample {
+  rollout::Completion completion;  // prompt_index / sample_index name its place in the step
+  std::string response;            // what was graded: the prompt's response prefix + the text
+  reward::GradeOutcome grade;
+};
+
+// A prompt and its rollout.n samples: the unit GRPO's advantages compare within.
+struct PromptGroup {
+  SourcedPrompt prompt;
+  std::vector<int32_t> prompt_ids;  // [bos] + encode(prompt.text): what the policy continued
+  std::vector<Sample> samples;      // samples[i] has sample_index i
+
+  // Every sample got the same reward (the group teaches nothing: dynamic sampling drops it).
+  bool rewards_all_equal() const;
+};
+
+// collect's output: every group generated this step and the ones to train on.
+struct CollectedBatch {
+  std::vector<PromptGroup> groups;  // in generation order (round, then prompt)
+  std::vector<size_t> kept;         // indices into groups, in order: at most trainer.batch_size
+  int64_t dropped_groups = 0;       // groups dynamic sampling left out for equal rewards
+  int64_t generated_tokens = 0;
+  double rollout_seconds = 0;
+  double reward_seconds = 0;
+};
+
+// score's output: the kept samples flattened into rows, group after group, with their advantages.
+struct ScoredBatch {
+  std::vector<TokenSequence> sequences;            // [N] prompt + response tokens per row
+  std::vector<std::vector<int64_t>> rows_of_group;  // kept group g -> its rows
+  at::Tensor advantages;         // [N, C] fp32
+  at::Tensor rollout_log_probs;  // [N, C] fp32: what the rollout engine reported, 0 past the end
+  at::Tensor response_mask;      // [N, C] fp32: 1 for real response tokens
+  at::Tensor loss_mask;          // [N, C] fp32: response_mask, 0 for rows the loss leaves out
+};
+
+// update's output (DESIGN.md's metric names; means over the step's optimizer steps).
+struct UpdateStats {
+  double loss = 0;
+  double kl = 0;
+  double entropy = 0;
+  double clip_fraction = 0;
+  double grad_norm = 0;
+  double lr = 0;
+  double logprob_mismatch = 0;  // mean |rollout - recomputed| log-prob over response tokens
+  double load_imbalance = 1;    // moe/load_imbalance: max / mean expert load, averaged over layers
+  int64_t trained_tokens = 0;
+  double seconds = 0;
+};
+
+}  // namespace forge::rl
