@@ -16,6 +16,7 @@
 #include <ATen/CPUGeneratorImpl.h>
 #include <ATen/Parallel.h>
 
+#include "base/stopwatch.h"
 #include "base/idle_threads.h"
 #include "base/process_memory.h"
 #include "policy/generate.h"
@@ -26,12 +27,9 @@
 
 namespace {
 
+using forge::seconds_since;
 using forge::policy::ModelConfig;
 using Clock = std::chrono::steady_clock;
-
-double seconds_since(Clock::time_point start) {
-  return std::chrono::duration<double>(Clock::now() - start).count();
-}
 
 at::Tensor random_ids(int64_t b, int64_t t, int64_t vocab, uint64_t seed) {
   at::Tensor ids = at::empty({b, t}, at::kLong);

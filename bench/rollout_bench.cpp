@@ -25,6 +25,7 @@
 
 #include <ATen/Parallel.h>
 
+#include "base/stopwatch.h"
 #include "base/idle_threads.h"
 #include "base/process_memory.h"
 #include "policy/byte_tokenizer.h"
@@ -39,10 +40,6 @@ namespace forge::rollout {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-
-double seconds_since(Clock::time_point start) {
-  return std::chrono::duration<double>(Clock::now() - start).count();
-}
 
 std::string load_average() {
   std::ifstream in("/proc/loadavg");

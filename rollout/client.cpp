@@ -155,21 +155,7 @@ absl::StatusOr<WorkerInfo> Client::info(std::chrono::milliseconds timeout) const
   forge::v1::WorkerInfo r;
   grpc::Status status = stub_->stub->GetInfo(&context, forge::v1::GetInfoRequest(), &r);
   if (!status.ok()) return worker_error(address_, status);
-  WorkerInfo out;
-  out.model_config_json = r.model_config_json();
-  out.policy_version = r.policy_version();
-  out.active_sequences = r.active_sequences();
-  out.queued_sequences = r.queued_sequences();
-  out.cache_bytes_used = r.cache_bytes_used();
-  out.cache_bytes_capacity = r.cache_bytes_capacity();
-  out.device = r.device();
-  out.tokens_generated = r.tokens_generated();
-  out.max_batch_size = r.max_batch_size();
-  out.max_seq_len = r.max_seq_len();
-  out.cache_slots = r.cache_slots();
-  out.max_n = r.max_n();
-  out.requests_completed = r.requests_completed();
-  return out;
+  return worker_info_from_proto(r);
 }
 
 }  // namespace forge::rollout

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "rollout/engine_stats.h"
 #include "rollout/request.h"
 #include "rollout/weight_payload.h"
 
@@ -22,22 +23,6 @@ struct ClientOptions {
   std::chrono::milliseconds push_timeout{0};  // deadline of each UpdateWeights call; 0: none
 };
 
-// GetInfo's answer (WorkerInfo in rollout.proto).
-struct WorkerInfo {
-  std::string model_config_json;
-  int64_t policy_version = 0;
-  int active_sequences = 0;
-  int queued_sequences = 0;
-  int64_t cache_bytes_used = 0;
-  int64_t cache_bytes_capacity = 0;
-  std::string device;
-  int64_t tokens_generated = 0;
-  int max_batch_size = 0;
-  int max_seq_len = 0;
-  int cache_slots = 0;
-  int max_n = 0;
-  int64_t requests_completed = 0;
-};
 
 struct WeightPushResult {
   int64_t version = 0;

@@ -35,6 +35,7 @@
 #include "absl/status/statusor.h"
 #include "policy/kv_cache.h"
 #include "policy/tokenizer.h"
+#include "rollout/engine_stats.h"
 #include "rollout/request.h"
 #include "rollout/weight_store.h"
 
@@ -50,19 +51,6 @@ struct EngineOptions {
   int64_t max_prefill_tokens = 8192;   // padded tokens per prefill call (joiners are split)
 };
 
-struct EngineStats {
-  int64_t policy_version = 0;
-  int active_sequences = 0;
-  int queued_sequences = 0;
-  int64_t cache_bytes_used = 0;      // tokens held in the cache x bytes per token
-  int64_t cache_bytes_capacity = 0;  // slots x max_seq_len x bytes per token
-  int cache_slots = 0;
-  int max_seq_len = 0;
-  int max_batch_size = 0;
-  int64_t tokens_generated = 0;
-  int64_t requests_completed = 0;
-  std::string device;
-};
 
 // Cancels a submitted request: its queued sequences are dropped and its running ones leave the
 // batch (slots freed) before the next step; on_done then gets CANCELLED. Safe from any thread, any

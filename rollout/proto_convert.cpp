@@ -72,6 +72,40 @@ Completion completion_from_proto(const forge::v1::Completion& proto) {
   return c;
 }
 
+void worker_info_to_proto(const WorkerInfo& info, forge::v1::WorkerInfo* proto) {
+  proto->set_model_config_json(info.model_config_json);
+  proto->set_policy_version(info.policy_version);
+  proto->set_active_sequences(info.active_sequences);
+  proto->set_queued_sequences(info.queued_sequences);
+  proto->set_cache_bytes_used(info.cache_bytes_used);
+  proto->set_cache_bytes_capacity(info.cache_bytes_capacity);
+  proto->set_device(info.device);
+  proto->set_tokens_generated(info.tokens_generated);
+  proto->set_max_batch_size(info.max_batch_size);
+  proto->set_max_seq_len(info.max_seq_len);
+  proto->set_cache_slots(info.cache_slots);
+  proto->set_max_n(info.max_n);
+  proto->set_requests_completed(info.requests_completed);
+}
+
+WorkerInfo worker_info_from_proto(const forge::v1::WorkerInfo& proto) {
+  WorkerInfo info;
+  info.model_config_json = proto.model_config_json();
+  info.policy_version = proto.policy_version();
+  info.active_sequences = proto.active_sequences();
+  info.queued_sequences = proto.queued_sequences();
+  info.cache_bytes_used = proto.cache_bytes_used();
+  info.cache_bytes_capacity = proto.cache_bytes_capacity();
+  info.device = proto.device();
+  info.tokens_generated = proto.tokens_generated();
+  info.max_batch_size = proto.max_batch_size();
+  info.max_seq_len = proto.max_seq_len();
+  info.cache_slots = proto.cache_slots();
+  info.max_n = proto.max_n();
+  info.requests_completed = proto.requests_completed();
+  return info;
+}
+
 at::ScalarType dtype_from_wire(forge::v1::DType dtype) {
   switch (dtype) {
     case forge::v1::FLOAT32: return at::kFloat;

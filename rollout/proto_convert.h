@@ -10,6 +10,7 @@
 #include "forge/v1/rollout.pb.h"
 #include "forge/v1/tensor.pb.h"
 #include "policy/tokenizer.h"
+#include "rollout/engine_stats.h"
 #include "rollout/request.h"
 
 namespace forge::rollout {
@@ -23,6 +24,9 @@ void request_to_proto(const GenerationRequest& request, forge::v1::GenerateReque
 
 void completion_to_proto(const Completion& completion, forge::v1::Completion* proto);
 Completion completion_from_proto(const forge::v1::Completion& proto);
+
+void worker_info_to_proto(const WorkerInfo& info, forge::v1::WorkerInfo* proto);
+WorkerInfo worker_info_from_proto(const forge::v1::WorkerInfo& proto);
 
 // FLOAT32/BFLOAT16/FLOAT16/INT64/INT32 <-> the torch dtype; anything else is Undefined / nullopt.
 at::ScalarType dtype_from_wire(forge::v1::DType dtype);

@@ -3,19 +3,13 @@
 #include <cmath>
 
 #include "absl/strings/str_cat.h"
+#include "base/splitmix64.h"
 
 namespace forge::rollout {
 namespace {
 
 absl::Status bad(const std::string& field, const std::string& why) {
   return absl::InvalidArgumentError(absl::StrCat(field, ": ", why));
-}
-
-uint64_t splitmix64(uint64_t x) {
-  x += 0x9e3779b97f4a7c15ULL;
-  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
-  return x ^ (x >> 31);
 }
 
 }  // namespace

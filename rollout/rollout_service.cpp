@@ -249,20 +249,11 @@ grpc::ServerReadReactor<grpc::ByteBuffer>* RolloutServiceImpl::UpdateWeights(
 grpc::ServerUnaryReactor* RolloutServiceImpl::GetInfo(grpc::CallbackServerContext* context,
                                                       const forge::v1::GetInfoRequest* request,
                                                       forge::v1::WorkerInfo* response) {
-  const EngineStats stats = engine_.stats();
-  response->set_model_config_json(engine_.config().to_json().dump());
-  response->set_policy_version(stats.policy_version);
-  response->set_active_sequences(stats.active_sequences);
-  response->set_queued_sequences(stats.queued_sequences);
-  response->set_cache_bytes_used(stats.cache_bytes_used);
-  response->set_cache_bytes_capacity(stats.cache_bytes_capacity);
-  response->set_device(stats.device);
-  response->set_tokens_generated(stats.tokens_generated);
-  response->set_max_batch_size(stats.max_batch_size);
-  response->set_max_seq_len(stats.max_seq_len);
-  response->set_cache_slots(stats.cache_slots);
-  response->set_max_n(engine_.limits().max_n);
-  response->set_requests_completed(stats.requests_completed);
+  WorkerInfo info;
+  static_cast<EngineStats&>(info) = engine_.stats();
+  info.model_config_json = engine_.config().to_json().dump();
+  info.max_n = engine_.limits().max_n;
+  worker_info_to_proto(info, response);
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   reactor->Finish(grpc::Status::OK);
   return reactor;

@@ -10,6 +10,8 @@
 #include <utility>
 #include <vector>
 
+#include "base/splitmix64.h"
+
 namespace forge::rl {
 
 class Rng {
@@ -23,12 +25,7 @@ class Rng {
     return r.next();
   }
 
-  uint64_t next() {
-    uint64_t z = (state_ += 0x9E3779B97F4A7C15ULL);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-    return z ^ (z >> 31);
-  }
+  uint64_t next() { return splitmix64_output(state_ += kSplitMix64Gamma); }
 
   // Uniform in [0, n), unbiased (rejection of the short top range). n must be > 0.
   uint64_t below(uint64_t n) {

@@ -6,17 +6,10 @@
 
 #include "absl/strings/str_cat.h"
 #include "base/status_macros.h"
+#include "base/stopwatch.h"
 
 namespace forge::rl {
-namespace {
-
 using Clock = std::chrono::steady_clock;
-
-double seconds_since(Clock::time_point start) {
-  return std::chrono::duration<double>(Clock::now() - start).count();
-}
-
-}  // namespace
 
 nlohmann::ordered_json DistillStats::to_json() const {
   nlohmann::ordered_json j;

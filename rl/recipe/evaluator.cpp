@@ -8,19 +8,12 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "base/status_macros.h"
+#include "base/stopwatch.h"
 #include "rl/recipe/sample_grader.h"
 #include "rollout/local_generation.h"
 
 namespace forge::rl {
-namespace {
-
 using Clock = std::chrono::steady_clock;
-
-double seconds_since(Clock::time_point start) {
-  return std::chrono::duration<double>(Clock::now() - start).count();
-}
-
-}  // namespace
 
 std::vector<std::vector<int32_t>> encode_prompts(const std::vector<Example>& examples,
                                                  const policy::Tokenizer& tokenizer,

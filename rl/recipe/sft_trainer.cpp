@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "base/status_macros.h"
+#include "base/stopwatch.h"
 #include "policy/checkpoint.h"
 #include "rl/grpo/lr_schedule.h"
 #include "rl/recipe/sft_batch.h"
@@ -15,15 +16,7 @@
 #include "rl/trainer/expert_load_tally.h"
 
 namespace forge::rl {
-namespace {
-
 using Clock = std::chrono::steady_clock;
-
-double seconds_since(Clock::time_point start) {
-  return std::chrono::duration<double>(Clock::now() - start).count();
-}
-
-}  // namespace
 
 struct SftTrainer::StepStats {
   double loss = 0;  // token mean over the batch

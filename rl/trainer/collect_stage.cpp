@@ -5,15 +5,12 @@
 #include "absl/strings/str_cat.h"
 #include "base/splitmix64.h"
 #include "base/status_macros.h"
+#include "base/stopwatch.h"
 
 namespace forge::rl {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-
-double seconds_since(Clock::time_point start) {
-  return std::chrono::duration<double>(Clock::now() - start).count();
-}
 
 // Puts each completion in its group's slot by (prompt_index, sample_index); every slot must be
 // filled exactly once.

@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "base/status_macros.h"
+#include "base/stopwatch.h"
 #include "rl/checkpoint/trainable_model.h"
 #include "rl/torch_boundary.h"
 #include "rl/trainer/collect_stage.h"
@@ -11,15 +12,7 @@
 #include "rl/trainer/record_stage.h"
 
 namespace forge::rl {
-namespace {
-
 using Clock = std::chrono::steady_clock;
-
-double seconds_since(Clock::time_point start) {
-  return std::chrono::duration<double>(Clock::now() - start).count();
-}
-
-}  // namespace
 
 GrpoTrainer::GrpoTrainer(GrpoTrainerDeps deps)
     : deps_(std::move(deps)),

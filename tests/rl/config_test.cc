@@ -7,6 +7,8 @@
 
 #include <gtest/gtest.h>
 
+#include "tests/common/temp_dir.h"
+
 namespace forge::rl {
 namespace {
 
@@ -14,25 +16,16 @@ namespace fs = std::filesystem;
 
 class ConfigTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    dir_ = fs::temp_directory_path() /
-           ("forge_config_test_" + std::to_string(::getpid()) + "_" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::create_directories(dir_);
-  }
-  void TearDown() override { fs::remove_all(dir_); }
-
   std::string write(const std::string& name, const std::string& text) {
-    const fs::path path = dir_ / name;
-    std::ofstream(path) << text;
-    return path.string();
+    return tmp_.write(name, text);
   }
 
   static std::string message(const absl::StatusOr<RunConfig>& c) {
     return std::string(c.status().message());
   }
 
-  fs::path dir_;
+  test_support::TempDir tmp_{"forge_config_test"};
+  const fs::path& dir_ = tmp_.path();
 };
 
 TEST_F(ConfigTest, GoodFileLoadsWithDefaultsForMissingKeys) {

@@ -13,6 +13,7 @@
 #include "rl/data/chat_template.h"
 #include "rl/data/dataset.h"
 #include "rl/data/prompt_source.h"
+#include "tests/common/temp_dir.h"
 
 namespace forge::rl {
 namespace {
@@ -21,21 +22,12 @@ namespace fs = std::filesystem;
 
 class DataTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    dir_ = fs::temp_directory_path() /
-           ("forge_data_test_" + std::to_string(::getpid()) + "_" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::create_directories(dir_);
-  }
-  void TearDown() override { fs::remove_all(dir_); }
-
   std::string write(const std::string& name, const std::string& text) {
-    const fs::path path = dir_ / name;
-    std::ofstream(path) << text;
-    return path.string();
+    return tmp_.write(name, text);
   }
 
-  fs::path dir_;
+  test_support::TempDir tmp_{"forge_data_test"};
+  const fs::path& dir_ = tmp_.path();
 };
 
 std::vector<Example> numbered_examples(int n) {
