@@ -198,4 +198,30 @@ TEST_F(RunTest, ConfigErrorsAreUsageErrorsNamingTheKey) {
   EXPECT_FALSE(fs::exists(run_dir("bad")));
 }
 
+// The README's first command: configs/tiny.yaml names no dataset, so the run generates its
+// built-in task (data.generate) and trains on it; only the length of the run is cut here.
+TEST(RunDefaults, TinyYamlTrainsOnItsBuiltInTaskWithNoDataArgument) {
+  const fs::path out =
+      fs::temp_directory_path() / ("forge_run_defaults_" + std::to_string(::getpid()));
+  fs::remove_all(out);
+  Result r = run_forge(std::string("run ") + FORGE_SOURCE_DIR + "/configs/tiny.yaml run.dir=" +
+                       out.string() +
+                       " trainer.total_steps=1 trainer.batch_size=2 rollout.n=2"
+                       " rollout.max_new_tokens=8 rollout.workers=0 reward.in_process=true");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("generated 4000 arithmetic problems"), std::string::npos) << r.output;
+  EXPECT_EQ(read_jsonl(out / "data/train.jsonl").size(), 4000u);
+  EXPECT_EQ(read_jsonl(out / "metrics.jsonl").size(), 1u);
+  fs::remove_all(out);
+}
+
+TEST(RunDefaults, NoDatasetAndNoBuiltInTaskIsAUsageErrorNamingBothKeys) {
+  Result r = run_forge(std::string("run ") + FORGE_SOURCE_DIR +
+                       "/configs/tiny.yaml 'data.generate.task=\"\"' run.dir=" +
+                       (fs::temp_directory_path() / "forge_run_no_data").string());
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_NE(r.output.find("data.train"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("data.generate.task"), std::string::npos) << r.output;
+}
+
 }  // namespace
