@@ -12,6 +12,8 @@
 #include "policy/safetensors.h"
 #include "tests/policy/test_util.h"
 
+#include "tests/common/temp_dir.h"
+
 namespace forge::policy {
 namespace {
 
@@ -22,17 +24,10 @@ using testing::tiny_config;
 
 class CheckpointTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    dir_ = fs::temp_directory_path() /
-           ("forge_ckpt_" + std::to_string(::getpid()) + "_" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-  }
-  void TearDown() override { fs::remove_all(dir_); }
   std::string path(const std::string& name) const { return (dir_ / name).string(); }
 
-  fs::path dir_;
+  test_support::TempDir tmp_{"forge_ckpt"};
+  const fs::path& dir_ = tmp_.path();
 };
 
 void expect_identical(Model& a, Model& b) {

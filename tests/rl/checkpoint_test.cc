@@ -11,6 +11,8 @@
 
 #include "policy/model_config.h"
 
+#include "tests/common/temp_dir.h"
+
 namespace forge::rl {
 namespace {
 
@@ -44,14 +46,8 @@ void train_one_step(policy::Model& model, AdamW& optimizer) {
 
 class CheckpointTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    dir_ = fs::temp_directory_path() /
-           ("forge_ckpt_" + std::to_string(::getpid()) + "_" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(dir_);
-  }
-  void TearDown() override { fs::remove_all(dir_); }
-  fs::path dir_;
+  test_support::TempDir tmp_{"forge_ckpt"};
+  const fs::path& dir_ = tmp_.path();
 };
 
 TEST(AdamWTest, MatchesTorchAdamW) {

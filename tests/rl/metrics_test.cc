@@ -13,6 +13,8 @@
 #include "rl/metrics/tensorboard_writer.h"
 #include "tensorboard/event.pb.h"
 
+#include "tests/common/temp_dir.h"
+
 namespace forge::rl {
 namespace {
 
@@ -20,13 +22,6 @@ namespace fs = std::filesystem;
 
 class MetricsTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    dir_ = fs::temp_directory_path() /
-           ("forge_metrics_" + std::to_string(::getpid()) + "_" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(dir_);
-  }
-  void TearDown() override { fs::remove_all(dir_); }
 
   std::string events_file() const {
     for (const auto& e : fs::directory_iterator(dir_)) {
@@ -35,7 +30,8 @@ class MetricsTest : public ::testing::Test {
     return "";
   }
 
-  fs::path dir_;
+  test_support::TempDir tmp_{"forge_metrics"};
+  const fs::path& dir_ = tmp_.path();
 };
 
 TEST(Crc32c, KnownVectors) {

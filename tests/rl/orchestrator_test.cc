@@ -16,6 +16,8 @@
 #include "rl/orchestrator/supervisor.h"
 #include "tests/common/forge_command.h"
 
+#include "tests/common/temp_dir.h"
+
 namespace forge::rl {
 namespace {
 
@@ -38,15 +40,11 @@ bool wait_gone(const std::string& marker, milliseconds timeout) {
 class OrchestratorTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = fs::temp_directory_path() /
-           ("forge_orch_" + std::to_string(::getpid()) + "_" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::create_directories(dir_);
     marker_ = "forge-test-marker-" + std::to_string(::getpid()) + "-" +
               ::testing::UnitTest::GetInstance()->current_test_info()->name();
   }
-  void TearDown() override { fs::remove_all(dir_); }
-  fs::path dir_;
+  test_support::TempDir tmp_{"forge_orch"};
+  const fs::path& dir_ = tmp_.path();
   std::string marker_;
 };
 

@@ -32,6 +32,7 @@
 #include "rl/recipe/sft_batch.h"
 #include "rl/tasks/answer_check.h"
 #include "tests/common/forge_command.h"
+#include "tests/common/jsonl.h"
 
 namespace forge::rl {
 namespace {
@@ -43,17 +44,8 @@ using nlohmann::json;
 constexpr char kMemorised[] = "<think>1+1=2.</think><answer>2</answer>";
 
 using Result = test_support::ForgeResult;
+using test_support::read_jsonl;
 using test_support::run_forge;
-
-std::vector<json> read_jsonl(const fs::path& path) {
-  std::vector<json> rows;
-  std::ifstream in(path);
-  std::string line;
-  while (std::getline(in, line)) {
-    if (!line.empty()) rows.push_back(json::parse(line));
-  }
-  return rows;
-}
 
 json read_json(const fs::path& path) {
   std::ifstream in(path);

@@ -18,6 +18,7 @@
 #include <nlohmann/json.hpp>
 
 #include "tests/common/forge_command.h"
+#include "tests/common/jsonl.h"
 
 namespace {
 
@@ -25,20 +26,11 @@ namespace fs = std::filesystem;
 using nlohmann::json;
 
 using Result = forge::test_support::ForgeResult;
+using forge::test_support::read_jsonl;
 using forge::test_support::run_forge;
 
 using forge::test_support::command_line_of;
 using forge::test_support::processes_with;
-
-std::vector<json> read_jsonl(const fs::path& path) {
-  std::vector<json> rows;
-  std::ifstream in(path);
-  std::string line;
-  while (std::getline(in, line)) {
-    if (!line.empty()) rows.push_back(json::parse(line));
-  }
-  return rows;
-}
 
 const std::vector<std::string>& design_metrics() {
   static const std::vector<std::string> names = {

@@ -23,6 +23,8 @@
 #include "rl/tasks/generate.h"
 #include "rl/tasks/teacher.h"
 
+#include "tests/common/temp_dir.h"
+
 namespace forge::rl::tasks {
 namespace {
 
@@ -496,14 +498,8 @@ using forge::test_support::run_forge;
 
 class DataGenCli : public ::testing::Test {
  protected:
-  void SetUp() override {
-    dir_ = fs::temp_directory_path() /
-           ("forge_data_gen_test_" + std::to_string(::getpid()) + "_" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::create_directories(dir_);
-  }
-  void TearDown() override { fs::remove_all(dir_); }
-  fs::path dir_;
+  test_support::TempDir tmp_{"forge_data_gen_test"};
+  const fs::path& dir_ = tmp_.path();
 };
 
 TEST_F(DataGenCli, WritesATeacherDatasetAndADisjointHeldOutSet) {

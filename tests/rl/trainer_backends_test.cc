@@ -28,6 +28,7 @@
 #include "rollout/local_generation.h"
 #include "rollout/pool.h"
 #include "rollout/worker_server.h"
+#include "tests/common/jsonl.h"
 #include "tests/common/temp_dir.h"
 
 namespace forge::rl {
@@ -151,8 +152,7 @@ class TrainerBackendsTest : public ::testing::Test {
     auto metrics = MetricsLog::open(config.run.dir, -1).value();
     Trained out = body(config, policy.model, tokenizer, prompts, *metrics);
     metrics->close();
-    std::ifstream in(config.run.dir + "/metrics.jsonl");
-    for (std::string line; std::getline(in, line);) out.metrics.push_back(json::parse(line));
+    out.metrics = test_support::read_jsonl(config.run.dir + "/metrics.jsonl");
     for (auto& [k, v] : policy.model->named_tensors()) out.weights.emplace_back(k, v.clone());
     return out;
   }

@@ -9,6 +9,8 @@
 
 #include "proto/grpc_util.h"
 
+#include "tests/common/temp_dir.h"
+
 namespace forge::rl {
 namespace {
 
@@ -17,14 +19,10 @@ namespace fs = std::filesystem;
 class TrainerServiceTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = fs::temp_directory_path() /
-           ("forge_trainer_service_" + std::to_string(::getpid()) + "_" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
     auto log = MetricsLog::open(dir_.string(), -1);
     ASSERT_TRUE(log.ok()) << log.status();
     metrics_ = std::move(*log);
   }
-  void TearDown() override { fs::remove_all(dir_); }
 
   std::unique_ptr<forge::v1::TrainerService::Stub> start(std::vector<WorkerAddress> workers = {}) {
     service_ = std::make_unique<TrainerServiceImpl>(board_, *metrics_, std::move(workers));
@@ -36,7 +34,8 @@ class TrainerServiceTest : public ::testing::Test {
         net::make_channel("127.0.0.1:" + std::to_string(running->port)));
   }
 
-  fs::path dir_;
+  test_support::TempDir tmp_{"forge_trainer_service"};
+  const fs::path& dir_ = tmp_.path();
   TrainerStatusBoard board_;
   std::unique_ptr<MetricsLog> metrics_;
   std::unique_ptr<TrainerServiceImpl> service_;
