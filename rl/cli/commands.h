@@ -49,7 +49,14 @@ Command add_distill_command(CLI::App& parent);         // recipe_commands.cpp
 // `forge data <action>`: returns one Command per action (`gen`, ...).
 std::vector<Command> add_data_commands(CLI::App& parent);  // recipe_commands.cpp
 
-// Entry point of the `forge` binary.
+// Parses `argv` with `app` (whose subcommands `commands` declared) and runs the subcommand picked;
+// its exit code. Unknown subcommands and parse errors are kExitUsage.
+int run_app(CLI::App& app, std::vector<Command>& commands, int argc, char** argv);
+
+// Entry point of `forge-torch`: every subcommand (cli.cpp).
 int run_cli(int argc, char** argv);
+
+// Entry point of `forge`, the torch-free front end (front_end.cpp).
+int run_front_end(int argc, char** argv);
 
 }  // namespace forge::rl::cli

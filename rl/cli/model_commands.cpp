@@ -11,6 +11,7 @@
 #include "policy/generate.h"
 #include "policy/model_stats.h"
 #include "rl/cli/commands.h"
+#include "rl/cli/subcommands.h"
 #include "rl/config/run_config.h"
 #include "rl/policy_loader.h"
 
@@ -69,7 +70,7 @@ json info_json(const policy::ModelConfig& c) {
 }  // namespace
 
 Command add_model_info_command(CLI::App& parent) {
-  CLI::App* app = parent.add_subcommand("model-info", "Print the model's sizes as JSON");
+  CLI::App* app = parent.add_subcommand("model-info", description_of("model-info"));
   auto config = std::make_shared<std::string>();
   auto checkpoint = std::make_shared<std::string>();
   app->add_option("--config", *config, "Run config (YAML) or a Hugging Face config.json");
@@ -88,7 +89,7 @@ Command add_model_info_command(CLI::App& parent) {
 }
 
 Command add_generate_command(CLI::App& parent) {
-  CLI::App* app = parent.add_subcommand("generate", "Sample a completion from the policy");
+  CLI::App* app = parent.add_subcommand("generate", description_of("generate"));
   struct Options {
     std::string config, checkpoint, prompt;
     int max_new_tokens = 64;

@@ -18,6 +18,7 @@
 #include "base/file_util.h"
 #include "base/logger.h"
 #include "rl/cli/commands.h"
+#include "rl/cli/subcommands.h"
 #include "rl/config/run_config.h"
 #include "rl/orchestrator/run_inputs.h"
 #include "rl/orchestrator/supervisor.h"
@@ -126,7 +127,7 @@ int run_distill(const std::string& config_path, const std::vector<std::string>& 
 }  // namespace
 
 Command add_sft_command(CLI::App& parent) {
-  CLI::App* app = parent.add_subcommand("sft", "Supervised fine-tuning on chain-of-thought data");
+  CLI::App* app = parent.add_subcommand("sft", description_of("sft"));
   auto config = std::make_shared<std::string>();
   auto overrides = std::make_shared<std::vector<std::string>>();
   auto resume = std::make_shared<bool>(false);
@@ -137,8 +138,7 @@ Command add_sft_command(CLI::App& parent) {
 }
 
 Command add_eval_command(CLI::App& parent) {
-  CLI::App* app = parent.add_subcommand(
-      "eval", "Evaluate a checkpoint: greedy, pass@1, pass@k, maj@k, format rate");
+  CLI::App* app = parent.add_subcommand("eval", description_of("eval"));
   auto args = std::make_shared<EvalArgs>();
   app->add_option("--config", args->config, "Run config (YAML): model, data, reward, eval");
   app->add_option("--checkpoint", args->checkpoint,
@@ -151,8 +151,7 @@ Command add_eval_command(CLI::App& parent) {
 }
 
 Command add_distill_command(CLI::App& parent) {
-  CLI::App* app = parent.add_subcommand(
-      "distill", "Rejection-sample a teacher and SFT a smaller student on its accepted answers");
+  CLI::App* app = parent.add_subcommand("distill", description_of("distill"));
   auto config = std::make_shared<std::string>();
   auto overrides = std::make_shared<std::vector<std::string>>();
   auto resume = std::make_shared<bool>(false);
@@ -168,7 +167,7 @@ Command add_distill_command(CLI::App& parent) {
 Command add_data_gen_command(CLI::App& data);
 
 std::vector<Command> add_data_commands(CLI::App& parent) {
-  CLI::App* data = parent.add_subcommand("data", "Datasets: generate synthetic reasoning tasks");
+  CLI::App* data = parent.add_subcommand("data", description_of("data"));
   data->require_subcommand(1);
   return {add_data_gen_command(*data)};
 }

@@ -17,6 +17,7 @@
 #include "reward/grader.h"
 #include "reward/reward_server.h"
 #include "rl/cli/commands.h"
+#include "rl/cli/subcommands.h"
 #include "rl/cli/serve_until_signal.h"
 #include "rl/config/run_config.h"
 
@@ -107,8 +108,8 @@ int run_reward_server(const std::string& listen, const std::string& config_path,
 }  // namespace
 
 Command add_reward_server_command(CLI::App& parent) {
-  CLI::App* app = parent.add_subcommand(
-      "reward-server", "Serve RewardService (rule-based grading) over gRPC until SIGINT/SIGTERM");
+  CLI::App* app = parent.add_subcommand("reward-server",
+                                        description_of("reward-server"));
   auto listen = std::make_shared<std::string>();
   auto config = std::make_shared<std::string>();
   auto overrides = std::make_shared<std::vector<std::string>>();
@@ -120,8 +121,7 @@ Command add_reward_server_command(CLI::App& parent) {
 }
 
 Command add_grade_command(CLI::App& parent) {
-  CLI::App* app = parent.add_subcommand(
-      "grade", "Grade a JSONL file of completions with the reward rules (one output line per line)");
+  CLI::App* app = parent.add_subcommand("grade", description_of("grade"));
   auto input = std::make_shared<std::string>();
   auto output = std::make_shared<std::string>();
   auto config = std::make_shared<std::string>();

@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "base/logger.h"
 #include "rl/cli/commands.h"
+#include "rl/cli/subcommands.h"
 #include "rl/config/run_config.h"
 #include "rl/orchestrator/grpo_run.h"
 
@@ -35,8 +36,7 @@ int run_training(const std::string& config_path, const std::vector<std::string>&
 }  // namespace
 
 Command add_run_command(CLI::App& parent) {
-  CLI::App* app = parent.add_subcommand(
-      "run", "Train: reward server + rollout workers + GRPO trainer, end to end");
+  CLI::App* app = parent.add_subcommand("run", description_of("run"));
   auto config = std::make_shared<std::string>();
   auto overrides = std::make_shared<std::vector<std::string>>();
   auto resume = std::make_shared<bool>(false);

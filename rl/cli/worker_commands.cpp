@@ -12,6 +12,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "rl/cli/commands.h"
+#include "rl/cli/subcommands.h"
 #include "rl/cli/serve_until_signal.h"
 #include "rl/config/run_config.h"
 #include "rl/orchestrator/backends.h"
@@ -69,9 +70,8 @@ int run_rollout_worker(const std::string& listen, const std::string& config_path
 }  // namespace
 
 Command add_rollout_worker_command(CLI::App& parent) {
-  CLI::App* app = parent.add_subcommand(
-      "rollout-worker",
-      "Serve RolloutService (generation, weight updates) over gRPC until SIGINT/SIGTERM");
+  CLI::App* app = parent.add_subcommand("rollout-worker",
+                                        description_of("rollout-worker"));
   auto listen = std::make_shared<std::string>();
   auto config = std::make_shared<std::string>();
   auto checkpoint = std::make_shared<std::string>();

@@ -10,6 +10,7 @@
 
 #include <cerrno>
 #include <climits>
+#include <cstdlib>
 #include <cstring>
 #include <thread>
 
@@ -147,6 +148,9 @@ absl::StatusOr<int> pick_free_port() {
 }
 
 std::string self_executable() {
+  if (const char* front_end = std::getenv("FORGE_EXECUTABLE"); front_end && *front_end) {
+    return front_end;
+  }
   char buf[PATH_MAX];
   const ssize_t n = ::readlink("/proc/self/exe", buf, sizeof(buf) - 1);
   if (n <= 0) return "forge";

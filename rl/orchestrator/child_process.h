@@ -52,7 +52,8 @@ class ChildProcess {
 // A TCP port on 127.0.0.1 that nothing listened on a moment ago.
 absl::StatusOr<int> pick_free_port();
 
-// The path of the running executable (/proc/self/exe).
+// The `forge` executable children are started with: $FORGE_EXECUTABLE (set by the `forge` front
+// end before it hands a subcommand to forge-torch), else the running executable (/proc/self/exe).
 std::string self_executable();
 
 }  // namespace forge::rl
