@@ -36,6 +36,7 @@ int run_cli(int argc, char** argv) {
       add_distill_command(app),
   };
   for (Command& c : add_data_commands(app)) commands.push_back(std::move(c));
+  commands.push_back(add_tokenize_command(app));
 
   // CLI11 reports a stray word as "a subcommand is required"; name it instead.
   const auto known = app.get_subcommands([&](const CLI::App* sub) {

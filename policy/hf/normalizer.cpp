@@ -1,0 +1,79 @@
+#include "policy/hf/normalizer.h"
+
+#include <cstdlib>
+#include <vector>
+
+#include <utf8proc.h>
+
+namespace forge::policy::hf {
+namespace {
+
+class UnicodeForm final : public Normalizer {
+ public:
+  explicit UnicodeForm(utf8proc_option_t options) : options_(options) {}
+
+  void normalize(std::string* text) const override {
+    bool ascii = true;
+    for (char c : *text) {
+      if (static_cast<unsigned char>(c) >= 0x80) {
+        ascii = false;
+        break;
+      }
+    }
+    if (ascii) return;  // every form leaves ASCII as it is
+    utf8proc_uint8_t* out = nullptr;
+    const utf8proc_ssize_t n =
+        utf8proc_map(reinterpret_cast<const utf8proc_uint8_t*>(text->data()),
+                     static_cast<utf8proc_ssize_t>(text->size()), &out, options_);
+    // utf8proc fails only on invalid UTF-8 or out of memory; callers pass valid UTF-8.
+    if (n >= 0) text->assign(reinterpret_cast<const char*>(out), static_cast<size_t>(n));
+    std::free(out);
+  }
+
+ private:
+  utf8proc_option_t options_;
+};
+
+class SequenceNormalizer final : public Normalizer {
+ public:
+  explicit SequenceNormalizer(std::vector<std::unique_ptr<Normalizer>> steps)
+      : steps_(std::move(steps)) {}
+  void normalize(std::string* text) const override {
+    for (const auto& step : steps_) step->normalize(text);
+  }
+
+ private:
+  std::vector<std::unique_ptr<Normalizer>> steps_;
+};
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<Normalizer>> Normalizer::from_json(const Json& json,
+                                                                  const std::string& path) {
+  if (json.is_null()) return nullptr;
+  absl::StatusOr<std::string> type = json_type(json, path);
+  if (!type.ok()) return type.status();
+  const auto form = [](int options) -> std::unique_ptr<Normalizer> {
+    return std::make_unique<UnicodeForm>(static_cast<utf8proc_option_t>(UTF8PROC_STABLE | options));
+  };
+  if (*type == "NFC") return form(UTF8PROC_COMPOSE);
+  if (*type == "NFD") return form(UTF8PROC_DECOMPOSE);
+  if (*type == "NFKC") return form(UTF8PROC_COMPOSE | UTF8PROC_COMPAT);
+  if (*type == "NFKD") return form(UTF8PROC_DECOMPOSE | UTF8PROC_COMPAT);
+  if (*type == "Sequence") {
+    const std::string list_path = json_child(path, "normalizers");
+    const Json* list = json_member(json, "normalizers");
+    if (list == nullptr || !list->is_array()) return json_error(list_path, "expected an array");
+    std::vector<std::unique_ptr<Normalizer>> steps;
+    for (size_t i = 0; i < list->size(); ++i) {
+      absl::StatusOr<std::unique_ptr<Normalizer>> step =
+          from_json((*list)[i], json_index(list_path, i));
+      if (!step.ok()) return step.status();
+      if (*step != nullptr) steps.push_back(std::move(step).value());
+    }
+    return std::unique_ptr<Normalizer>(std::make_unique<SequenceNormalizer>(std::move(steps)));
+  }
+  return json_unsupported(path, "normalizer", *type);
+}
+
+}  // namespace forge::policy::hf
