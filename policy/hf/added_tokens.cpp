@@ -95,11 +95,13 @@ int32_t AddedTokens::Trie::longest(std::string_view text, size_t pos, size_t* le
   return found;
 }
 
-absl::StatusOr<AddedTokens> AddedTokens::from_json(const Json& json, const std::string& path,
-                                                   const Normalizer* normalizer) {
+absl::StatusOr<AddedTokens> AddedTokens::from_json(
+    const Json& json, const std::string& path, const Normalizer* normalizer,
+    const std::function<int32_t(const std::string&)>& model_id, int32_t model_size) {
   AddedTokens out;
   if (json.is_null()) return out;
   if (!json.is_array()) return json_error(path, "expected an array");
+  int32_t next_id = 0;  // one past the largest added id so far
   for (size_t i = 0; i < json.size(); ++i) {
     const std::string p = json_index(path, i);
     const Json& entry = json[i];
@@ -132,6 +134,17 @@ absl::StatusOr<AddedTokens> AddedTokens::from_json(const Json& json, const std::
       if (!v.ok()) return v.status();
       *f.value = *v;
     }
+    // The library's id: an earlier added token's or the model's for the same content, else the
+    // next one after both.
+    if (const int32_t earlier = out.id_of(t.content); earlier >= 0) {
+      continue;  // the same content again: the first entry stands
+    }
+    if (const int32_t in_model = model_id(t.content); in_model >= 0) {
+      t.id = in_model;
+    } else {
+      t.id = next_id < model_size ? model_size : next_id;
+    }
+    next_id = std::max(next_id, t.id + 1);
     out.by_id_[t.id] = out.tokens_.size();
     out.tokens_.push_back(std::move(t));
   }

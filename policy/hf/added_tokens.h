@@ -2,11 +2,16 @@
 // or not), with the library's options: `normalized` (matched in the normalized text rather than
 // the raw one), `single_word` (not inside a word), `lstrip` / `rstrip` (take the whitespace beside
 // the match). Matching is leftmost-longest, as the library's Aho-Corasick automaton does it.
+//
+// Ids are assigned as the library assigns them when it loads a file (the "id" fields are only
+// checked to be ids): a token whose content is already in the model's vocabulary takes that id,
+// the others take the next free id after the model's vocabulary and the added tokens so far.
 // Thread-safety: immutable after construction; split may run on many threads at once.
 #pragma once
 
 #include <array>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <string>
 #include <string_view>
@@ -38,8 +43,11 @@ class AddedTokens {
  public:
   // `normalizer` (may be null) rewrites the content of `normalized` tokens: they are matched in
   // normalized text.
-  static absl::StatusOr<AddedTokens> from_json(const Json& json, const std::string& path,
-                                               const Normalizer* normalizer);
+  // `model_id`: the model's id of a token as the file spells it (or -1); `model_size`: the number
+  // of entries in the model's vocabulary.
+  static absl::StatusOr<AddedTokens> from_json(
+      const Json& json, const std::string& path, const Normalizer* normalizer,
+      const std::function<int32_t(const std::string&)>& model_id, int32_t model_size);
 
   // Splits `text` on the tokens with normalized == `normalized`; appends the segments in order.
   void split(std::string_view text, bool normalized, std::vector<Segment>* out) const;

@@ -41,6 +41,7 @@ class BpeModel {
   // The id of a token as the file spells it, or -1.
   int32_t id_of(std::string_view token) const;
   int32_t size() const { return static_cast<int32_t>(tokens_.size()); }  // largest id + 1
+  int32_t entries() const { return static_cast<int32_t>(spelled_.size()); }
 
  private:
   struct Merge {

@@ -93,8 +93,9 @@ absl::StatusOr<std::unique_ptr<HfTokenizer>> HfTokenizer::from_json(const Json& 
   if (!post.ok()) return post.status();
   t->post_processor_ = std::move(post).value();
 
-  absl::StatusOr<AddedTokens> added =
-      AddedTokens::from_json(member("added_tokens"), "added_tokens", t->normalizer_.get());
+  absl::StatusOr<AddedTokens> added = AddedTokens::from_json(
+      member("added_tokens"), "added_tokens", t->normalizer_.get(),
+      [&](const std::string& content) { return t->model_->id_of(content); }, t->model_->entries());
   if (!added.ok()) return added.status();
   t->added_ = std::move(added).value();
 

@@ -66,9 +66,9 @@ TEST(StreamingDetokenizer, HoldsBytesUntilACharacterCompletes) {
 
   // A stream that ends inside a character: finish() gives U+FFFD, as decode() does.
   const std::vector<int32_t> cut(ids.begin(), ids.begin() + 2);
-  std::string bytes;
-  for (int32_t id : cut) bytes += *tok->token_bytes(id);
-  ASSERT_FALSE(is_valid_utf8(bytes));
+  std::string cut_bytes;
+  for (int32_t id : cut) cut_bytes += *tok->token_bytes(id);
+  ASSERT_FALSE(is_valid_utf8(cut_bytes));
   EXPECT_EQ(stream(*tok, cut, {}), *tok->decode(cut));
 }
 
