@@ -2,7 +2,7 @@
 
 #include <algorithm>
 
-#include "policy/utf8.h"
+#include "base/utf8.h"
 
 namespace forge::policy {
 

@@ -6,7 +6,7 @@
 #include <utf8proc.h>
 
 #include "absl/strings/str_cat.h"
-#include "policy/utf8.h"
+#include "base/utf8.h"
 
 namespace forge::policy::hf {
 namespace {

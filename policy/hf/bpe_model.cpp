@@ -7,8 +7,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "base/utf8.h"
 #include "policy/hf/byte_level.h"
-#include "policy/utf8.h"
 
 namespace forge::policy::hf {
 namespace {

@@ -2,7 +2,7 @@
 
 #include <array>
 
-#include "policy/utf8.h"
+#include "base/utf8.h"
 
 namespace forge::policy::hf {
 namespace {

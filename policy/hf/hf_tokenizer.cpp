@@ -5,9 +5,9 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "base/utf8.h"
 #include "policy/hf/byte_level.h"
 #include "policy/hf/tokenizer_json.h"
-#include "policy/utf8.h"
 
 namespace forge::policy::hf {
 namespace {
@@ -216,8 +216,13 @@ absl::StatusOr<std::vector<int32_t>> HfTokenizer::encode_impl(std::string_view i
       ids.push_back(segment.id);
       continue;
     }
-    std::string text(segment.text);
-    if (normalizer_ != nullptr) normalizer_->normalize(&text);
+    std::string normalized_text;
+    std::string_view text = segment.text;
+    if (normalizer_ != nullptr) {
+      normalized_text.assign(segment.text);
+      normalizer_->normalize(&normalized_text);
+      text = normalized_text;
+    }
     normalized.clear();
     if (has_normalized_added_) {
       added_.split(text, /*normalized=*/true, &normalized);

@@ -3,8 +3,11 @@
 // Thread-safety: pure functions.
 #pragma once
 
+#include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -39,5 +42,23 @@ absl::StatusOr<std::string> json_required_string(const Json& obj, const std::str
                                                  std::string_view key);
 // The "type" member of a component object; `path` must name an object.
 absl::StatusOr<std::string> json_type(const Json& obj, const std::string& path);
+
+// The array member `key` of `obj` (at `path`), each element parsed by
+// `parse(element, element_path)` -> absl::StatusOr<std::unique_ptr<T>>: a Sequence's components.
+// Elements that parse to nullptr (JSON null) are left out.
+template <typename T, typename Parse>
+absl::StatusOr<std::vector<std::unique_ptr<T>>> json_list(const Json& obj, const std::string& path,
+                                                          std::string_view key, Parse parse) {
+  const std::string list_path = json_child(path, key);
+  const Json* list = json_member(obj, key);
+  if (list == nullptr || !list->is_array()) return json_error(list_path, "expected an array");
+  std::vector<std::unique_ptr<T>> out;
+  for (size_t i = 0; i < list->size(); ++i) {
+    absl::StatusOr<std::unique_ptr<T>> item = parse((*list)[i], json_index(list_path, i));
+    if (!item.ok()) return item.status();
+    if (*item != nullptr) out.push_back(std::move(item).value());
+  }
+  return out;
+}
 
 }  // namespace forge::policy::hf

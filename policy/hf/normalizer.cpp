@@ -61,17 +61,10 @@ absl::StatusOr<std::unique_ptr<Normalizer>> Normalizer::from_json(const Json& js
   if (*type == "NFKC") return form(UTF8PROC_COMPOSE | UTF8PROC_COMPAT);
   if (*type == "NFKD") return form(UTF8PROC_DECOMPOSE | UTF8PROC_COMPAT);
   if (*type == "Sequence") {
-    const std::string list_path = json_child(path, "normalizers");
-    const Json* list = json_member(json, "normalizers");
-    if (list == nullptr || !list->is_array()) return json_error(list_path, "expected an array");
-    std::vector<std::unique_ptr<Normalizer>> steps;
-    for (size_t i = 0; i < list->size(); ++i) {
-      absl::StatusOr<std::unique_ptr<Normalizer>> step =
-          from_json((*list)[i], json_index(list_path, i));
-      if (!step.ok()) return step.status();
-      if (*step != nullptr) steps.push_back(std::move(step).value());
-    }
-    return std::unique_ptr<Normalizer>(std::make_unique<SequenceNormalizer>(std::move(steps)));
+    auto steps = json_list<Normalizer>(json, path, "normalizers", &Normalizer::from_json);
+    if (!steps.ok()) return steps.status();
+    return std::unique_ptr<Normalizer>(
+        std::make_unique<SequenceNormalizer>(std::move(steps).value()));
   }
   return json_unsupported(path, "normalizer", *type);
 }

@@ -131,17 +131,9 @@ absl::StatusOr<std::unique_ptr<PostProcessor>> PostProcessor::from_json(const Js
   if (*type == "RobertaProcessing" || *type == "BertProcessing")
     return cls_sep_from_json(json, path);
   if (*type == "Sequence") {
-    const std::string list_path = json_child(path, "processors");
-    const Json* list = json_member(json, "processors");
-    if (list == nullptr || !list->is_array()) return json_error(list_path, "expected an array");
-    std::vector<std::unique_ptr<PostProcessor>> steps;
-    for (size_t i = 0; i < list->size(); ++i) {
-      absl::StatusOr<std::unique_ptr<PostProcessor>> step =
-          from_json((*list)[i], json_index(list_path, i));
-      if (!step.ok()) return step.status();
-      if (*step != nullptr) steps.push_back(std::move(step).value());
-    }
-    return std::unique_ptr<PostProcessor>(std::make_unique<Sequence>(std::move(steps)));
+    auto steps = json_list<PostProcessor>(json, path, "processors", &PostProcessor::from_json);
+    if (!steps.ok()) return steps.status();
+    return std::unique_ptr<PostProcessor>(std::make_unique<Sequence>(std::move(steps).value()));
   }
   return json_unsupported(path, "post-processor", *type);
 }

@@ -6,8 +6,8 @@
 #include <utf8proc.h>
 
 #include "absl/strings/str_cat.h"
+#include "base/utf8.h"
 #include "policy/hf/regex.h"
-#include "policy/utf8.h"
 
 namespace forge::policy::hf {
 namespace {
@@ -290,24 +290,17 @@ absl::StatusOr<std::unique_ptr<PreTokenizer>> PreTokenizer::from_json(const Json
     return std::unique_ptr<PreTokenizer>(std::make_unique<ByteLevel>(*prefix, std::move(regex)));
   }
   if (*type == "Sequence") {
-    const std::string list_path = json_child(path, "pretokenizers");
-    const Json* list = json_member(json, "pretokenizers");
-    if (list == nullptr || !list->is_array()) return json_error(list_path, "expected an array");
-    std::vector<std::unique_ptr<PreTokenizer>> steps;
-    for (size_t i = 0; i < list->size(); ++i) {
-      const std::string step_path = json_index(list_path, i);
-      if (*byte_level) {
-        return json_error(json_index(list_path, i - 1),
-                          "ByteLevel followed by another pre-tokenizer is not supported");
-      }
-      bool step_byte_level = false;
-      absl::StatusOr<std::unique_ptr<PreTokenizer>> step =
-          from_json((*list)[i], step_path, &step_byte_level);
-      if (!step.ok()) return step.status();
-      *byte_level = step_byte_level;
-      if (*step != nullptr) steps.push_back(std::move(step).value());
-    }
-    return std::unique_ptr<PreTokenizer>(std::make_unique<SequencePreTokenizer>(std::move(steps)));
+    // ByteLevel must come last: nothing may split the byte-level characters it stands for.
+    auto steps = json_list<PreTokenizer>(
+        json, path, "pretokenizers",
+        [&](const Json& step,
+            const std::string& step_path) -> absl::StatusOr<std::unique_ptr<PreTokenizer>> {
+          if (*byte_level) return json_error(step_path, "follows ByteLevel, which must be last");
+          return from_json(step, step_path, byte_level);
+        });
+    if (!steps.ok()) return steps.status();
+    return std::unique_ptr<PreTokenizer>(
+        std::make_unique<SequencePreTokenizer>(std::move(steps).value()));
   }
   return json_unsupported(path, "pre-tokenizer", *type);
 }

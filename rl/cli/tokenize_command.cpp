@@ -3,12 +3,8 @@
 // in order: {"text"} -> {"ids"} (no special tokens added), or with --decode {"ids"} -> {"text"}
 // (every token rendered, as the library's decode). An "id" field is copied through. A line that
 // cannot be read gets {"error": {"code", "message"}} and the others still go through.
-#include <unistd.h>
-
 #include <chrono>
 #include <climits>
-#include <cstdio>
-#include <fstream>
 #include <iostream>
 #include <memory>
 
@@ -19,6 +15,7 @@
 #include "absl/strings/str_format.h"
 #include "policy/hf/hf_tokenizer.h"
 #include "rl/cli/commands.h"
+#include "rl/cli/jsonl_files.h"
 
 namespace forge::rl::cli {
 namespace {
@@ -77,20 +74,10 @@ int run_tokenize(const std::string& tokenizer_path, const std::string& input,
       policy::hf::HfTokenizer::load(tokenizer_path);
   if (!tokenizer.ok()) return fail_with_status(name, tokenizer.status());
 
-  std::ifstream in_file;
-  if (input != "-") {
-    in_file.open(input, std::ios::binary);
-    if (!in_file) return fail(name, absl::StrCat("cannot read --input '", input, "'"), kExitUsage);
-  }
-  std::istream& in = input == "-" ? std::cin : in_file;
-  // The output appears whole or not at all: written beside it, then renamed over it.
-  const std::string tmp = absl::StrCat(output, ".tmp.", ::getpid());
-  std::ofstream out_file;
-  if (output != "-") {
-    out_file.open(tmp, std::ios::binary | std::ios::trunc);
-    if (!out_file) return fail(name, absl::StrCat("cannot write --output '", output, "'"));
-  }
-  std::ostream& out = output == "-" ? std::cout : out_file;
+  absl::StatusOr<std::unique_ptr<JsonlFiles>> files = JsonlFiles::open(input, output);
+  if (!files.ok()) return fail_with_status(name, files.status());
+  std::istream& in = (*files)->in();
+  std::ostream& out = (*files)->out();
 
   Counts counts;
   std::string line;
@@ -109,13 +96,7 @@ int run_tokenize(const std::string& tokenizer_path, const std::string& input,
       out << result->dump(-1, ' ', false, Json::error_handler_t::replace) << '\n';
     }
   }
-  if (output != "-") {
-    out_file.close();
-    if (!out_file || std::rename(tmp.c_str(), output.c_str()) != 0) {
-      std::remove(tmp.c_str());
-      return fail(name, absl::StrCat("cannot write --output '", output, "'"));
-    }
-  }
+  if (absl::Status st = (*files)->commit(); !st.ok()) return fail(name, std::string(st.message()));
   const auto end = std::chrono::steady_clock::now();
   const double seconds = std::chrono::duration<double>(end - loaded).count();
   std::cerr << absl::StrFormat(

@@ -5,8 +5,8 @@
 
 #include <gtest/gtest.h>
 
+#include "base/utf8.h"
 #include "policy/byte_tokenizer.h"
-#include "policy/utf8.h"
 #include "tests/policy/tokenizer_files.h"
 
 namespace forge::policy {

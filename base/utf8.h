@@ -9,7 +9,7 @@
 #include <string>
 #include <string_view>
 
-namespace forge::policy {
+namespace forge {
 
 inline constexpr std::string_view kReplacementChar = "\xEF\xBF\xBD";  // U+FFFD
 
@@ -32,4 +32,4 @@ size_t stable_utf8_prefix(std::string_view text);
 // Appends code point `cp` encoded as UTF-8.
 void append_utf8(uint32_t cp, std::string* out);
 
-}  // namespace forge::policy
+}  // namespace forge

@@ -1,6 +1,6 @@
-#include "policy/utf8.h"
+#include "base/utf8.h"
 
-namespace forge::policy {
+namespace forge {
 
 Utf8Step read_utf8(std::string_view text, size_t pos, size_t* length, uint32_t* cp) {
   const auto byte = [&](size_t i) { return static_cast<unsigned char>(text[i]); };
@@ -109,4 +109,4 @@ void append_utf8(uint32_t cp, std::string* out) {
   }
 }
 
-}  // namespace forge::policy
+}  // namespace forge
