@@ -6,6 +6,7 @@
 #include <utf8proc.h>
 
 #include "absl/strings/str_cat.h"
+#include "base/status_macros.h"
 #include "base/utf8.h"
 
 namespace forge::policy::hf {
@@ -113,11 +114,9 @@ absl::StatusOr<AddedTokens> AddedTokens::from_json(
       return json_error(json_child(p, "id"), "expected a non-negative integer");
     }
     t.id = static_cast<int32_t>(id->get<int64_t>());
-    absl::StatusOr<std::string> content = json_required_string(entry, p, "content");
-    if (!content.ok()) return content.status();
-    if (content->empty()) return json_error(json_child(p, "content"), "empty");
-    if (!is_valid_utf8(*content)) return json_error(json_child(p, "content"), "not UTF-8");
-    t.content = std::move(content).value();
+    ASSIGN_OR_RETURN(t.content, json_required_string(entry, p, "content"));
+    if (t.content.empty()) return json_error(json_child(p, "content"), "empty");
+    if (!is_valid_utf8(t.content)) return json_error(json_child(p, "content"), "not UTF-8");
     struct Flag {
       const char* key;
       bool* value;
@@ -130,9 +129,7 @@ absl::StatusOr<AddedTokens> AddedTokens::from_json(
                           {"rstrip", &t.rstrip, false},
                           {"normalized", &t.normalized, true}}) {
       const bool fallback = f.value == &t.normalized ? !t.special : f.fallback;
-      absl::StatusOr<bool> v = json_bool(entry, p, f.key, fallback);
-      if (!v.ok()) return v.status();
-      *f.value = *v;
+      ASSIGN_OR_RETURN(*f.value, json_bool(entry, p, f.key, fallback));
     }
     // The library's id: an earlier added token's or the model's for the same content, else the
     // next one after both.

@@ -7,6 +7,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "base/status_macros.h"
 #include "base/utf8.h"
 #include "policy/hf/byte_level.h"
 
@@ -29,30 +30,19 @@ absl::Status check_absent_or(const Json& json, const std::string& path, std::str
 absl::StatusOr<std::unique_ptr<BpeModel>> BpeModel::from_json(const Json& json,
                                                               const std::string& path,
                                                               bool byte_level) {
-  absl::StatusOr<std::string> type = json_type(json, path);
-  if (!type.ok()) return type.status();
-  if (*type != "BPE") return json_unsupported(path, "model", *type);
+  ASSIGN_OR_RETURN(const std::string type, json_type(json, path));
+  if (type != "BPE") return json_unsupported(path, "model", type);
   auto m = std::unique_ptr<BpeModel>(new BpeModel());
   m->byte_level_ = byte_level;
 
   const auto zero = [](const Json& v) { return v.is_number() && v.get<double>() == 0.0; };
   const auto empty = [](const Json& v) { return v.is_string() && v.get<std::string>().empty(); };
-  if (absl::Status st = check_absent_or(json, path, "dropout", zero); !st.ok()) return st;
-  if (absl::Status st = check_absent_or(json, path, "continuing_subword_prefix", empty); !st.ok()) {
-    return st;
-  }
-  if (absl::Status st = check_absent_or(json, path, "end_of_word_suffix", empty); !st.ok()) {
-    return st;
-  }
-  absl::StatusOr<bool> flag = json_bool(json, path, "ignore_merges", false);
-  if (!flag.ok()) return flag.status();
-  m->ignore_merges_ = *flag;
-  flag = json_bool(json, path, "byte_fallback", false);
-  if (!flag.ok()) return flag.status();
-  m->byte_fallback_ = *flag;
-  flag = json_bool(json, path, "fuse_unk", false);
-  if (!flag.ok()) return flag.status();
-  m->fuse_unk_ = *flag;
+  RETURN_IF_ERROR(check_absent_or(json, path, "dropout", zero));
+  RETURN_IF_ERROR(check_absent_or(json, path, "continuing_subword_prefix", empty));
+  RETURN_IF_ERROR(check_absent_or(json, path, "end_of_word_suffix", empty));
+  ASSIGN_OR_RETURN(m->ignore_merges_, json_bool(json, path, "ignore_merges", false));
+  ASSIGN_OR_RETURN(m->byte_fallback_, json_bool(json, path, "byte_fallback", false));
+  ASSIGN_OR_RETURN(m->fuse_unk_, json_bool(json, path, "fuse_unk", false));
 
   // The vocabulary.
   const std::string vocab_path = json_child(path, "vocab");
@@ -91,13 +81,12 @@ absl::StatusOr<std::unique_ptr<BpeModel>> BpeModel::from_json(const Json& json,
     auto it = m->spelled_.find(name);
     if (it != m->spelled_.end()) m->fallback_ids_[b] = it->second;
   }
-  absl::StatusOr<std::string> unk = json_string(json, path, "unk_token", "");
-  if (!unk.ok()) return unk.status();
-  if (!unk->empty()) {
-    auto it = m->spelled_.find(*unk);
+  ASSIGN_OR_RETURN(const std::string unk, json_string(json, path, "unk_token", ""));
+  if (!unk.empty()) {
+    auto it = m->spelled_.find(unk);
     if (it == m->spelled_.end()) {
       return json_error(json_child(path, "unk_token"),
-                        absl::StrCat("'", *unk, "' is not in the vocabulary"));
+                        absl::StrCat("'", unk, "' is not in the vocabulary"));
     }
     m->unk_id_ = it->second;
   }

@@ -5,6 +5,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "base/status_macros.h"
 #include "base/utf8.h"
 #include "policy/hf/byte_level.h"
 #include "policy/hf/tokenizer_json.h"
@@ -29,19 +30,18 @@ absl::Status prefixed(const absl::Status& st, const std::string& prefix) {
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<HfTokenizer>> HfTokenizer::load(const std::string& path) {
-  absl::StatusOr<TokenizerFiles> files = read_tokenizer_files(path);
-  if (!files.ok()) return files.status();
-  auto tokenizer = from_json(files->tokenizer, files->config);
+  ASSIGN_OR_RETURN(const TokenizerFiles files, read_tokenizer_files(path));
+  auto tokenizer = from_json(files.tokenizer, files.config);
   if (!tokenizer.ok()) {
     // Errors from the config name tokenizer_config.json; the rest are tokenizer.json's.
     const bool config_error = absl::StartsWith(tokenizer.status().message(), kTokenizerConfigFile);
-    if (config_error && !files->config_path.empty()) {
+    if (config_error && !files.config_path.empty()) {
       return absl::Status(
           tokenizer.status().code(),
-          absl::StrCat(files->config_path, tokenizer.status().message().substr(
-                                               std::string_view(kTokenizerConfigFile).size())));
+          absl::StrCat(files.config_path, tokenizer.status().message().substr(
+                                              std::string_view(kTokenizerConfigFile).size())));
     }
-    return prefixed(tokenizer.status(), files->tokenizer_path);
+    return prefixed(tokenizer.status(), files.tokenizer_path);
   }
   return tokenizer;
 }
@@ -60,44 +60,30 @@ absl::StatusOr<std::unique_ptr<HfTokenizer>> HfTokenizer::from_json(const Json& 
     const Json* v = json_member(json, key);
     return v == nullptr ? kNull : *v;
   };
-  absl::StatusOr<std::unique_ptr<Normalizer>> normalizer =
-      Normalizer::from_json(member("normalizer"), "normalizer");
-  if (!normalizer.ok()) return normalizer.status();
-  t->normalizer_ = std::move(normalizer).value();
-
+  ASSIGN_OR_RETURN(t->normalizer_, Normalizer::from_json(member("normalizer"), "normalizer"));
   bool byte_level = false;
-  absl::StatusOr<std::unique_ptr<PreTokenizer>> pre =
-      PreTokenizer::from_json(member("pre_tokenizer"), "pre_tokenizer", &byte_level);
-  if (!pre.ok()) return pre.status();
-  t->pre_tokenizer_ = std::move(pre).value();
+  ASSIGN_OR_RETURN(t->pre_tokenizer_,
+                   PreTokenizer::from_json(member("pre_tokenizer"), "pre_tokenizer", &byte_level));
 
   // The decoder must undo what the pre-tokenizer did: ByteLevel for a byte-level vocabulary.
   const Json& decoder = member("decoder");
   if (decoder.is_null()) return json_error("decoder", "missing (Forge decodes with ByteLevel)");
-  absl::StatusOr<std::string> decoder_type = json_type(decoder, "decoder");
-  if (!decoder_type.ok()) return decoder_type.status();
-  if (*decoder_type != "ByteLevel") return json_unsupported("decoder", "decoder", *decoder_type);
+  ASSIGN_OR_RETURN(const std::string decoder_type, json_type(decoder, "decoder"));
+  if (decoder_type != "ByteLevel") return json_unsupported("decoder", "decoder", decoder_type);
   if (!byte_level) {
     return json_error("pre_tokenizer",
                       "a ByteLevel decoder needs a ByteLevel pre-tokenizer (none found)");
   }
 
   if (json_member(json, "model") == nullptr) return json_error("model", "missing");
-  absl::StatusOr<std::unique_ptr<BpeModel>> model =
-      BpeModel::from_json(member("model"), "model", byte_level);
-  if (!model.ok()) return model.status();
-  t->model_ = std::move(model).value();
-
-  absl::StatusOr<std::unique_ptr<PostProcessor>> post =
-      PostProcessor::from_json(member("post_processor"), "post_processor");
-  if (!post.ok()) return post.status();
-  t->post_processor_ = std::move(post).value();
-
-  absl::StatusOr<AddedTokens> added = AddedTokens::from_json(
-      member("added_tokens"), "added_tokens", t->normalizer_.get(),
-      [&](const std::string& content) { return t->model_->id_of(content); }, t->model_->entries());
-  if (!added.ok()) return added.status();
-  t->added_ = std::move(added).value();
+  ASSIGN_OR_RETURN(t->model_, BpeModel::from_json(member("model"), "model", byte_level));
+  ASSIGN_OR_RETURN(t->post_processor_,
+                   PostProcessor::from_json(member("post_processor"), "post_processor"));
+  ASSIGN_OR_RETURN(t->added_,
+                   AddedTokens::from_json(
+                       member("added_tokens"), "added_tokens", t->normalizer_.get(),
+                       [&](const std::string& content) { return t->model_->id_of(content); },
+                       t->model_->entries()));
 
   // Ids: the model's, then the added tokens' (which win where both have one).
   t->vocab_size_ = t->model_->size();
@@ -117,7 +103,7 @@ absl::StatusOr<std::unique_ptr<HfTokenizer>> HfTokenizer::from_json(const Json& 
     t->bytes_[a.id] = decoded_bytes(a.content);
     t->kind_[a.id] = a.special ? kSpecial : kAdded;
   }
-  if (absl::Status st = t->read_config(config); !st.ok()) return st;
+  RETURN_IF_ERROR(t->read_config(config));
   return t;
 }
 
@@ -147,13 +133,13 @@ absl::Status HfTokenizer::read_config(const Json& config) {
     }
     return absl::OkStatus();
   };
-  if (absl::Status st = token_id("eos_token", &eos_id_); !st.ok()) return st;
+  RETURN_IF_ERROR(token_id("eos_token", &eos_id_));
   if (eos_id_ < 0) {
     return absl::InvalidArgumentError(
         absl::StrCat(file, ": eos_token: missing (it ends a completion)"));
   }
-  if (absl::Status st = token_id("bos_token", &bos_id_); !st.ok()) return st;
-  if (absl::Status st = token_id("pad_token", &pad_id_); !st.ok()) return st;
+  RETURN_IF_ERROR(token_id("bos_token", &bos_id_));
+  RETURN_IF_ERROR(token_id("pad_token", &pad_id_));
   if (pad_id_ < 0) pad_id_ = eos_id_;
   const bool has_bos = bos_id_ >= 0;
   if (!has_bos) bos_id_ = pad_id_;
@@ -261,9 +247,8 @@ absl::StatusOr<std::string> HfTokenizer::token_bytes(int32_t id) const {
 absl::StatusOr<std::string> HfTokenizer::decode(const std::vector<int32_t>& ids) const {
   std::string bytes;
   for (int32_t id : ids) {
-    absl::StatusOr<std::string> piece = token_bytes(id);
-    if (!piece.ok()) return piece.status();
-    bytes += *piece;
+    ASSIGN_OR_RETURN(const std::string piece, token_bytes(id));
+    bytes += piece;
   }
   return to_valid_utf8(bytes);
 }

@@ -5,6 +5,8 @@
 
 #include <utf8proc.h>
 
+#include "base/status_macros.h"
+
 namespace forge::policy::hf {
 namespace {
 
@@ -51,22 +53,20 @@ class SequenceNormalizer final : public Normalizer {
 absl::StatusOr<std::unique_ptr<Normalizer>> Normalizer::from_json(const Json& json,
                                                                   const std::string& path) {
   if (json.is_null()) return nullptr;
-  absl::StatusOr<std::string> type = json_type(json, path);
-  if (!type.ok()) return type.status();
+  ASSIGN_OR_RETURN(const std::string type, json_type(json, path));
   const auto form = [](int options) -> std::unique_ptr<Normalizer> {
     return std::make_unique<UnicodeForm>(static_cast<utf8proc_option_t>(UTF8PROC_STABLE | options));
   };
-  if (*type == "NFC") return form(UTF8PROC_COMPOSE);
-  if (*type == "NFD") return form(UTF8PROC_DECOMPOSE);
-  if (*type == "NFKC") return form(UTF8PROC_COMPOSE | UTF8PROC_COMPAT);
-  if (*type == "NFKD") return form(UTF8PROC_DECOMPOSE | UTF8PROC_COMPAT);
-  if (*type == "Sequence") {
-    auto steps = json_list<Normalizer>(json, path, "normalizers", &Normalizer::from_json);
-    if (!steps.ok()) return steps.status();
-    return std::unique_ptr<Normalizer>(
-        std::make_unique<SequenceNormalizer>(std::move(steps).value()));
+  if (type == "NFC") return form(UTF8PROC_COMPOSE);
+  if (type == "NFD") return form(UTF8PROC_DECOMPOSE);
+  if (type == "NFKC") return form(UTF8PROC_COMPOSE | UTF8PROC_COMPAT);
+  if (type == "NFKD") return form(UTF8PROC_DECOMPOSE | UTF8PROC_COMPAT);
+  if (type == "Sequence") {
+    ASSIGN_OR_RETURN(auto steps,
+                     json_list<Normalizer>(json, path, "normalizers", &Normalizer::from_json));
+    return std::unique_ptr<Normalizer>(std::make_unique<SequenceNormalizer>(std::move(steps)));
   }
-  return json_unsupported(path, "normalizer", *type);
+  return json_unsupported(path, "normalizer", type);
 }
 
 }  // namespace forge::policy::hf

@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "base/status_macros.h"
 
 namespace forge::policy::hf {
 namespace {
@@ -77,24 +78,22 @@ absl::StatusOr<std::unique_ptr<PostProcessor>> template_from_json(const Json& js
     }
     const Json* special = json_member(piece, "SpecialToken");
     if (special == nullptr) return json_error(p, "expected {\"Sequence\"} or {\"SpecialToken\"}");
-    absl::StatusOr<std::string> name =
-        json_required_string(*special, json_child(p, "SpecialToken"), "id");
-    if (!name.ok()) return name.status();
-    const Json* entry = specials == nullptr ? nullptr : json_member(*specials, *name);
+    ASSIGN_OR_RETURN(const std::string name,
+                     json_required_string(*special, json_child(p, "SpecialToken"), "id"));
+    const Json* entry = specials == nullptr ? nullptr : json_member(*specials, name);
     if (entry == nullptr) {
-      return json_error(specials_path, absl::StrCat("'", *name, "' (used by ", p, ") is missing"));
+      return json_error(specials_path, absl::StrCat("'", name, "' (used by ", p, ") is missing"));
     }
-    const std::string entry_path = json_child(specials_path, *name);
+    const std::string entry_path = json_child(specials_path, name);
     const Json* ids = json_member(*entry, "ids");
     if (ids == nullptr || !ids->is_array()) {
       return json_error(json_child(entry_path, "ids"), "expected an array");
     }
     Template::Part part;
     for (size_t k = 0; k < ids->size(); ++k) {
-      absl::StatusOr<int32_t> id =
-          id_value((*ids)[k], json_index(json_child(entry_path, "ids"), k));
-      if (!id.ok()) return id.status();
-      part.ids.push_back(*id);
+      ASSIGN_OR_RETURN(const int32_t id,
+                       id_value((*ids)[k], json_index(json_child(entry_path, "ids"), k)));
+      part.ids.push_back(id);
     }
     parts.push_back(std::move(part));
   }
@@ -111,9 +110,8 @@ absl::StatusOr<std::unique_ptr<PostProcessor>> cls_sep_from_json(const Json& jso
     if (pair == nullptr || !pair->is_array() || pair->size() != 2) {
       return json_error(p, "expected [token, id]");
     }
-    absl::StatusOr<int32_t> id = id_value((*pair)[1], json_index(p, 1));
-    if (!id.ok()) return id.status();
-    parts.push_back({false, {*id}});
+    ASSIGN_OR_RETURN(const int32_t id, id_value((*pair)[1], json_index(p, 1)));
+    parts.push_back({false, {id}});
     if (parts.size() == 1) parts.push_back({true, {}});
   }
   return std::unique_ptr<PostProcessor>(std::make_unique<Template>(std::move(parts)));
@@ -124,18 +122,16 @@ absl::StatusOr<std::unique_ptr<PostProcessor>> cls_sep_from_json(const Json& jso
 absl::StatusOr<std::unique_ptr<PostProcessor>> PostProcessor::from_json(const Json& json,
                                                                         const std::string& path) {
   if (json.is_null()) return nullptr;
-  absl::StatusOr<std::string> type = json_type(json, path);
-  if (!type.ok()) return type.status();
-  if (*type == "ByteLevel") return std::unique_ptr<PostProcessor>(std::make_unique<Identity>());
-  if (*type == "TemplateProcessing") return template_from_json(json, path);
-  if (*type == "RobertaProcessing" || *type == "BertProcessing")
-    return cls_sep_from_json(json, path);
-  if (*type == "Sequence") {
-    auto steps = json_list<PostProcessor>(json, path, "processors", &PostProcessor::from_json);
-    if (!steps.ok()) return steps.status();
-    return std::unique_ptr<PostProcessor>(std::make_unique<Sequence>(std::move(steps).value()));
+  ASSIGN_OR_RETURN(const std::string type, json_type(json, path));
+  if (type == "ByteLevel") return std::unique_ptr<PostProcessor>(std::make_unique<Identity>());
+  if (type == "TemplateProcessing") return template_from_json(json, path);
+  if (type == "RobertaProcessing" || type == "BertProcessing") return cls_sep_from_json(json, path);
+  if (type == "Sequence") {
+    ASSIGN_OR_RETURN(auto steps,
+                     json_list<PostProcessor>(json, path, "processors", &PostProcessor::from_json));
+    return std::unique_ptr<PostProcessor>(std::make_unique<Sequence>(std::move(steps)));
   }
-  return json_unsupported(path, "post-processor", *type);
+  return json_unsupported(path, "post-processor", type);
 }
 
 }  // namespace forge::policy::hf

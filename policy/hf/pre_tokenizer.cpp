@@ -6,6 +6,7 @@
 #include <utf8proc.h>
 
 #include "absl/strings/str_cat.h"
+#include "base/status_macros.h"
 #include "base/utf8.h"
 #include "policy/hf/regex.h"
 
@@ -93,14 +94,13 @@ void emit(std::string_view text, const std::vector<Span>& spans, Behavior behavi
 }
 
 absl::StatusOr<Behavior> behavior_of(const Json& json, const std::string& path) {
-  absl::StatusOr<std::string> name = json_required_string(json, path, "behavior");
-  if (!name.ok()) return name.status();
-  if (*name == "Removed") return Behavior::kRemoved;
-  if (*name == "Isolated") return Behavior::kIsolated;
-  if (*name == "MergedWithPrevious") return Behavior::kMergedWithPrevious;
-  if (*name == "MergedWithNext") return Behavior::kMergedWithNext;
-  if (*name == "Contiguous") return Behavior::kContiguous;
-  return json_error(json_child(path, "behavior"), absl::StrCat("unknown behavior '", *name, "'"));
+  ASSIGN_OR_RETURN(const std::string name, json_required_string(json, path, "behavior"));
+  if (name == "Removed") return Behavior::kRemoved;
+  if (name == "Isolated") return Behavior::kIsolated;
+  if (name == "MergedWithPrevious") return Behavior::kMergedWithPrevious;
+  if (name == "MergedWithNext") return Behavior::kMergedWithNext;
+  if (name == "Contiguous") return Behavior::kContiguous;
+  return json_error(json_child(path, "behavior"), absl::StrCat("unknown behavior '", name, "'"));
 }
 
 class SplitRegex final : public PreTokenizer {
@@ -111,7 +111,7 @@ class SplitRegex final : public PreTokenizer {
   absl::Status split(std::string_view text, std::vector<std::string_view>* out,
                      std::deque<std::string>* arena) const override {
     std::vector<std::pair<size_t, size_t>> matches;
-    if (absl::Status st = regex_->find_all(text, &matches); !st.ok()) return st;
+    RETURN_IF_ERROR(regex_->find_all(text, &matches));
     emit(text, spans_of(matches, text.size(), invert_), behavior_, out);
     return absl::OkStatus();
   }
@@ -196,7 +196,7 @@ class ByteLevel final : public PreTokenizer {
       return absl::OkStatus();
     }
     std::vector<std::pair<size_t, size_t>> matches;
-    if (absl::Status st = regex_->find_all(text, &matches); !st.ok()) return st;
+    RETURN_IF_ERROR(regex_->find_all(text, &matches));
     emit(text, spans_of(matches, text.size(), false), Behavior::kIsolated, out);
     return absl::OkStatus();
   }
@@ -217,7 +217,7 @@ class SequencePreTokenizer final : public PreTokenizer {
     for (const auto& step : steps_) {
       next.clear();
       for (std::string_view piece : current) {
-        if (absl::Status st = step->split(piece, &next, arena); !st.ok()) return st;
+        RETURN_IF_ERROR(step->split(piece, &next, arena));
       }
       current.swap(next);
     }
@@ -238,13 +238,10 @@ absl::StatusOr<std::unique_ptr<PreTokenizer>> PreTokenizer::from_json(const Json
                                                                       bool* byte_level) {
   *byte_level = false;
   if (json.is_null()) return nullptr;
-  absl::StatusOr<std::string> type = json_type(json, path);
-  if (!type.ok()) return type.status();
-  if (*type == "Split") {
-    absl::StatusOr<Behavior> behavior = behavior_of(json, path);
-    if (!behavior.ok()) return behavior.status();
-    absl::StatusOr<bool> invert = json_bool(json, path, "invert", false);
-    if (!invert.ok()) return invert.status();
+  ASSIGN_OR_RETURN(const std::string type, json_type(json, path));
+  if (type == "Split") {
+    ASSIGN_OR_RETURN(const Behavior behavior, behavior_of(json, path));
+    ASSIGN_OR_RETURN(const bool invert, json_bool(json, path, "invert", false));
     const std::string pattern_path = json_child(path, "pattern");
     const Json* pattern = json_member(json, "pattern");
     if (pattern == nullptr || !pattern->is_object()) {
@@ -259,50 +256,46 @@ absl::StatusOr<std::unique_ptr<PreTokenizer>> PreTokenizer::from_json(const Json
                           std::string(compiled.status().message()));
       }
       return std::unique_ptr<PreTokenizer>(
-          std::make_unique<SplitRegex>(std::move(compiled).value(), *behavior, *invert));
+          std::make_unique<SplitRegex>(std::move(compiled).value(), behavior, invert));
     }
     if (const Json* literal = json_member(*pattern, "String")) {
       if (!literal->is_string()) {
         return json_error(json_child(pattern_path, "String"), "expected a string");
       }
       return std::unique_ptr<PreTokenizer>(
-          std::make_unique<SplitString>(literal->get<std::string>(), *behavior, *invert));
+          std::make_unique<SplitString>(literal->get<std::string>(), behavior, invert));
     }
     return json_error(pattern_path, "expected {\"Regex\": ...} or {\"String\": ...}");
   }
-  if (*type == "Digits") {
-    absl::StatusOr<bool> individual = json_bool(json, path, "individual_digits", false);
-    if (!individual.ok()) return individual.status();
-    return std::unique_ptr<PreTokenizer>(std::make_unique<Digits>(*individual));
+  if (type == "Digits") {
+    ASSIGN_OR_RETURN(const bool individual, json_bool(json, path, "individual_digits", false));
+    return std::unique_ptr<PreTokenizer>(std::make_unique<Digits>(individual));
   }
-  if (*type == "ByteLevel") {
-    absl::StatusOr<bool> prefix = json_bool(json, path, "add_prefix_space", true);
-    if (!prefix.ok()) return prefix.status();
-    absl::StatusOr<bool> use_regex = json_bool(json, path, "use_regex", true);
-    if (!use_regex.ok()) return use_regex.status();
+  if (type == "ByteLevel") {
+    ASSIGN_OR_RETURN(const bool prefix, json_bool(json, path, "add_prefix_space", true));
+    ASSIGN_OR_RETURN(const bool use_regex, json_bool(json, path, "use_regex", true));
     std::unique_ptr<Regex> regex;
-    if (*use_regex) {
-      absl::StatusOr<std::unique_ptr<Regex>> compiled = Regex::compile(kGpt2Pattern);
-      if (!compiled.ok()) return compiled.status();
-      regex = std::move(compiled).value();
+    if (use_regex) {
+      ASSIGN_OR_RETURN(regex, Regex::compile(kGpt2Pattern));
     }
     *byte_level = true;
-    return std::unique_ptr<PreTokenizer>(std::make_unique<ByteLevel>(*prefix, std::move(regex)));
+    return std::unique_ptr<PreTokenizer>(std::make_unique<ByteLevel>(prefix, std::move(regex)));
   }
-  if (*type == "Sequence") {
+  if (type == "Sequence") {
     // ByteLevel must come last: nothing may split the byte-level characters it stands for.
-    auto steps = json_list<PreTokenizer>(
-        json, path, "pretokenizers",
-        [&](const Json& step,
-            const std::string& step_path) -> absl::StatusOr<std::unique_ptr<PreTokenizer>> {
-          if (*byte_level) return json_error(step_path, "follows ByteLevel, which must be last");
-          return from_json(step, step_path, byte_level);
-        });
-    if (!steps.ok()) return steps.status();
-    return std::unique_ptr<PreTokenizer>(
-        std::make_unique<SequencePreTokenizer>(std::move(steps).value()));
+    ASSIGN_OR_RETURN(
+        auto steps,
+        json_list<PreTokenizer>(
+            json, path, "pretokenizers",
+            [&](const Json& step,
+                const std::string& step_path) -> absl::StatusOr<std::unique_ptr<PreTokenizer>> {
+              if (*byte_level)
+                return json_error(step_path, "follows ByteLevel, which must be last");
+              return from_json(step, step_path, byte_level);
+            }));
+    return std::unique_ptr<PreTokenizer>(std::make_unique<SequencePreTokenizer>(std::move(steps)));
   }
-  return json_unsupported(path, "pre-tokenizer", *type);
+  return json_unsupported(path, "pre-tokenizer", type);
 }
 
 }  // namespace forge::policy::hf

@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "base/file_util.h"
+#include "base/status_macros.h"
 
 namespace forge::policy::hf {
 
@@ -33,18 +34,13 @@ absl::StatusOr<TokenizerFiles> read_tokenizer_files(const std::string& path) {
     return absl::Status(text.status().code(),
                         absl::StrCat("cannot read '", files.tokenizer_path, "'"));
   }
-  absl::StatusOr<Json> tokenizer = parse_json(*text, files.tokenizer_path);
-  if (!tokenizer.ok()) return tokenizer.status();
-  files.tokenizer = std::move(tokenizer).value();
+  ASSIGN_OR_RETURN(files.tokenizer, parse_json(*text, files.tokenizer_path));
 
   const fs::path config = fs::path(files.tokenizer_path).parent_path() / kTokenizerConfigFile;
   if (fs::exists(config, ec)) {
     files.config_path = config.string();
-    absl::StatusOr<std::string> config_text = read_file(files.config_path);
-    if (!config_text.ok()) return config_text.status();
-    absl::StatusOr<Json> parsed = parse_json(*config_text, files.config_path);
-    if (!parsed.ok()) return parsed.status();
-    files.config = std::move(parsed).value();
+    ASSIGN_OR_RETURN(const std::string config_text, read_file(files.config_path));
+    ASSIGN_OR_RETURN(files.config, parse_json(config_text, files.config_path));
   }
   return files;
 }
