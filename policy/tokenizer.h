@@ -51,9 +51,10 @@ class Tokenizer {
   // The ids of a prompt: bos_id() when add_bos(), then encode(text).
   std::vector<int32_t> encode_prompt(std::string_view text) const;
 
-  // The bytes token `id` adds to decode()'s output before invalid UTF-8 is repaired: a token may
-  // end inside a character. decode(ids) is the concatenation, made valid UTF-8 (U+FFFD for what is
-  // not). The streaming detokenizer (streaming_detokenizer.h) reads tokens through it.
+  // The bytes token `id` adds to decode()'s output: a token may end inside a character. decode(ids)
+  // is their concatenation (HfTokenizer then repairs invalid UTF-8 with U+FFFD; ByteTokenizer
+  // returns the raw bytes). The streaming detokenizer (streaming_detokenizer.h) reads tokens
+  // through it and always emits valid UTF-8.
   virtual absl::StatusOr<std::string> token_bytes(int32_t id) const { return decode({id}); }
 
   // kind "byte" (path unused) or "hf" (path: a tokenizer.json or a model folder holding one, with
