@@ -62,11 +62,4 @@ absl::StatusOr<std::string> ByteTokenizer::decode(const std::vector<int32_t>& id
   return out;
 }
 
-absl::StatusOr<std::unique_ptr<Tokenizer>> Tokenizer::create(const std::string& kind,
-                                                             const std::string& path) {
-  if (kind == "byte") return std::unique_ptr<Tokenizer>(std::make_unique<ByteTokenizer>());
-  return absl::InvalidArgumentError(
-      absl::StrCat("tokenizer kind '", kind, "' is not supported (supported: byte)"));
-}
-
 }  // namespace forge::policy

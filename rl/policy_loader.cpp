@@ -80,7 +80,10 @@ absl::StatusOr<LoadedPolicy> load_policy(const ModelSection& section, int64_t se
 absl::StatusOr<std::unique_ptr<policy::Tokenizer>> load_tokenizer(
     const TokenizerSection& section, const policy::ModelConfig& config) {
   auto tokenizer = policy::Tokenizer::create(section.kind, section.path);
-  if (!tokenizer.ok()) return prefixed(tokenizer.status(), "tokenizer.kind: ");
+  if (!tokenizer.ok()) {
+    return prefixed(tokenizer.status(),
+                    section.kind == "hf" ? "tokenizer.path: " : "tokenizer.kind: ");
+  }
   if ((*tokenizer)->vocab_size() > config.vocab_size) {
     return absl::InvalidArgumentError(absl::StrCat(
         "tokenizer.kind: the ", section.kind, " tokenizer has ", (*tokenizer)->vocab_size(),

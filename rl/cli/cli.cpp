@@ -21,6 +21,7 @@ int run_cli(int argc, char** argv) {
       add_distill_command(app),
   };
   for (Command& c : add_data_commands(app)) commands.push_back(std::move(c));
+  commands.push_back(add_tokenize_command(app));
   return run_app(app, commands, argc, argv);
 }
 

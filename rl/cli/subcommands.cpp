@@ -21,6 +21,10 @@ const std::vector<SubcommandInfo>& subcommands() {
        "Rejection-sample a teacher and SFT a smaller student on its accepted answers", true,
        true},
       {"data", "Datasets: generate synthetic reasoning tasks", true, false},
+      {"tokenize",
+       "Encode {\"text\"} lines to {\"ids\"} (or back with --decode) with a Hugging Face "
+       "tokenizer",
+       true, false},
   };
   return table;
 }

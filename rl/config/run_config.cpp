@@ -30,14 +30,14 @@ void visit_section(ConfigVisitor& v, ModelSection& s) {
 }
 
 void visit_section(ConfigVisitor& v, TokenizerSection& s) {
-  v.choice("kind", s.kind, {"byte"});
+  v.choice("kind", s.kind, {"byte", "hf"});
   v.path("path", s.path);
 }
 
 void visit_section(ConfigVisitor& v, DataSection& s) {
   v.path("train", s.train);
   v.path("eval", s.eval);
-  v.choice("template", s.template_name, {"r1", "r1-compact", "plain"});
+  v.choice("template", s.template_name, {"r1", "r1-compact", "plain", "deepseek-r1", "qwen3"});
   v.value("shuffle", s.shuffle);
   v.section("generate", [&] {
     v.choice("task", s.generate.task, {"", "arithmetic", "countdown"});

@@ -32,8 +32,8 @@ struct ModelSection {
 };
 
 struct TokenizerSection {
-  std::string kind = "byte";  // "byte"
-  std::string path;           // tokenizer.json for kinds that need one
+  std::string kind = "byte";  // "byte" | "hf"
+  std::string path;           // hf: a tokenizer.json or a model folder holding one
 };
 
 // A built-in task (rl/tasks, `forge data gen`'s generator) that `forge run` trains on when
@@ -48,7 +48,8 @@ struct DataGenerateSection {
 struct DataSection {
   std::string train;                  // JSONL: prompt, answer | tests, optional rule; "" = generate
   std::string eval;                   // held-out JSONL
-  std::string template_name = "r1";   // chat template: r1 | r1-compact | plain (chat_template.h)
+  std::string template_name = "r1";   // chat template (chat_template.h): r1 | r1-compact |
+                                      // plain | deepseek-r1 | qwen3
   bool shuffle = true;
   DataGenerateSection generate;
 };

@@ -12,8 +12,15 @@ absl::StatusOr<ChatTemplate> ChatTemplate::create(const std::string& name) {
   }
   if (name == "r1-compact") return ChatTemplate(name, "User: ", "\nAssistant: <think>", "<think>");
   if (name == "plain") return ChatTemplate(name, "", "", "");
-  return absl::InvalidArgumentError(
-      absl::StrCat("unknown chat template '", name, "' (known: r1, r1-compact, plain)"));
+  if (name == "deepseek-r1") {
+    return ChatTemplate(name, "<｜User｜>", "<｜Assistant｜><think>\n", "<think>\n");
+  }
+  if (name == "qwen3") {
+    return ChatTemplate(name, "<|im_start|>user\n", "<|im_end|>\n<|im_start|>assistant\n<think>\n",
+                        "<think>\n");
+  }
+  return absl::InvalidArgumentError(absl::StrCat(
+      "unknown chat template '", name, "' (known: r1, r1-compact, plain, deepseek-r1, qwen3)"));
 }
 
 std::string ChatTemplate::render(const std::string& prompt) const {

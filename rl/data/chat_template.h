@@ -21,6 +21,18 @@
 //
 // "plain" -- the prompt verbatim, no prefix: for datasets whose prompts are already formatted.
 //
+// "deepseek-r1" -- the DeepSeek-R1 family's own template (tokenizer.kind: hf, R1's tokenizer):
+//   <｜User｜>7+8*3-5<｜Assistant｜><think>\n
+// The tokenizer adds <｜begin▁of▁sentence｜> in front (add_bos_token; Tokenizer::encode_prompt).
+// The response starts with "<think>\n"; the model ends its reasoning with "</think>", then the
+// answer (\boxed{} for math), then <｜end▁of▁sentence｜>.
+//
+// "qwen3" -- Qwen3's ChatML with thinking:
+//   <|im_start|>user\n7+8*3-5<|im_end|>\n<|im_start|>assistant\n<think>\n
+// (no bos: Qwen's tokenizer has none). The response starts with "<think>\n" and ends <|im_end|>.
+//
+// from_tokenizer_config() picks deepseek-r1 or qwen3 from a model folder's tokenizer_config.json.
+//
 // Thread-safety: immutable after construction; safe to share.
 #pragma once
 
@@ -32,8 +44,13 @@ namespace forge::rl {
 
 class ChatTemplate {
  public:
-  // `name`: "r1", "r1-compact" or "plain"; anything else is InvalidArgument naming it.
+  // `name`: "r1", "r1-compact", "plain", "deepseek-r1" or "qwen3"; anything else is
+  // InvalidArgument naming it.
   static absl::StatusOr<ChatTemplate> create(const std::string& name);
+  // The template of a Hugging Face tokenizer (`path`: its folder, or its tokenizer.json), picked
+  // from the chat_template in tokenizer_config.json: "<｜Assistant｜>" -> deepseek-r1,
+  // "<|im_start|>" -> qwen3. Errors name the file and what it lacks. (chat_template_detect.cpp)
+  static absl::StatusOr<ChatTemplate> from_tokenizer_config(const std::string& path);
 
   const std::string& name() const { return name_; }
 
