@@ -4,6 +4,7 @@
 #include <chrono>
 #include <future>
 #include <map>
+#include <optional>
 #include <utility>
 
 #include <ATen/core/grad_mode.h>
@@ -11,6 +12,7 @@
 #include "absl/strings/str_cat.h"
 #include "base/status_macros.h"
 #include "policy/sampler.h"
+#include "policy/streaming_detokenizer.h"
 #include "rollout/utf8_text.h"
 
 namespace forge::rollout {
@@ -42,7 +44,9 @@ struct Engine::Sequence {
   int slot = -1;
   std::vector<int32_t> tokens;
   std::vector<float> logprobs;
-  std::string text;   // decoded so far; kept only when the request has stop strings
+  // The text as tokens arrive, when the request has stop strings (found across token boundaries
+  // and inside multi-byte characters); without them the tokens are decoded once at the end.
+  std::optional<policy::StreamingDetokenizer> detokenizer;
   int64_t next = -1;  // the last sampled token, which the next decode step feeds
   bool finished = false;
 };
@@ -275,6 +279,9 @@ void Engine::prefill(std::vector<Queued>& joining) {
     const int64_t prompt_index = q.request->request.first_prompt_index + q.prompt;
     const uint64_t seed = sample_seed(q.request->request.sampling.seed, prompt_index, q.sample);
     auto seq = std::make_unique<Sequence>(q.request, q.prompt, q.sample, seed);
+    if (!q.request->request.sampling.stop.empty()) {
+      seq->detokenizer.emplace(*tokenizer_, q.request->request.sampling.stop);
+    }
     seq->slot = *cache_.alloc();  // admit() left room
     auto [it, inserted] = leader_index.emplace(std::make_pair(q.request.get(), q.prompt),
                                                static_cast<int>(leaders.size()));
@@ -374,19 +381,11 @@ void Engine::append(Sequence& seq, int64_t token, float logprob) {
   tokens_generated_.fetch_add(1);
   const SamplingOptions& s = seq.request->request.sampling;
   if (token == config_.eos_token_id) return finish_sequence(seq, "stop");
-  if (!s.stop.empty()) {
-    const size_t before = seq.text.size();
-    absl::StatusOr<std::string> piece = tokenizer_->decode({static_cast<int32_t>(token)});
-    if (piece.ok()) seq.text += *piece;
-    size_t cut = std::string::npos;
-    for (const std::string& stop : s.stop) {
-      const size_t from = before >= stop.size() - 1 ? before - (stop.size() - 1) : 0;
-      cut = std::min(cut, seq.text.find(stop, from));
-    }
-    if (cut != std::string::npos) {
-      seq.text.resize(cut);
-      return finish_sequence(seq, "stop");
-    }
+  if (seq.detokenizer) {
+    // A token id the tokenizer cannot decode was sampled from the model's own vocabulary: it adds
+    // no text, as in a whole decode.
+    (void)seq.detokenizer->push(static_cast<int32_t>(token));
+    if (seq.detokenizer->stopped()) return finish_sequence(seq, "stop");
   }
   if (static_cast<int>(seq.tokens.size()) >= s.max_new_tokens) return finish_sequence(seq, "length");
   seq.next = token;
@@ -400,11 +399,13 @@ void Engine::finish_sequence(Sequence& seq, const std::string& reason) {
   c.prompt_index = static_cast<int32_t>(r.request.first_prompt_index + seq.prompt);
   c.sample_index = seq.sample;
   c.prompt_token_ids = r.request.prompts[seq.prompt];
-  if (r.request.sampling.stop.empty()) {
+  if (seq.detokenizer) {
+    seq.detokenizer->finish();
+    c.text = seq.detokenizer->text();  // cut before a stop string; valid UTF-8
+  } else {
     absl::StatusOr<std::string> text = tokenizer_->decode(seq.tokens);
-    if (text.ok()) seq.text = std::move(text).value();
+    c.text = valid_utf8(text.ok() ? *text : std::string());
   }
-  c.text = valid_utf8(seq.text);
   c.token_ids = std::move(seq.tokens);
   c.logprobs = std::move(seq.logprobs);
   c.finish_reason = reason;

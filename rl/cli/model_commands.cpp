@@ -132,8 +132,7 @@ Command add_generate_command(CLI::App& parent) {
             options.seed = o->seed;
             options.use_cache = !o->no_kv_cache;
             options.stop_ids = {(*tokenizer)->eos_id()};
-            std::vector<int32_t> prompt = {(*tokenizer)->bos_id()};
-            for (int32_t id : (*tokenizer)->encode(o->prompt)) prompt.push_back(id);
+            const std::vector<int32_t> prompt = (*tokenizer)->encode_prompt(o->prompt);
 
             policy->model->eval();
             auto result = policy::generate(*policy->model, {prompt}, options);

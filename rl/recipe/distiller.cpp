@@ -76,9 +76,7 @@ absl::StatusOr<std::vector<Example>> rejection_sample(
     const size_t last = std::min(examples.size(), first + chunk);
     rollout::GenerationRequest request;
     for (size_t i = first; i < last; ++i) {
-      std::vector<int32_t> ids = {tokenizer.bos_id()};
-      for (int32_t id : tokenizer.encode(chat.render(examples[i].prompt))) ids.push_back(id);
-      request.prompts.push_back(std::move(ids));
+      request.prompts.push_back(tokenizer.encode_prompt(chat.render(examples[i].prompt)));
     }
     request.first_prompt_index = static_cast<int64_t>(first);  // seeds follow the global index
     request.sampling.temperature = options.temperature;

@@ -20,9 +20,7 @@ std::vector<std::vector<int32_t>> encode_prompts(const std::vector<Example>& exa
                                                  const ChatTemplate& chat) {
   std::vector<std::vector<int32_t>> prompts;
   for (const Example& e : examples) {
-    std::vector<int32_t> ids = {tokenizer.bos_id()};
-    for (int32_t id : tokenizer.encode(chat.render(e.prompt))) ids.push_back(id);
-    prompts.push_back(std::move(ids));
+    prompts.push_back(tokenizer.encode_prompt(chat.render(e.prompt)));
   }
   return prompts;
 }

@@ -2,10 +2,11 @@
 // sample, k samples at the low temperature (top-p), k at the high temperature (top-p 1) -- grades
 // them through a GradingBackend (sample_grader.h) and builds the report (eval_report.h).
 //
-// Prompts are [bos] + encode(template.render(prompt)), as in training. The three requests go to the
-// backend together (generate_all), so an in-process engine runs them in shared decode steps; each
-// sample has its own generator seeded from (seed, prompt, sample) (rollout/request.h), so a report
-// is a function of (weights, data, options) -- on the CPU with a fixed thread count, bit for bit.
+// Prompts are encode_prompt(template.render(prompt)) (bos first when the tokenizer adds one), as in
+// training. The three requests go to the backend together (generate_all), so an in-process engine
+// runs them in shared decode steps; each sample has its own generator seeded from (seed, prompt,
+// sample) (rollout/request.h), so a report is a function of (weights, data, options) -- on the CPU
+// with a fixed thread count, bit for bit.
 // Samples are joined to their prompts by (prompt_index, sample_index).
 // Thread-safety: functions.
 #pragma once
@@ -48,7 +49,7 @@ struct EvalRun {
   int64_t generated_tokens = 0;
 };
 
-// [bos] + encode(chat.render(example.prompt)) for every example.
+// tokenizer.encode_prompt(chat.render(example.prompt)) for every example ([bos] + the text).
 std::vector<std::vector<int32_t>> encode_prompts(const std::vector<Example>& examples,
                                                  const policy::Tokenizer& tokenizer,
                                                  const ChatTemplate& chat);

@@ -19,8 +19,7 @@ absl::StatusOr<TokenSequence> make_sft_sequence(const Example& example, const Ch
         absl::StrCat("example '", example.id, "': completion: ", target.status().message()));
   }
   TokenSequence s;
-  s.prompt.push_back(tokenizer.bos_id());
-  for (int32_t id : tokenizer.encode(chat.render(example.prompt))) s.prompt.push_back(id);
+  s.prompt = tokenizer.encode_prompt(chat.render(example.prompt));
   s.response = tokenizer.encode(*target);
   s.response.push_back(tokenizer.eos_id());
   return s;

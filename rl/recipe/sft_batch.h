@@ -1,5 +1,5 @@
 // SFT's data path, from a dataset example to the loss:
-//   make_sft_sequence: prompt = [bos] + encode(template.render(prompt)) (exactly what rollout
+//   make_sft_sequence: prompt = encode_prompt(template.render(prompt)) (exactly what rollout
 //     workers and the GRPO trainer feed the policy), response = encode(template.target(completion))
 //     + [eos], so the model learns to stop;
 //   micro_batches: sequences sorted by length and cut into groups of at most `max_sequences`;

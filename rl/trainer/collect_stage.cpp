@@ -115,9 +115,7 @@ absl::Status Collector::collect_round(int64_t step, int round, int64_t want,
   std::vector<PromptGroup> groups;
   for (SourcedPrompt& p : prompts_.next_batch(want)) {
     PromptGroup g;
-    g.prompt_ids.push_back(tokenizer_.bos_id());
-    const std::vector<int32_t> ids = tokenizer_.encode(p.text);
-    g.prompt_ids.insert(g.prompt_ids.end(), ids.begin(), ids.end());
+    g.prompt_ids = tokenizer_.encode_prompt(p.text);
     g.prompt = std::move(p);
     g.samples.resize(static_cast<size_t>(n));
     request.prompts.push_back(g.prompt_ids);

@@ -1,7 +1,7 @@
 // collect, the first stage of a GRPO step: prompts -> generation -> grading -> groups.
 //
 // A round takes the next prompts from the PromptSource, asks the GenerationBackend for rollout.n
-// samples of each ([bos] + encode(prompt text), seeded from (run.seed, step, round)), and puts every
+// samples of each (encode_prompt(prompt text), seeded from (run.seed, step, round)), and puts every
 // completion in its group by (prompt_index, sample_index): they may arrive in any order, and each
 // must arrive exactly once. Each sample's response (the prompt's response prefix + the completion's
 // text) is graded in one call to the GradingBackend; outcomes are joined back by item id.

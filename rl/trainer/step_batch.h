@@ -28,7 +28,7 @@ struct Sample {
 // A prompt and its rollout.n samples: the unit GRPO's advantages compare within.
 struct PromptGroup {
   SourcedPrompt prompt;
-  std::vector<int32_t> prompt_ids;  // [bos] + encode(prompt.text): what the policy continued
+  std::vector<int32_t> prompt_ids;  // encode_prompt(prompt.text): what the policy continued
   std::vector<Sample> samples;      // samples[i] has sample_index i
 
   // Every sample got the same reward (the group teaches nothing: dynamic sampling drops it).
