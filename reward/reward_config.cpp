@@ -33,6 +33,9 @@ absl::Status RewardConfig::validate() const {
   if (!(length.bytes_per_token > 0)) return bad("length.bytes_per_token", "must be > 0");
   if (!(math.rel_tolerance >= 0)) return bad("math.rel_tolerance", "must be >= 0");
   if (!(math.abs_tolerance >= 0)) return bad("math.abs_tolerance", "must be >= 0");
+  if (math.float_rounding < 0 || math.float_rounding > 15) {
+    return bad("math.float_rounding", "must be in [0, 15]");
+  }
   if (!code.is_object()) return bad("code", "must be a map of keys");
   return absl::OkStatus();
 }

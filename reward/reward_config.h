@@ -36,10 +36,11 @@ struct LengthOptions {
   double bytes_per_token = 1.0;
 };
 
-// reward.math: the tolerances of reward/math/math_grader.h.
+// reward.math: the number rules of reward/math/math_grader.h (MathOptions).
 struct MathRuleOptions {
-  double rel_tolerance = 1e-4;
+  double rel_tolerance = 1e-9;  // values computed in floating point: rounding error only
   double abs_tolerance = 1e-9;
+  int float_rounding = 6;  // decimal places at which a decimal answer is compared (Math-Verify's)
   bool percent_either_way = false;  // true: "50%" is right for gold 0.5 and for gold 50
 };
 

@@ -522,6 +522,21 @@ std::vector<AnswerCandidate> reference_candidates(std::string_view gold) {
   std::vector<AnswerCandidate> out;
   std::string boxed;
   if (last_box_group(gold, &boxed)) {
+    // A reference whose boxes stand apart with no word between them ("\\boxed{35} ++ \\boxed{4}")
+    // means all of them; otherwise its answer is the last group of boxes.
+    std::vector<Span> boxes = find_boxes(gold);
+    bool wordless = boxes.size() > 1 && boxes.size() <= 16;
+    for (size_t k = 1; wordless && k < boxes.size(); ++k) {
+      std::string_view gap = gold.substr(boxes[k - 1].end, boxes[k].start - boxes[k - 1].end);
+      wordless = std::none_of(gap.begin(), gap.end(), is_alpha);
+    }
+    if (wordless) {
+      boxed.clear();
+      for (const Span& box : boxes) {
+        if (!boxed.empty()) boxed += ", ";
+        boxed += trim(box.content);
+      }
+    }
     add(&out, boxed, "reference");
     if (trim(boxed).empty()) return out;
     collect(gold, &out);

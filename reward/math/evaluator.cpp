@@ -332,7 +332,12 @@ std::optional<Value> Evaluator::eval(int node) {
     case NodeKind::kPercent: {
       auto a = eval_scalar(n.kids[0]);
       if (!a) return std::nullopt;
-      return lift(num_div(*a, Num::of(Rational(100))));
+      auto v = num_div(*a, Num::of(Rational(100)));
+      if (v && a->literal_decimals >= 0) {  // "33.3%" is the decimal literal 0.333
+        v->literal_decimals = a->literal_decimals + 2;
+        v->literal_digits = a->literal_digits;
+      }
+      return lift(v);
     }
     case NodeKind::kFactorial: {
       auto a = eval_scalar(n.kids[0]);

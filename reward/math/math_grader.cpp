@@ -137,6 +137,7 @@ absl::StatusOr<MathVerdict> compare(const Prepared& gold, const Prepared& pred,
   CompareOptions co;
   co.rel_tolerance = options.rel_tolerance;
   co.abs_tolerance = options.abs_tolerance;
+  co.float_rounding = options.float_rounding;
   co.percent_either_way = options.percent_either_way;
   bool eq = answers_equivalent(*gold.expr, *pred.expr, co, budget);
   return finish(eq, eq ? "equivalent" : "not equivalent");

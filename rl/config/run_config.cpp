@@ -91,6 +91,7 @@ void visit_section(ConfigVisitor& v, RewardSection& s) {
     v.value("rel_tolerance", s.math.rel_tolerance);
     v.value("abs_tolerance", s.math.abs_tolerance);
     v.value("percent_either_way", s.math.percent_either_way);
+    v.value("float_rounding", s.math.float_rounding);
   });
   v.section("code", [&] {
     v.remaining(s.code, [](const std::string& key) -> std::string {

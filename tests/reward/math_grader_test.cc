@@ -51,8 +51,12 @@ TEST(MathGrader, EquivalentSpellingsOfTheSameAnswer) {
       {"\\sqrt[3]{27}", "3"},
       {"1.5 \\times 10^{3}", "1500"},
       {"2.5e-3", "0.0025"},
-      {"\\pi", "3.14159"},
-      {"\\frac{1}{3}", "0.3333"},
+      {"\\pi", "3.141593"},  // equal at 6 decimal places (float_rounding)
+      {"\\sqrt{2}", "1.41421356"},
+      {"\\frac{1}{12}", "0.0833333333333333"},
+      {"\\frac{1}{3}", "0.333333"},
+      {"16386.17", "16386.169"},  // a gold written as a rounded decimal accepts what rounds to it
+      {"33.3\\%", "\\frac{1}{3}"},
       {"6 \\text{ and } 8", "8, 6"},
       {"\\{1, 2, 3\\}", "3, 2, 1"},
       {"(1, 2)", "(1,2)"},
@@ -84,6 +88,13 @@ TEST(MathGrader, WrongAnswersStayWrong) {
   const std::vector<std::pair<std::string, std::string>> pairs = {
       {"5", "5.001"},
       {"\\frac{1}{3}", "0.3334"},  // not rounded right
+      {"\\pi", "3.14"},  // rounded approximations of exact answers are wrong
+      {"\\pi", "3.1416"},
+      {"\\pi", "3.14159"},
+      {"\\sqrt{2}", "1.4142"},
+      {"\\frac{1}{3}", "0.333"},
+      {"\\frac{1}{3}", "0.3333"},
+      {"\\pi", "\\frac{355}{113}"},  // and so are close rationals
       {"\\frac{1}{3}", "0.3"},
       {"x^2+2x+1", "x^3+2x+1"},
       {"odd", "\\text{oddd}"},
