@@ -1,10 +1,10 @@
 #include "reward/math/expression_parser.h"
 
 #include "reward/math/math_tokenizer.h"
+#include "reward/math/text.h"
 
 #include <algorithm>
 #include <array>
-#include <cctype>
 #include <string>
 #include <vector>
 
@@ -12,8 +12,6 @@ namespace forge::reward::math {
 namespace {
 
 using Tok = TokenKind;
-
-bool is_digit(char c) { return c >= '0' && c <= '9'; }
 
 // ----------------------------------------------------------------------------- names
 

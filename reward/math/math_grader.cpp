@@ -1,6 +1,5 @@
 #include "reward/math/math_grader.h"
 
-#include <cctype>
 #include <optional>
 #include <vector>
 
@@ -9,6 +8,7 @@
 #include "reward/math/expression_parser.h"
 #include "reward/math/latex_normalizer.h"
 #include "reward/math/plus_minus.h"
+#include "reward/math/text.h"
 #include "reward/math/work_budget.h"
 
 namespace forge::reward::math {
@@ -26,7 +26,7 @@ struct Prepared {
 bool words_only(const std::string& s) {
   bool letter = false;
   for (char c : s) {
-    if (std::isalpha(static_cast<unsigned char>(c))) {
+    if (is_alpha(c)) {
       letter = true;
     } else if (!(c == ' ' || c == '(' || c == ')' || c == '-' || c == '\'' || c == ',')) {
       return false;
@@ -97,11 +97,6 @@ std::string strip_choice_parens(std::string s) {
   return s;
 }
 
-std::string lowercase(std::string s) {
-  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
-}
-
 std::string_view tail(std::string_view s, size_t max_bytes) {
   return s.size() > max_bytes ? s.substr(s.size() - max_bytes) : s;
 }
@@ -131,7 +126,7 @@ absl::StatusOr<MathVerdict> compare(const Prepared& gold, const Prepared& pred,
   }
   if (!gold.expr || !pred.expr) {
     // Text answers ("Evelyn", "even") compare without case.
-    if (lowercase(gold.canonical) == lowercase(pred.canonical)) return finish(true, "text match");
+    if (to_lower(gold.canonical) == to_lower(pred.canonical)) return finish(true, "text match");
     return finish(false, gold.expr ? "prediction not parsed" : "gold not parsed");
   }
   CompareOptions co;
