@@ -1,5 +1,7 @@
 #include "reward/math/evaluator.h"
 
+#include "reward/math/expression_parser.h"
+
 #include <algorithm>
 #include <cmath>
 #include <functional>
@@ -9,7 +11,7 @@ namespace {
 
 constexpr double kPi = 3.14159265358979323846;
 constexpr double kE = 2.71828182845904523536;
-constexpr int kMaxEvalDepth = 400;
+constexpr int kMaxEvalDepth = kMaxParseDepth;  // as deep as any tree the parser builds
 
 std::optional<Num> finite(double v) {
   if (!std::isfinite(v)) return std::nullopt;

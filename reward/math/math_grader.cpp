@@ -3,6 +3,7 @@
 #include <optional>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "reward/math/answer_extractor.h"
 #include "reward/math/equivalence.h"
 #include "reward/math/expression_parser.h"
@@ -21,6 +22,7 @@ struct Prepared {
   std::optional<MathExpr> expr;
   bool malformed = false;  // a value that must be graded wrong ("4 4/0")
   bool text = false;       // words only ("Evelyn", "even"): compared as text
+  std::string too_large;   // why the parser refused it ("nested deeper than 256 levels ...")
 };
 
 bool words_only(const std::string& s) {
@@ -41,6 +43,7 @@ Prepared prepare(std::string_view raw, WorkBudget* budget) {
     // Far longer than any answer: compared as a string only.
     p.normalized = std::string(raw);
     p.canonical = p.normalized;
+    p.too_large = absl::StrCat("longer than ", kMaxAnswerChars, " characters");
     return p;
   }
   p.normalized = normalize_answer(raw);
@@ -51,6 +54,8 @@ Prepared prepare(std::string_view raw, WorkBudget* budget) {
     p.expr = expand_plus_minus(*parsed);
   } else if (absl::IsOutOfRange(parsed.status())) {
     p.malformed = true;
+  } else if (absl::IsResourceExhausted(parsed.status()) && !budget->exhausted()) {
+    p.too_large = std::string(parsed.status().message());
   } else {
     p.text = words_only(p.normalized);
   }
@@ -124,6 +129,8 @@ absl::StatusOr<MathVerdict> compare(const Prepared& gold, const Prepared& pred,
   if (strip_choice_parens(gold.canonical) == strip_choice_parens(pred.canonical)) {
     return finish(true, "exact match");
   }
+  if (!pred.too_large.empty()) return finish(false, "prediction not graded: " + pred.too_large);
+  if (!gold.too_large.empty()) return finish(false, "gold not graded: " + gold.too_large);
   if (!gold.expr || !pred.expr) {
     // Text answers ("Evelyn", "even") compare without case.
     if (to_lower(gold.canonical) == to_lower(pred.canonical)) return finish(true, "text match");
