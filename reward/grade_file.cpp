@@ -8,7 +8,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "reward/grade_json.h"
-#include "reward/utf8.h"
+#include "base/utf8.h"
 
 namespace forge::reward {
 namespace {
@@ -87,7 +87,7 @@ absl::Status grade_jsonl(std::istream& in, std::ostream& out, const Grader& grad
         outcome = std::move((*outcomes)[line.item]);
       }
       if (!outcome.error.empty()) {
-        outcome.error = to_valid_utf8(absl::StrCat("line ", line.number, ": ", outcome.error));
+        outcome.error = valid_utf8(absl::StrCat("line ", line.number, ": ", outcome.error));
         ++s.errors;
       } else {
         s.reward_sum += outcome.reward;

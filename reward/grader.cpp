@@ -8,7 +8,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "base/status_macros.h"
-#include "reward/utf8.h"
+#include "base/utf8.h"
 
 namespace forge::reward {
 
@@ -77,8 +77,8 @@ struct Grader::Core {
       out.components.clear();
       out.detail.clear();
     }
-    out.detail = to_valid_utf8(out.detail);
-    out.error = to_valid_utf8(out.error);
+    out.detail = valid_utf8(out.detail);
+    out.error = valid_utf8(out.error);
     return out;
   }
 };
@@ -163,7 +163,7 @@ absl::StatusOr<std::vector<GradeOutcome>> Grader::grade_batch(const std::vector<
     for (size_t i = 0; i < items.size(); ++i) {
       absl::Status valid = core_->check(items[i]);
       if (!valid.ok()) {
-        batch->finish(i, error_outcome(items[i], to_valid_utf8(std::string(valid.message()))));
+        batch->finish(i, error_outcome(items[i], valid_utf8(std::string(valid.message()))));
         continue;
       }
       GradingPool::Task task;

@@ -1,7 +1,7 @@
 #include "reward/proto_convert.h"
 
 #include "absl/strings/str_cat.h"
-#include "reward/utf8.h"
+#include "base/utf8.h"
 
 namespace forge::reward {
 
@@ -29,11 +29,11 @@ absl::StatusOr<GradeItem> from_proto(const forge::v1::GradeItem& p) {
 
 forge::v1::GradeItem to_proto(const GradeItem& item) {
   forge::v1::GradeItem p;
-  p.set_id(to_valid_utf8(item.id));
-  p.set_rule(to_valid_utf8(item.rule));
-  p.set_completion(to_valid_utf8(item.completion));
-  p.set_answer(to_valid_utf8(item.answer));
-  p.set_prediction(to_valid_utf8(item.prediction));
+  p.set_id(valid_utf8(item.id));
+  p.set_rule(valid_utf8(item.rule));
+  p.set_completion(valid_utf8(item.completion));
+  p.set_answer(valid_utf8(item.answer));
+  p.set_prediction(valid_utf8(item.prediction));
   if (!item.tests.is_null()) {
     p.set_tests(item.tests.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
   }
@@ -53,11 +53,11 @@ GradeOutcome from_proto(const forge::v1::GradeResult& p) {
 
 forge::v1::GradeResult to_proto(const GradeOutcome& outcome) {
   forge::v1::GradeResult p;
-  p.set_id(to_valid_utf8(outcome.id));
+  p.set_id(valid_utf8(outcome.id));
   p.set_reward(outcome.reward);
   for (const auto& [name, value] : outcome.components) (*p.mutable_components())[name] = value;
-  p.set_detail(to_valid_utf8(outcome.detail));
-  p.set_error(to_valid_utf8(outcome.error));
+  p.set_detail(valid_utf8(outcome.detail));
+  p.set_error(valid_utf8(outcome.error));
   return p;
 }
 
@@ -73,7 +73,7 @@ RuleInfo from_proto(const forge::v1::RuleInfo& p) {
 forge::v1::RuleInfo to_proto(const RuleInfo& info) {
   forge::v1::RuleInfo p;
   p.set_name(info.name);
-  p.set_description(to_valid_utf8(info.description));
+  p.set_description(valid_utf8(info.description));
   p.set_weight(info.weight);
   p.set_min_reward(info.range.min);
   p.set_max_reward(info.range.max);

@@ -10,8 +10,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "base/status_macros.h"
+#include "base/utf8.h"
 #include "policy/sampler.h"
-#include "rollout/utf8_text.h"
 
 namespace forge::rollout {
 

@@ -11,7 +11,7 @@
 #include <thread>
 
 #include "policy/byte_tokenizer.h"
-#include "rollout/utf8_text.h"
+#include "base/utf8.h"
 #include "test_util.h"
 
 namespace forge::rollout {
