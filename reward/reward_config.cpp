@@ -18,6 +18,9 @@ absl::Status RewardConfig::validate() const {
     if (!std::isfinite(weight)) return bad("weights." + name, "must be a finite number");
   }
   if (!(timeout_s > 0) || !std::isfinite(timeout_s)) return bad("timeout_s", "must be > 0");
+  if (!(max_error_fraction >= 0 && max_error_fraction <= 1)) {
+    return bad("max_error_fraction", "must be in [0, 1]");
+  }
   if (concurrency < 0) return bad("concurrency", "must be >= 0");
   if (queue_limit <= 0) return bad("queue_limit", "must be > 0");
   if (!plugin_options.is_object()) return bad("plugin_options", "must be a map of rule names");

@@ -50,6 +50,9 @@ struct RewardConfig {
   // or a plugin's name).
   std::map<std::string, double> weights = {{"math", 1.0}, {"format", 0.1}};
   double timeout_s = 10.0;    // per-item grading deadline, counted from when its grading starts
+  // A training step in which more than this fraction of the graded items carry an error (no
+  // verdict: reward/grade_error.h) stops the run, naming the cause; read by the trainer.
+  double max_error_fraction = 0.1;
   int concurrency = 0;        // grading threads; 0 = all cores
   int queue_limit = 4096;     // items waiting beyond this are RESOURCE_EXHAUSTED
   std::vector<std::string> plugins;  // reward-rule shared libraries (.so), see reward/plugin_abi.h

@@ -107,8 +107,10 @@ absl::StatusOr<RuleResult> grade_checked(const RewardRule& rule, const GradeItem
         absl::StartsWith(result.status().message(), name + ":")) {
       return result.status();
     }
-    return absl::Status(result.status().code(),
-                        absl::StrCat(name, ": ", result.status().message()));
+    absl::Status named(result.status().code(), absl::StrCat(name, ": ", result.status().message()));
+    result.status().ForEachPayload(
+        [&](absl::string_view url, const absl::Cord& payload) { named.SetPayload(url, payload); });
+    return named;
   }
   const RewardRange range = rule.range();
   if (!std::isfinite(result->reward) || result->reward < range.min || result->reward > range.max) {

@@ -11,6 +11,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "reward/code/sandbox_process.h"
+#include "reward/grade_error.h"
 
 namespace forge::reward::code {
 namespace {
@@ -190,8 +191,9 @@ void SandboxWorker::on_closed(const std::string& why) {
   std::string detail = why;
   if (!diag_tail_.empty()) absl::StrAppend(&detail, ": ", diag_tail_);
   if (was_busy) {
-    complete(
-        absl::UnavailableError(absl::StrCat("sandbox worker died during a job (", detail, ")")));
+    complete(with_error_code(
+        absl::UnavailableError(absl::StrCat("sandbox worker died during a job (", detail, ")")),
+        kErrorSandboxCrashed));
   }
   if (listener_.on_exit) listener_.on_exit(*this, detail);
 }

@@ -73,6 +73,7 @@ void visit_section(ConfigVisitor& v, RewardSection& s) {
   v.value("address", s.address);
   v.value("weights", s.weights);
   v.value("timeout_s", s.timeout_s);
+  v.value("max_error_fraction", s.max_error_fraction);
   v.value("concurrency", s.concurrency);
   v.value("queue_limit", s.queue_limit);
   v.value("plugins", s.plugins);

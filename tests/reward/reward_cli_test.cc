@@ -54,7 +54,8 @@ TEST(GradeCommand, GradesAFileLineByLine) {
   EXPECT_EQ(lines[0]["id"], "a");
   EXPECT_EQ(lines[0]["reward"], 1.0);
   EXPECT_EQ(lines[1]["reward"], 0.0);
-  EXPECT_EQ(lines[1]["error"].get<std::string>().rfind("line 2: not valid JSON", 0), 0u);
+  EXPECT_EQ(lines[1]["error"]["code"], "invalid_item");
+  EXPECT_EQ(lines[1]["error"]["message"].get<std::string>().rfind("line 2: not valid JSON", 0), 0u);
   EXPECT_DOUBLE_EQ(lines[2]["reward"].get<double>(), 1.1);  // default mix: math 1 + format 0.1
   EXPECT_EQ(lines[3]["reward"], 1.0);
 }
