@@ -11,6 +11,7 @@
 #include "reward/deferred_rule.h"
 #include "reward/format_rule.h"
 #include "reward/length_rule.h"
+#include "reward/countdown_rule.h"
 #include "reward/math_rule.h"
 #include "reward/plugin_rule.h"
 
@@ -48,6 +49,7 @@ absl::StatusOr<std::unique_ptr<RuleRegistry>> RuleRegistry::create(const RewardC
   RETURN_IF_ERROR(registry->add(std::move(format)));
   RETURN_IF_ERROR(registry->add(make_length_rule(config.length)));
   RETURN_IF_ERROR(registry->add(make_math_rule(config.math)));
+  RETURN_IF_ERROR(registry->add(make_countdown_rule()));
   ASSIGN_OR_RETURN(std::unique_ptr<RewardRule> code, make_deferred_code_rule(config.code));
   RETURN_IF_ERROR(registry->add(std::move(code)));
   RETURN_IF_ERROR(

@@ -1,4 +1,4 @@
-// The rules a reward stack knows, by name: the built-ins (accuracy, math, code, format, length),
+// The rules a reward stack knows, by name: the built-ins (accuracy, math, countdown, code, format, length),
 // configured from a RewardConfig, and the rules of the configured plugins.
 //
 // Thread-safety: add() is for construction time only; after that, every const method may be called

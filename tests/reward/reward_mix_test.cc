@@ -34,11 +34,11 @@ std::unique_ptr<RuleRegistry> registry_for(const RewardConfig& config) {
 
 TEST(RuleRegistry, HasTheBuiltInRules) {
   auto registry = registry_for({});
-  for (const char* name : {"accuracy", "code", "format", "length", "math"}) {
+  for (const char* name : {"accuracy", "code", "countdown", "format", "length", "math"}) {
     EXPECT_NE(registry->find(name), nullptr) << name;
   }
   EXPECT_EQ(registry->find("mth"), nullptr);
-  EXPECT_EQ(registry->names(), "accuracy, code, format, length, math");
+  EXPECT_EQ(registry->names(), "accuracy, code, countdown, format, length, math");
 }
 
 TEST(RuleRegistry, RefusesADuplicateName) {
