@@ -127,8 +127,8 @@ size_t group_end(const std::string& s, size_t i) {
 }
 
 // A MATH answer written another way with the same value: \frac{a}{b} -> (a)/(b), \sqrt{n} ->
-// (n)^{1/2} (a mixed number 1\frac{4}{5} -> 1+(4)/(5)), \left and \right dropped, a plain number gets "x = " in front, a decimal a trailing
-// zero. Empty when no rewrite applies.
+// (n)^{1/2} (a mixed number 1\frac{4}{5} -> 1+(4)/(5)), \left and \right dropped, a plain number
+// gets "x = " in front, a decimal a trailing zero. Empty when no rewrite applies.
 std::string rewrite_math_answer(const std::string& gold) {
   std::string s = gold;
   replace_all(s, "\\dfrac", "\\frac");
@@ -177,17 +177,25 @@ std::vector<Case> gsm8k_rewritten(const std::vector<Case>& gsm8k) {
     const std::string& n = gsm8k[i].gold;
     std::string grouped = n;
     const size_t digits_end = grouped.find_first_not_of("0123456789", grouped[0] == '-' ? 1 : 0);
-    for (int k = static_cast<int>(digits_end == std::string::npos ? grouped.size() : digits_end) -
-                 3;
+    for (int k =
+             static_cast<int>(digits_end == std::string::npos ? grouped.size() : digits_end) - 3;
          k > (grouped[0] == '-' ? 1 : 0); k -= 3) {
       grouped.insert(static_cast<size_t>(k), ",");
     }
     std::string other;
     switch (i % 4) {
-      case 0: other = "\\$" + grouped + (n.find('.') == std::string::npos ? ".00" : ""); break;
-      case 1: other = grouped + " dollars"; break;
-      case 2: other = n + (n.find('.') == std::string::npos ? ".0" : "0"); break;
-      default: other = "x = " + grouped; break;
+      case 0:
+        other = "\\$" + grouped + (n.find('.') == std::string::npos ? ".00" : "");
+        break;
+      case 1:
+        other = grouped + " dollars";
+        break;
+      case 2:
+        other = n + (n.find('.') == std::string::npos ? ".0" : "0");
+        break;
+      default:
+        other = "x = " + grouped;
+        break;
     }
     cases.push_back({"The answer is " + other + ".", n, false, true});
   }
@@ -374,8 +382,7 @@ int main(int argc, char** argv) {
   math_row("math: MATH-500 solution vs answer", math500, false, cores, seconds);
   math_row("math: MATH-500 prediction only", math500_pred, true, cores, seconds);
   math_row("math: peer cases, pred != gold string", peer_cases(peer_dir), false, cores, seconds);
-  math_row("math: MATH-500 answers rewritten (pred)", math500_rewritten(dir), true, cores,
-           seconds);
+  math_row("math: MATH-500 answers rewritten (pred)", math500_rewritten(dir), true, cores, seconds);
   math_row("math: GSM8K answers rewritten (text)", gsm8k_rewritten(gsm8k), false, cores, seconds);
   format_row(gsm8k_wrapped, seconds);
   server_rows(gsm8k_wrapped, seconds);

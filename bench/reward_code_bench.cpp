@@ -58,9 +58,10 @@ std::vector<Task> load_tasks(int n) {
     t.tests = {{"kind", "humaneval"}, {"test", j["test"]}, {"entry_point", j["entry_point"]}};
     t.bare = t.program + "\n" + j["test"].get<std::string>() + "\ncheck(" +
              j["entry_point"].get<std::string>() + ")\n";
-    t.line = nlohmann::json{{"id", j["task_id"]}, {"rule", "code"}, {"completion", t.program},
-                            {"tests", t.tests}}
-                 .dump();
+    t.line =
+        nlohmann::json{
+            {"id", j["task_id"]}, {"rule", "code"}, {"completion", t.program}, {"tests", t.tests}}
+            .dump();
     all.push_back(std::move(t));
   }
   std::vector<Task> out;
@@ -121,7 +122,8 @@ std::pair<double, int> grade_file_run(const std::vector<Task>& tasks, int worker
   int passed = 0;
   std::istringstream lines(out.str());
   std::string line;
-  while (std::getline(lines, line)) passed += nlohmann::json::parse(line).value("reward", 0.0) == 1.0;
+  while (std::getline(lines, line))
+    passed += nlohmann::json::parse(line).value("reward", 0.0) == 1.0;
   return {seconds, passed};
 }
 

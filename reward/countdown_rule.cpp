@@ -15,7 +15,8 @@ class CountdownRule final : public RewardRule {
   }
   absl::Status check(const GradeItem& item) const override {
     absl::StatusOr<countdown::Puzzle> puzzle = countdown::parse_gold(item.answer);
-    if (!puzzle.ok()) return absl::InvalidArgumentError(absl::StrCat("answer: ", puzzle.status().message()));
+    if (!puzzle.ok())
+      return absl::InvalidArgumentError(absl::StrCat("answer: ", puzzle.status().message()));
     return absl::OkStatus();
   }
 

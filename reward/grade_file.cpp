@@ -7,8 +7,8 @@
 #include <nlohmann/json.hpp>
 
 #include "absl/strings/str_cat.h"
-#include "reward/grade_json.h"
 #include "base/utf8.h"
+#include "reward/grade_json.h"
 
 namespace forge::reward {
 namespace {

@@ -175,8 +175,9 @@ absl::StatusOr<std::vector<GradeOutcome>> Grader::grade_batch(const std::vector<
         }
         if (Clock::now() >= deadline) {
           ++batch->started_too_late;
-          batch->finish(i, error_outcome(batch->items[i], absl::DeadlineExceededError(
-                                                              "not graded: the batch deadline passed")));
+          batch->finish(
+              i, error_outcome(batch->items[i], absl::DeadlineExceededError(
+                                                    "not graded: the batch deadline passed")));
           return;
         }
         const Clock::time_point item_deadline =

@@ -49,7 +49,8 @@ GradeOutcome from_proto(const forge::v1::GradeResult& p) {
   out.detail = p.detail();
   out.error = p.error();
   out.error_code = p.error_code();
-  if (!out.error.empty() && out.error_code.empty()) out.error_code = kErrorRuleFailed;  // old server
+  if (!out.error.empty() && out.error_code.empty())
+    out.error_code = kErrorRuleFailed;  // old server
   return out;
 }
 

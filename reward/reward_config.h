@@ -46,8 +46,8 @@ struct MathRuleOptions {
 
 struct RewardConfig {
   // The mix an item with rule "" is graded by: reward = sum of weight * rule reward over the rules
-  // that apply to the item. Names are rule names (built-ins: accuracy, math, countdown, code, format, length;
-  // or a plugin's name).
+  // that apply to the item. Names are rule names (built-ins: accuracy, math, countdown, code,
+  // format, length; or a plugin's name).
   std::map<std::string, double> weights = {{"math", 1.0}, {"format", 0.1}};
   double timeout_s = 10.0;    // per-item grading deadline, counted from when its grading starts
   // A training step in which more than this fraction of the graded items carry an error (no

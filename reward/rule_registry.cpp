@@ -2,16 +2,16 @@
 
 #include <cmath>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "absl/strings/match.h"
 #include "base/status_macros.h"
 #include "reward/accuracy_rule.h"
 #include "reward/code/code_rule.h"
+#include "reward/countdown_rule.h"
 #include "reward/deferred_rule.h"
 #include "reward/format_rule.h"
 #include "reward/length_rule.h"
-#include "reward/countdown_rule.h"
 #include "reward/math_rule.h"
 #include "reward/plugin_rule.h"
 

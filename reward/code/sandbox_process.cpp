@@ -75,8 +75,8 @@ void close_fds(unsigned first, unsigned last) {
 
 }  // namespace
 
-absl::StatusOr<SpawnedProcess> spawn_process(const std::vector<std::string>& args, int uid,
-                                             int gid, bool with_info_fd) {
+absl::StatusOr<SpawnedProcess> spawn_process(const std::vector<std::string>& args, int uid, int gid,
+                                             bool with_info_fd) {
   if (args.empty()) return absl::InvalidArgumentError("spawn_process: empty argv");
   std::vector<char*> argv;
   for (const std::string& a : args) argv.push_back(const_cast<char*>(a.c_str()));

@@ -34,8 +34,8 @@ struct SpawnedProcess {
 
 // Forks and execs argv[0]. Fails with the errno of the exec (or of the uid switch) if the child
 // could not start. The caller owns the fds and must reap the pid (kill_and_reap).
-absl::StatusOr<SpawnedProcess> spawn_process(const std::vector<std::string>& argv, int uid,
-                                             int gid, bool with_info_fd = false);
+absl::StatusOr<SpawnedProcess> spawn_process(const std::vector<std::string>& argv, int uid, int gid,
+                                             bool with_info_fd = false);
 
 // SIGKILLs pid (if still running) and waits for it.
 void kill_and_reap(pid_t pid);

@@ -21,8 +21,8 @@ std::string sorted_numbers(std::vector<int64_t> v) {
 
 absl::StatusOr<Puzzle> parse_gold(std::string_view gold) {
   auto bad = [&] {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "countdown answer '", std::string(gold), "': expected '<target> from <n1>,<n2>,...'"));
+    return absl::InvalidArgumentError(absl::StrCat("countdown answer '", std::string(gold),
+                                                   "': expected '<target> from <n1>,<n2>,...'"));
   };
   constexpr std::string_view kFrom = " from ";
   const size_t from = gold.find(kFrom);

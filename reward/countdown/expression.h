@@ -1,8 +1,8 @@
 // A small exact evaluator for the integer expressions of countdown answers (rl/tasks generates
 // them with it too): non-negative integer literals, + - * /, parentheses, spaces. No unary minus
-// (a countdown answer may not negate a given number). Values are exact rationals over int64 (7/2 stays 7/2); overflow, division by
-// zero, inputs over kMaxLength characters or nested deeper than kMaxDepth are errors, so any
-// string a model writes is evaluated in bounded time.
+// (a countdown answer may not negate a given number). Values are exact rationals over int64 (7/2
+// stays 7/2); overflow, division by zero, inputs over kMaxLength characters or nested deeper than
+// kMaxDepth are errors, so any string a model writes is evaluated in bounded time.
 //
 // Thread-safety: pure functions.
 #pragma once

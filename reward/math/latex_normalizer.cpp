@@ -8,7 +8,6 @@
 namespace forge::reward::math {
 namespace {
 
-
 constexpr std::string_view kKnownCommands[] = {
     "frac",         "dfrac",    "tfrac",      "cfrac",        "sqrt",    "boxed",  "fbox",
     "text",         "textbf",   "textit",     "textnormal",   "textrm",  "mbox",   "mathrm",

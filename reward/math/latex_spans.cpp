@@ -9,7 +9,6 @@ namespace {
 
 constexpr size_t npos = std::string_view::npos;
 
-
 }  // namespace
 
 // A percent marker right after position i ("%", "\%", "percent", "pct"), possibly after spaces

@@ -2,7 +2,6 @@
 
 #include "reward/math/text.h"
 
-
 namespace forge::reward::math {
 namespace {
 

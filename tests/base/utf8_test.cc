@@ -21,13 +21,17 @@ TEST(Utf8, WellFormedTextIsUnchanged) {
 }
 
 TEST(Utf8, EachMaximalSubpartIsOneReplacement) {
-  EXPECT_EQ(valid_utf8("a\xFF" "b"), "a" + r + "b");
-  EXPECT_EQ(valid_utf8("\xC3"), r);                      // truncated 2-byte sequence
-  EXPECT_EQ(valid_utf8("\xE2\x82" "x"), r + "x");        // truncated 3-byte sequence: one
-  EXPECT_EQ(valid_utf8("\xF0\x9F\x98"), r);              // truncated 4-byte sequence: one
-  EXPECT_EQ(valid_utf8("\xED\xA0\x80"), r + r + r);      // surrogate: no valid prefix, each byte
-  EXPECT_EQ(valid_utf8("\xC0\xAF"), r + r);              // overlong
-  EXPECT_EQ(valid_utf8("\xE0\x80\xAF"), r + r + r);      // overlong 3-byte
+  EXPECT_EQ(valid_utf8("a\xFF"
+                       "b"),
+            "a" + r + "b");
+  EXPECT_EQ(valid_utf8("\xC3"), r);  // truncated 2-byte sequence
+  EXPECT_EQ(valid_utf8("\xE2\x82"
+                       "x"),
+            r + "x");                                // truncated 3-byte sequence: one
+  EXPECT_EQ(valid_utf8("\xF0\x9F\x98"), r);          // truncated 4-byte sequence: one
+  EXPECT_EQ(valid_utf8("\xED\xA0\x80"), r + r + r);  // surrogate: no valid prefix, each byte
+  EXPECT_EQ(valid_utf8("\xC0\xAF"), r + r);          // overlong
+  EXPECT_EQ(valid_utf8("\xE0\x80\xAF"), r + r + r);  // overlong 3-byte
   EXPECT_EQ(valid_utf8("\xF4\x90\x80\x80"), r + r + r + r);  // above U+10FFFF
   EXPECT_EQ(valid_utf8("\x80\x81 ok \xF5"), r + r + " ok " + r);
   // Table 3-8: 61 F1 80 80 E1 80 C2 62 80 63 80 BF 64 -> a FFFD FFFD FFFD b FFFD c FFFD FFFD d.

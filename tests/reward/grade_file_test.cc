@@ -149,8 +149,9 @@ TEST(GradeJson, OutputShape) {
   GradeOutcome bad;
   bad.error = "line 3: empty line";
   bad.error_code = kErrorInvalidItem;
-  EXPECT_EQ(grade_outcome_to_json(bad, nullptr).dump(),
-            R"({"error":{"code":"invalid_item","message":"line 3: empty line"},"id":null,"reward":0.0})");
+  EXPECT_EQ(
+      grade_outcome_to_json(bad, nullptr).dump(),
+      R"({"error":{"code":"invalid_item","message":"line 3: empty line"},"id":null,"reward":0.0})");
 }
 
 }  // namespace

@@ -91,7 +91,7 @@ TEST(MathGrader, WrongAnswersStayWrong) {
   const std::vector<std::pair<std::string, std::string>> pairs = {
       {"5", "5.001"},
       {"\\frac{1}{3}", "0.3334"},  // not rounded right
-      {"\\pi", "3.14"},  // rounded approximations of exact answers are wrong
+      {"\\pi", "3.14"},            // rounded approximations of exact answers are wrong
       {"\\pi", "3.1416"},
       {"\\pi", "3.14159"},
       {"\\sqrt{2}", "1.4142"},
@@ -184,9 +184,14 @@ TEST(MathGrader, DeepButValidNestingParsesAndDeeperSaysWhy) {
   struct Shape {
     std::string open, close;
   };
-  const std::vector<Shape> shapes = {
-      {"(", ")"}, {"{", "}"}, {"[", "]"}, {"-(", ")"}, {"\\frac{1}{", "}"},
-      {"\\sqrt{", "}"}, {"\\left(", "\\right)"}, {"1^{", "}"}};
+  const std::vector<Shape> shapes = {{"(", ")"},
+                                     {"{", "}"},
+                                     {"[", "]"},
+                                     {"-(", ")"},
+                                     {"\\frac{1}{", "}"},
+                                     {"\\sqrt{", "}"},
+                                     {"\\left(", "\\right)"},
+                                     {"1^{", "}"}};
   on_small_stack([&] {
     for (const Shape& s : shapes) {
       for (int levels : {29, 200, 256}) {

@@ -1,8 +1,8 @@
 // Agreement with the verdicts that public graders' own test suites assert
 // (tests/data/peer-cases/math_equivalence.jsonl; see its README). Each row is graded as a
-// completion or as an already-extracted prediction, as its `input` field says. A row whose peer call
-// sets Math-Verify's `precision=N` (its float_rounding) is graded with float_rounding = N: the peer
-// asserts its verdict under that option (`(1/3, 1/5)` equals `(0.33, 0.2)` at 2 places, not at
+// completion or as an already-extracted prediction, as its `input` field says. A row whose peer
+// call sets Math-Verify's `precision=N` (its float_rounding) is graded with float_rounding = N: the
+// peer asserts its verdict under that option (`(1/3, 1/5)` equals `(0.33, 0.2)` at 2 places, not at
 // 6). The bar is 96% agreement on the `core` rows; the agreement with every row graded at our
 // defaults is reported too, and the `questionable` rows are reported, not scored. No row is
 // special-cased: the figures below are what the grader does on its own.
@@ -63,8 +63,8 @@ TEST(MathPeerCases, AgreementOnCoreRowsIsAtLeast96Percent) {
     ASSERT_TRUE(v.ok()) << "row " << row << ": " << v.status();
     const bool agree = v->correct == expected;
     if (is_core) {
-      absl::StatusOr<MathVerdict> d =
-          completion ? grade_completion(pred, gold, options) : grade_prediction(pred, gold, options);
+      absl::StatusOr<MathVerdict> d = completion ? grade_completion(pred, gold, options)
+                                                 : grade_prediction(pred, gold, options);
       ASSERT_TRUE(d.ok()) << "row " << row << ": " << d.status();
       core_defaults.total++;
       core_defaults.agree += d->correct == expected;

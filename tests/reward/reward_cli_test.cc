@@ -80,12 +80,13 @@ TEST(GradeCommand, AsPid1ItReapsItsSandboxesAndExitsPromptly) {
     std::string line;
     for (int i = 0; i < 6 && std::getline(data, line); ++i) {
       json task = json::parse(line);
-      json item = {{"id", task["task_id"]},
-                   {"rule", "code"},
-                   {"completion", task["prompt"].get<std::string>() +
-                                      task["canonical_solution"].get<std::string>()},
-                   {"tests",
-                    {{"kind", "humaneval"}, {"test", task["test"]}, {"entry_point", task["entry_point"]}}}};
+      json item = {
+          {"id", task["task_id"]},
+          {"rule", "code"},
+          {"completion",
+           task["prompt"].get<std::string>() + task["canonical_solution"].get<std::string>()},
+          {"tests",
+           {{"kind", "humaneval"}, {"test", task["test"]}, {"entry_point", task["entry_point"]}}}};
       items << item.dump() << "\n";
     }
   }
@@ -138,8 +139,7 @@ TEST(GradeCommand, AsPid1ItReapsItsSandboxesAndExitsPromptly) {
   for (const json& line : lines) EXPECT_EQ(line["reward"], 1.0) << line.dump();
   ASSERT_NE(written, Clock::time_point::max());
   EXPECT_LT(exited - written, std::chrono::milliseconds(1000))
-      << "forge grade took "
-      << std::chrono::duration_cast<milliseconds>(exited - written).count()
+      << "forge grade took " << std::chrono::duration_cast<milliseconds>(exited - written).count()
       << " ms to exit after writing its output";
   EXPECT_LT(longest_zombie, std::chrono::milliseconds(500))
       << "a child of forge stayed a zombie for "

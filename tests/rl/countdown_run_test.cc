@@ -16,9 +16,9 @@
 namespace {
 
 namespace fs = std::filesystem;
-using nlohmann::json;
 using forge::test_support::processes_with;
 using forge::test_support::run_forge;
+using nlohmann::json;
 
 std::vector<json> read_jsonl(const fs::path& path) {
   std::vector<json> rows;
