@@ -17,18 +17,9 @@ namespace {
 
 namespace fs = std::filesystem;
 using forge::test_support::processes_with;
+using forge::test_support::read_jsonl;
 using forge::test_support::run_forge;
 using nlohmann::json;
-
-std::vector<json> read_jsonl(const fs::path& path) {
-  std::vector<json> rows;
-  std::ifstream in(path);
-  std::string line;
-  while (std::getline(in, line)) {
-    if (!line.empty()) rows.push_back(json::parse(line));
-  }
-  return rows;
-}
 
 TEST(CountdownRun, ThreeGrpoStepsAreGradedByTheCountdownRule) {
   const fs::path dir =
