@@ -47,6 +47,7 @@
 # is whatever the program's code says it is, exactly as in plain Python.
 import ast
 import builtins
+import collections
 import ctypes
 import gc
 import json
@@ -90,6 +91,7 @@ CLONE_NEWPID = 0x20000000
 MS_NOSUID, MS_NODEV, MS_NOEXEC = 2, 4, 8
 
 MAX_FRAME = 64 << 20          # largest message accepted on any pipe
+TESTS_CACHE_SIZE = 512        # compiled tests kept by W (Judge.build_tests)
 MAX_ENCODE_DEPTH = 200        # nesting depth of a serialised value
 # Modules imported once in W so that each forked program finds them warm.
 PRELOAD = ("typing", "math", "re", "collections", "itertools", "functools", "heapq", "bisect",
@@ -590,6 +592,9 @@ def call_server(cfg):
 # ---------------------------------------------------------------------------------------------
 # W as the judge.
 
+TESTS_CACHE = collections.OrderedDict()
+
+
 class RunStopped(BaseException):
     """The run cannot continue (timeout, output limit, program gone). Not an Exception, so test
     code's `except Exception` cannot swallow it."""
@@ -1034,7 +1039,27 @@ class Judge:
         return self.run_calls(kind, setup, units)
 
     def build_tests(self, kind):
-        """Compiles the tests; returns (setup code or "", list of unit code objects)."""
+        """Compiles the tests; returns (setup code or "", list of unit code objects). The compiled
+        tests of a job are kept (TESTS_CACHE, keyed by their text): the samples of one prompt share
+        them. Code objects are immutable and every job runs them in fresh globals, so nothing of
+        one job reaches another through the cache; programs are never compiled here."""
+        if kind == "humaneval":
+            key = (kind, self.job["test"])
+        else:
+            key = (kind, self.job.get("setup") or "", tuple(self.job["asserts"]))
+        hit = TESTS_CACHE.get(key)
+        if hit is not None:
+            TESTS_CACHE.move_to_end(key)
+            setup, units, self.single_unit = hit
+            return setup, units
+        setup, units = self._compile_tests(kind)
+        if setup is not None:
+            TESTS_CACHE[key] = (setup, units, self.single_unit)
+            if len(TESTS_CACHE) > TESTS_CACHE_SIZE:
+                TESTS_CACHE.popitem(last=False)
+        return setup, units
+
+    def _compile_tests(self, kind):
         try:
             if kind == "humaneval":
                 tree = ast.parse(self.job["test"], "<test>")
@@ -1056,8 +1081,7 @@ class Judge:
                     self.single_unit = True
                 else:
                     self.single_unit = False
-                fn.body = body
-                ast.fix_missing_locations(tree)
+                fn.body = body   # the new nodes carry their statement's location (_unit)
                 return compile(tree, "<test>", "exec"), list(range(n))
             setup = self.job.get("setup") or ""
             units = [compile(a, "<assert %d>" % (i + 1), "exec")
@@ -1075,7 +1099,12 @@ class Judge:
                                    [ast.Constant(idx), ast.Name("__forge_error", ast.Load())], []))
         handler = ast.ExceptHandler(ast.Name("__forge_Exception", ast.Load()), "__forge_error",
                                     [failed])
-        return ast.copy_location(ast.Try([stmt], [handler], [passed], []), stmt)
+        wrapper = ast.Try([stmt], [handler], [passed], [])
+        # Only the new nodes need a location (compile() wants one on every node): the statement's.
+        for node in [wrapper, handler] + list(ast.walk(passed)) + list(ast.walk(failed)) + \
+                list(ast.walk(handler.type)):
+            ast.copy_location(node, stmt)
+        return wrapper
 
     def run_calls(self, kind, setup, units):
         total = len(units)
