@@ -857,12 +857,24 @@ class Run:
         if self.pending:
             self.pending = memoryview(bytes(self.pending) + data)
         else:
+            # Most requests fit the pipe at once: write directly, poll only for what is left.
+            try:
+                data = data[os.write(self.call_w, data):]
+            except BlockingIOError:
+                pass
+            except BrokenPipeError:
+                data = b""
+            if not data:
+                return self._reply()
             self.pending = memoryview(data)
             self.sel.register(self.call_w, selectors.EVENT_WRITE, "call")
         self._pump(lambda: not self.pending or "resp" not in self.open)
         if self.pending:
             self.sel.unregister(self.call_w)
             self.pending = None
+        return self._reply()
+
+    def _reply(self):
         msg = self.recv()
         if "error" in msg:
             raise _remote_error(msg)
