@@ -737,9 +737,12 @@ class Run:
                     self.sel.unregister(fd)
                     os.close(fd)
                     self.pidfd = None
-                    _, st = os.waitpid(self.program_pid, 0)
-                    self.exit_status = ("signal %d" % os.WTERMSIG(st)) if os.WIFSIGNALED(st) \
-                        else ("exit %d" % os.WEXITSTATUS(st))
+                    try:
+                        _, st = os.waitpid(self.program_pid, 0)
+                        self.exit_status = ("signal %d" % os.WTERMSIG(st)) \
+                            if os.WIFSIGNALED(st) else ("exit %d" % os.WEXITSTATUS(st))
+                    except ChildProcessError:   # reaped already (by a sweep): status unknown
+                        self.exit_status = "gone"
                     self.open.discard("status")
                     continue
                 if name == "call":
