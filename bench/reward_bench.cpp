@@ -6,6 +6,12 @@
 //   with its \boxed{}, gold = the answer; and the prediction-only path, gold vs itself);
 //   the format rule, and the whole server path (Grade RPCs of 128 wrapped GSM8K items over
 //   loopback, graded by the default mix math + format).
+//   Most MATH-500 references are the gold string byte for byte, which measures string equality;
+//   three rows grade answers written differently from the gold: the peer cases' predictions
+//   (tests/data/peer-cases, each as its `input` says; "correct" there counts agreement with the
+//   peer's verdict, core and questionable rows alike), and our own rewrites of MATH-500 and
+//   GSM8K answers (\dfrac -> a/b, \sqrt{n} -> n^{1/2}, "x = ", thousands separators, "$", ...),
+//   which must all grade right.
 //
 // "per CPU-s" divides the work by the CPU time the process used (getrusage), so it stays meaningful
 // on a machine shared with other jobs; the "/s" columns are wall-clock rates.
@@ -15,6 +21,7 @@
 // Usage: reward_bench [--data DIR] [--seconds S]   (DIR holds gsm8k_test.jsonl, math500_test.jsonl)
 #include <algorithm>
 #include <atomic>
+#include <cctype>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -41,6 +48,8 @@ using forge::reward::GradeItem;
 struct Case {
   std::string completion;
   std::string gold;
+  bool prediction = false;  // grade as an extracted answer (else as a completion)
+  bool expected = true;     // the verdict that counts as "correct" in the table
 };
 
 std::vector<nlohmann::json> read_jsonl(const std::string& path) {
@@ -81,6 +90,114 @@ std::vector<Case> math500_cases(const std::string& dir, bool prediction_only) {
   for (const auto& row : read_jsonl(dir + "/math500_test.jsonl")) {
     const std::string answer = row["answer"].get<std::string>();
     cases.push_back({prediction_only ? answer : row["solution"].get<std::string>(), answer});
+  }
+  return cases;
+}
+
+// The peer cases whose prediction is not the gold string, graded as their `input` says.
+std::vector<Case> peer_cases(const std::string& peer_dir) {
+  std::vector<Case> cases;
+  for (const auto& row : read_jsonl(peer_dir + "/math_equivalence.jsonl")) {
+    Case c;
+    c.completion = row["prediction"].get<std::string>();
+    c.gold = row["gold"].get<std::string>();
+    if (c.completion == c.gold) continue;
+    c.prediction = row["input"] == "answer";
+    c.expected = row["equivalent"].get<bool>();
+    cases.push_back(std::move(c));
+  }
+  return cases;
+}
+
+void replace_all(std::string& s, const std::string& from, const std::string& to) {
+  for (size_t at = s.find(from); at != std::string::npos; at = s.find(from, at + to.size())) {
+    s.replace(at, from.size(), to);
+  }
+}
+
+// The content of the brace group opening at s[i] ('{'), and the index past it; npos if none.
+size_t group_end(const std::string& s, size_t i) {
+  if (i >= s.size() || s[i] != '{') return std::string::npos;
+  int depth = 0;
+  for (size_t k = i; k < s.size(); ++k) {
+    if (s[k] == '{') ++depth;
+    if (s[k] == '}' && --depth == 0) return k + 1;
+  }
+  return std::string::npos;
+}
+
+// A MATH answer written another way with the same value: \frac{a}{b} -> (a)/(b), \sqrt{n} ->
+// (n)^{1/2} (a mixed number 1\frac{4}{5} -> 1+(4)/(5)), \left and \right dropped, a plain number
+// gets "x = " in front, a decimal a trailing zero. Empty when no rewrite applies.
+std::string rewrite_math_answer(const std::string& gold) {
+  std::string s = gold;
+  replace_all(s, "\\dfrac", "\\frac");
+  replace_all(s, "\\tfrac", "\\frac");
+  for (const char* cmd : {"\\frac", "\\sqrt"}) {
+    const std::string name = cmd;
+    for (size_t at = s.find(name); at != std::string::npos; at = s.find(name, at + 1)) {
+      const size_t a = at + name.size(), a_end = group_end(s, a);
+      if (a_end == std::string::npos) continue;
+      const std::string first = s.substr(a + 1, a_end - a - 2);
+      if (name == "\\sqrt") {
+        s.replace(at, a_end - at, "(" + first + ")^{1/2}");
+        continue;
+      }
+      const size_t b_end = group_end(s, a_end);
+      if (b_end == std::string::npos) continue;
+      const std::string second = s.substr(a_end + 1, b_end - a_end - 2);
+      // A mixed number "1\\frac{4}{5}" is 1 + 4/5.
+      const size_t before = s.find_last_not_of(' ', at == 0 ? std::string::npos : at - 1);
+      const bool mixed = at > 0 && before != std::string::npos && std::isdigit(s[before]);
+      s.replace(at, b_end - at, (mixed ? "+(" : "(") + first + ")/(" + second + ")");
+    }
+  }
+  replace_all(s, "\\left", "");
+  replace_all(s, "\\right", "");
+  if (s == gold && !s.empty() && s.find_first_not_of("0123456789.-") == std::string::npos) {
+    s = s.find('.') == std::string::npos ? "x = " + s : s + "0";
+  }
+  return s == gold ? "" : s;
+}
+
+std::vector<Case> math500_rewritten(const std::string& dir) {
+  std::vector<Case> cases;
+  for (const auto& row : read_jsonl(dir + "/math500_test.jsonl")) {
+    const std::string answer = row["answer"].get<std::string>();
+    const std::string other = rewrite_math_answer(answer);
+    if (!other.empty()) cases.push_back({other, answer, true, true});
+  }
+  return cases;
+}
+
+// GSM8K golds N written as "$1,234.00", "1,234 dollars", "N.0", "x = N", cycling.
+std::vector<Case> gsm8k_rewritten(const std::vector<Case>& gsm8k) {
+  std::vector<Case> cases;
+  for (size_t i = 0; i < gsm8k.size(); ++i) {
+    const std::string& n = gsm8k[i].gold;
+    std::string grouped = n;
+    const size_t digits_end = grouped.find_first_not_of("0123456789", grouped[0] == '-' ? 1 : 0);
+    for (int k =
+             static_cast<int>(digits_end == std::string::npos ? grouped.size() : digits_end) - 3;
+         k > (grouped[0] == '-' ? 1 : 0); k -= 3) {
+      grouped.insert(static_cast<size_t>(k), ",");
+    }
+    std::string other;
+    switch (i % 4) {
+      case 0:
+        other = "\\$" + grouped + (n.find('.') == std::string::npos ? ".00" : "");
+        break;
+      case 1:
+        other = grouped + " dollars";
+        break;
+      case 2:
+        other = n + (n.find('.') == std::string::npos ? ".0" : "0");
+        break;
+      default:
+        other = "x = " + grouped;
+        break;
+    }
+    cases.push_back({"The answer is " + other + ".", n, false, true});
   }
   return cases;
 }
@@ -126,27 +243,29 @@ Rate measure(size_t n, int threads, double seconds, const std::function<bool(siz
   return {graded / elapsed, graded / cpu, correct.load(), graded.load()};
 }
 
-// One pass over every case: how many are graded correct (the agreement a table row stands on).
+// Grades one case (as a prediction or a completion); true when the verdict is the expected one.
+bool graded_as_expected(const Case& c, bool prediction) {
+  const forge::reward::math::MathOptions options;
+  auto v = prediction || c.prediction
+               ? forge::reward::math::grade_prediction(c.completion, c.gold, options)
+               : forge::reward::math::grade_completion(c.completion, c.gold, options);
+  return v.ok() && v->correct == c.expected;
+}
+
+// One pass over every case: how many get the expected verdict (what a table row stands on).
 int64_t count_correct(const std::vector<Case>& cases, bool prediction) {
-  forge::reward::math::MathOptions options;
   int64_t ok = 0;
-  for (const Case& c : cases) {
-    auto v = prediction ? forge::reward::math::grade_prediction(c.completion, c.gold, options)
-                        : forge::reward::math::grade_completion(c.completion, c.gold, options);
-    ok += v.ok() && v->correct;
-  }
+  for (const Case& c : cases) ok += graded_as_expected(c, prediction);
   return ok;
 }
 
 void math_row(const char* name, const std::vector<Case>& cases, bool prediction, int cores,
               double seconds) {
-  forge::reward::math::MathOptions options;
-  auto grade = [&](size_t i) {
-    const Case& c = cases[i];
-    auto v = prediction ? forge::reward::math::grade_prediction(c.completion, c.gold, options)
-                        : forge::reward::math::grade_completion(c.completion, c.gold, options);
-    return v.ok() && v->correct;
-  };
+  if (cases.empty()) {
+    std::printf("| %-40s | no cases |\n", name);
+    return;
+  }
+  auto grade = [&](size_t i) { return graded_as_expected(cases[i], prediction); };
   const int64_t right = count_correct(cases, prediction);
   const Rate one = measure(cases.size(), 1, seconds, grade);
   const Rate all = measure(cases.size(), cores, seconds, grade);
@@ -228,6 +347,7 @@ void server_rows(const std::vector<Case>& cases, double seconds) {
 
 int main(int argc, char** argv) {
   std::string dir = FORGE_TEST_DATA_DIR "/datasets";
+  const std::string peer_dir = FORGE_TEST_DATA_DIR "/peer-cases";
   double seconds = 2.0;
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string flag = argv[i];
@@ -261,6 +381,9 @@ int main(int argc, char** argv) {
   math_row("math: GSM8K <answer>\\boxed{N}</answer>", gsm8k_wrapped, false, cores, seconds);
   math_row("math: MATH-500 solution vs answer", math500, false, cores, seconds);
   math_row("math: MATH-500 prediction only", math500_pred, true, cores, seconds);
+  math_row("math: peer cases, pred != gold string", peer_cases(peer_dir), false, cores, seconds);
+  math_row("math: MATH-500 answers rewritten (pred)", math500_rewritten(dir), true, cores, seconds);
+  math_row("math: GSM8K answers rewritten (text)", gsm8k_rewritten(gsm8k), false, cores, seconds);
   format_row(gsm8k_wrapped, seconds);
   server_rows(gsm8k_wrapped, seconds);
   std::printf("\ncode programs/s (pool vs fresh sandbox vs bare python3): see reward_code_bench\n");

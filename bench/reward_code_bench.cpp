@@ -4,8 +4,11 @@
 //   fresh  a fresh bubblewrap sandbox per program (same harness, no reuse)
 //   bare   a bare `/usr/bin/python3 -I -S -c <program + test + check(entry)>` per program: no
 //          sandbox, no limits, no protection against forged success (the usual quick harness)
+//   grade  what `forge grade` does with the items, start to finish but for the process start: the
+//          grader and its pool are created (workers = concurrency), the JSONL lines graded
+//          (reward/grade_file.h), and everything shut down and reaped, all counted
 // Each mode runs the same programs with the same concurrency. Usage:
-//   reward_code_bench [--programs N] [--concurrency C] [--modes pool,fresh,bare]
+//   reward_code_bench [--programs N] [--concurrency C] [--modes pool,fresh,bare,grade]
 #include <fcntl.h>
 #include <spawn.h>
 #include <sys/wait.h>
@@ -17,6 +20,7 @@
 #include <cstring>
 #include <fstream>
 #include <iostream>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -26,6 +30,8 @@
 #include "absl/strings/str_split.h"
 #include "reward/code/code_job.h"
 #include "reward/code/worker_pool.h"
+#include "reward/grade_file.h"
+#include "reward/grader.h"
 
 extern char** environ;
 
@@ -38,6 +44,7 @@ struct Task {
   std::string program;  // prompt + canonical solution
   nlohmann::json tests;
   std::string bare;  // program + test + check(entry_point)
+  std::string line;  // a `forge grade` input line: {"id","rule":"code","completion","tests"}
 };
 
 std::vector<Task> load_tasks(int n) {
@@ -51,6 +58,10 @@ std::vector<Task> load_tasks(int n) {
     t.tests = {{"kind", "humaneval"}, {"test", j["test"]}, {"entry_point", j["entry_point"]}};
     t.bare = t.program + "\n" + j["test"].get<std::string>() + "\ncheck(" +
              j["entry_point"].get<std::string>() + ")\n";
+    t.line =
+        nlohmann::json{
+            {"id", j["task_id"]}, {"rule", "code"}, {"completion", t.program}, {"tests", t.tests}}
+            .dump();
     all.push_back(std::move(t));
   }
   std::vector<Task> out;
@@ -89,6 +100,33 @@ bool run_bare(const std::string& program) {
   return WIFEXITED(status) && WEXITSTATUS(status) == 0;
 }
 
+// `forge grade` without the process: (seconds, passed) for grader creation + grading + shutdown.
+std::pair<double, int> grade_file_run(const std::vector<Task>& tasks, int workers) {
+  std::string input;
+  for (const Task& t : tasks) input += t.line + "\n";
+  const auto start = Clock::now();
+  std::ostringstream out;
+  {
+    forge::reward::RewardConfig config;
+    config.code = {{"workers", workers}};
+    auto grader = forge::reward::Grader::create(config);
+    if (!grader.ok()) {
+      std::cerr << grader.status() << "\n";
+      return {0.0, 0};
+    }
+    std::istringstream in(input);
+    absl::Status s = forge::reward::grade_jsonl(in, out, **grader);
+    if (!s.ok()) std::cerr << s << "\n";
+  }
+  const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
+  int passed = 0;
+  std::istringstream lines(out.str());
+  std::string line;
+  while (std::getline(lines, line))
+    passed += nlohmann::json::parse(line).value("reward", 0.0) == 1.0;
+  return {seconds, passed};
+}
+
 bool run_sandboxed(WorkerPool& pool, const Task& t) {
   auto job = forge::reward::code::make_code_job(t.program, t.tests);
   if (!job.ok()) return false;
@@ -106,7 +144,7 @@ bool run_sandboxed(WorkerPool& pool, const Task& t) {
 int main(int argc, char** argv) {
   int programs = 164;
   int concurrency = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-  std::string modes = "pool,fresh,bare";
+  std::string modes = "pool,fresh,bare,grade";
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string flag = argv[i];
     if (flag == "--programs") {
@@ -117,7 +155,7 @@ int main(int argc, char** argv) {
       modes = argv[i + 1];
     } else {
       std::cerr << "usage: reward_code_bench [--programs N] [--concurrency C] [--modes "
-                   "pool,fresh,bare]\n";
+                   "pool,fresh,bare,grade]\n";
       return 2;
     }
   }
@@ -134,7 +172,10 @@ int main(int argc, char** argv) {
   for (const std::string& mode : std::vector<std::string>(absl::StrSplit(modes, ','))) {
     std::pair<double, int> r;
     std::string note;
-    if (mode == "bare") {
+    if (mode == "grade") {
+      r = grade_file_run(tasks, concurrency);
+      note = "grader + pool start, grading, shutdown";
+    } else if (mode == "bare") {
       r = run_all(tasks.size(), concurrency, [&](size_t i) { return run_bare(tasks[i].bare); });
       note = "no sandbox";
     } else if (mode == "pool" || mode == "fresh") {

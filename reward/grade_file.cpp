@@ -7,8 +7,8 @@
 #include <nlohmann/json.hpp>
 
 #include "absl/strings/str_cat.h"
+#include "base/utf8.h"
 #include "reward/grade_json.h"
-#include "reward/utf8.h"
 
 namespace forge::reward {
 namespace {
@@ -81,8 +81,10 @@ absl::Status grade_jsonl(std::istream& in, std::ostream& out, const Grader& grad
       GradeOutcome outcome;
       if (line.item < 0) {
         outcome.error = line.error;
+        outcome.error_code = kErrorInvalidItem;
       } else if (!outcomes.ok()) {
         outcome.error = std::string(outcomes.status().message());
+        outcome.error_code = error_code_of(outcomes.status());
       } else {
         outcome = std::move((*outcomes)[line.item]);
       }

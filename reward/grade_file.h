@@ -1,7 +1,8 @@
 // `forge grade`'s engine: JSONL in, JSONL out, one output line per input line in the same order
-// (grade_json.h shapes). A line that is not valid JSON, not an object, has a field of the wrong type
-// or names an unknown rule yields {"id": <id or null>, "reward": 0, "error": "line N: ..."}; it never
-// stops the run. Lines are graded concurrently on the grader's pool, a chunk at a time.
+// (grade_json.h shapes). A line that is not valid JSON, not an object, has a field of the wrong
+// type or names an unknown rule yields {"id": <id or null>, "reward": 0, "error": {"code",
+// "message": "line N: ..."}}; it never stops the run. Lines are graded concurrently on the grader's
+// pool, a chunk at a time.
 //
 // Not thread-safe (one call owns its streams); the grader may be shared.
 #pragma once

@@ -79,7 +79,10 @@ json grade_outcome_to_json(const GradeOutcome& outcome, const json& id) {
   out["reward"] = std::isfinite(outcome.reward) ? outcome.reward : 0.0;
   if (!outcome.components.empty()) out["components"] = outcome.components;
   if (!outcome.detail.empty()) out["detail"] = outcome.detail;
-  if (!outcome.error.empty()) out["error"] = outcome.error;
+  if (!outcome.error.empty()) {
+    out["error"] = {{"code", outcome.error_code.empty() ? kErrorRuleFailed : outcome.error_code},
+                    {"message", outcome.error}};
+  }
   return out;
 }
 

@@ -1,6 +1,7 @@
 // The JSON shapes of `forge grade` (DESIGN.md): input lines
 //   {"id", "rule"?, "completion", "answer"?, "prediction"?, "tests"?, "completion_tokens"?}
-// and output lines {"id", "reward", "components"?, "detail"?, "error"?}.
+// and output lines {"id", "reward", "components"?, "detail"?, "error"?}, where "error" is
+// {"code", "message"} (reward/grade_error.h's codes) on a line that got no verdict.
 // "rule" absent or "" means the configured mix; "answer" and "prediction" may be JSON numbers;
 // "completion" may be left out when a "prediction" is given; other keys are ignored.
 #pragma once

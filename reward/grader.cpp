@@ -8,11 +8,19 @@
 
 #include "absl/strings/str_cat.h"
 #include "base/status_macros.h"
-#include "reward/utf8.h"
+#include "base/utf8.h"
 
 namespace forge::reward {
 
 using Clock = std::chrono::steady_clock;
+
+GradeOutcome error_outcome(const GradeItem& item, const absl::Status& status) {
+  GradeOutcome out;
+  out.id = item.id;
+  out.error = to_valid_utf8(std::string(status.message()));
+  out.error_code = error_code_of(status);
+  return out;
+}
 
 namespace {
 
@@ -43,10 +51,11 @@ struct Grader::Core {
   GradeOutcome grade(const GradeItem& item, Clock::time_point deadline) const {
     GradeOutcome out;
     out.id = item.id;
+    absl::Status failed;
     try {
       absl::Status valid = check(item);
       if (!valid.ok()) {
-        out.error = std::string(valid.message());
+        failed = valid;
       } else if (item.rule.empty()) {
         absl::StatusOr<MixResult> mixed = mix.grade(item, deadline);
         if (mixed.ok()) {
@@ -54,7 +63,7 @@ struct Grader::Core {
           out.components = std::move(mixed->components);
           out.detail = std::move(mixed->detail);
         } else {
-          out.error = std::string(mixed.status().message());
+          failed = mixed.status();
         }
       } else {
         const RewardRule* rule = registry->find(item.rule);
@@ -64,21 +73,16 @@ struct Grader::Core {
           out.components[item.rule] = result->reward;
           out.detail = std::move(result->detail);
         } else {
-          out.error = std::string(result.status().message());
+          failed = result.status();
         }
       }
     } catch (const std::exception& e) {
-      out.error = absl::StrCat("internal error while grading: ", e.what());
+      failed = absl::InternalError(absl::StrCat("internal error while grading: ", e.what()));
     } catch (...) {
-      out.error = "internal error while grading: unknown exception";
+      failed = absl::InternalError("internal error while grading: unknown exception");
     }
-    if (!out.error.empty()) {
-      out.reward = 0.0;
-      out.components.clear();
-      out.detail.clear();
-    }
+    if (!failed.ok()) return error_outcome(item, failed);
     out.detail = to_valid_utf8(out.detail);
-    out.error = to_valid_utf8(out.error);
     return out;
   }
 };
@@ -114,13 +118,6 @@ struct Batch {
   bool abandoned = false;  // the waiter gave up: skip items not yet started
   size_t started_too_late = 0;  // items whose turn came after the batch deadline (not graded)
 };
-
-GradeOutcome error_outcome(const GradeItem& item, std::string error) {
-  GradeOutcome out;
-  out.id = item.id;
-  out.error = std::move(error);
-  return out;
-}
 
 }  // namespace
 
@@ -163,7 +160,7 @@ absl::StatusOr<std::vector<GradeOutcome>> Grader::grade_batch(const std::vector<
     for (size_t i = 0; i < items.size(); ++i) {
       absl::Status valid = core_->check(items[i]);
       if (!valid.ok()) {
-        batch->finish(i, error_outcome(items[i], to_valid_utf8(std::string(valid.message()))));
+        batch->finish(i, error_outcome(items[i], valid));
         continue;
       }
       GradingPool::Task task;
@@ -171,13 +168,16 @@ absl::StatusOr<std::vector<GradeOutcome>> Grader::grade_batch(const std::vector<
       task.fn = [batch, core = core_, i, item_timeout_s, deadline = options.deadline](bool run) {
         std::unique_lock<std::mutex> lock(batch->mu);
         if (!run || batch->abandoned) {
-          batch->finish(i, error_outcome(batch->items[i], run ? "not graded: the caller gave up"
-                                                              : "not graded: shutting down"));
+          batch->finish(i, error_outcome(batch->items[i],
+                                         absl::CancelledError(run ? "not graded: the caller gave up"
+                                                                  : "not graded: shutting down")));
           return;
         }
         if (Clock::now() >= deadline) {
           ++batch->started_too_late;
-          batch->finish(i, error_outcome(batch->items[i], "not graded: the batch deadline passed"));
+          batch->finish(
+              i, error_outcome(batch->items[i], absl::DeadlineExceededError(
+                                                    "not graded: the batch deadline passed")));
           return;
         }
         const Clock::time_point item_deadline =
@@ -212,8 +212,9 @@ absl::StatusOr<std::vector<GradeOutcome>> Grader::grade_batch(const std::vector<
     for (size_t i = 0; i < items.size(); ++i) {
       if (batch->state[i] == Batch::State::kRunning && now > batch->overdue_at[i]) {
         const std::string rule = items[i].rule.empty() ? "the mix" : "rule '" + items[i].rule + "'";
-        batch->finish(i, error_outcome(items[i], absl::StrCat(rule, " did not return within its ",
-                                                              item_timeout_s, " s deadline")));
+        batch->finish(i, error_outcome(items[i], absl::DeadlineExceededError(absl::StrCat(
+                                                     rule, " did not return within its ",
+                                                     item_timeout_s, " s deadline"))));
       }
     }
   }

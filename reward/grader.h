@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "reward/grade_error.h"
 #include "reward/grading_backend.h"
 #include "reward/grading_pool.h"
 #include "reward/reward_config.h"
@@ -28,8 +29,16 @@ struct GradeOutcome {
   double reward = 0.0;
   std::map<std::string, double> components;  // rule name -> reward before weighting
   std::string detail;
-  std::string error;  // non-empty: the item could not be graded (reward 0)
+  // Non-empty: the item has no verdict (reward 0, no components, no detail); `error` says why and
+  // `error_code` is one of reward/grade_error.h's codes (invalid_item, timeout, sandbox_crashed,
+  // ...). Never set for a wrong answer.
+  std::string error;
+  std::string error_code;
 };
+
+// The outcome of an item that got no verdict: `status` (not OK) gives the message and, through
+// error_code_of(), the code.
+GradeOutcome error_outcome(const GradeItem& item, const absl::Status& status);
 
 struct RuleInfo {
   std::string name;

@@ -34,6 +34,7 @@ class MathRule final : public RewardRule {
     math::MathOptions options;
     options.rel_tolerance = options_.rel_tolerance;
     options.abs_tolerance = options_.abs_tolerance;
+    options.float_rounding = options_.float_rounding;
     options.percent_either_way = options_.percent_either_way;
     options.deadline = deadline;
     absl::StatusOr<math::MathVerdict> verdict =

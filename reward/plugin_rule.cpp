@@ -8,6 +8,7 @@
 #include <mutex>
 
 #include "absl/strings/str_cat.h"
+#include "reward/grade_error.h"
 #include "reward/plugin_abi.h"
 
 namespace forge::reward {
@@ -79,7 +80,11 @@ class PluginRule final : public RewardRule {
     }
     std::string text = take_string(table_, detail);
     if (rc != FORGE_REWARD_OK) {
-      return absl::Status(code_of(rc), text.empty() ? "the plugin reported an error" : text);
+      absl::Status failed(code_of(rc), text.empty() ? "the plugin reported an error" : text);
+      // A bad item or a deadline keeps its own code; any other failure is the plugin's.
+      return failed.code() == absl::StatusCode::kInternal
+                 ? with_error_code(failed, kErrorPluginFailed)
+                 : failed;
     }
     return RuleResult{reward, std::move(text)};
   }

@@ -1,7 +1,7 @@
 #include "reward/proto_convert.h"
 
 #include "absl/strings/str_cat.h"
-#include "reward/utf8.h"
+#include "base/utf8.h"
 
 namespace forge::reward {
 
@@ -48,6 +48,9 @@ GradeOutcome from_proto(const forge::v1::GradeResult& p) {
   for (const auto& [name, value] : p.components()) out.components[name] = value;
   out.detail = p.detail();
   out.error = p.error();
+  out.error_code = p.error_code();
+  if (!out.error.empty() && out.error_code.empty())
+    out.error_code = kErrorRuleFailed;  // old server
   return out;
 }
 
@@ -58,6 +61,7 @@ forge::v1::GradeResult to_proto(const GradeOutcome& outcome) {
   for (const auto& [name, value] : outcome.components) (*p.mutable_components())[name] = value;
   p.set_detail(to_valid_utf8(outcome.detail));
   p.set_error(to_valid_utf8(outcome.error));
+  p.set_error_code(outcome.error_code);
   return p;
 }
 

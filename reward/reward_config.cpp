@@ -18,6 +18,9 @@ absl::Status RewardConfig::validate() const {
     if (!std::isfinite(weight)) return bad("weights." + name, "must be a finite number");
   }
   if (!(timeout_s > 0) || !std::isfinite(timeout_s)) return bad("timeout_s", "must be > 0");
+  if (!(max_error_fraction >= 0 && max_error_fraction <= 1)) {
+    return bad("max_error_fraction", "must be in [0, 1]");
+  }
   if (concurrency < 0) return bad("concurrency", "must be >= 0");
   if (queue_limit <= 0) return bad("queue_limit", "must be > 0");
   if (!plugin_options.is_object()) return bad("plugin_options", "must be a map of rule names");
@@ -33,6 +36,9 @@ absl::Status RewardConfig::validate() const {
   if (!(length.bytes_per_token > 0)) return bad("length.bytes_per_token", "must be > 0");
   if (!(math.rel_tolerance >= 0)) return bad("math.rel_tolerance", "must be >= 0");
   if (!(math.abs_tolerance >= 0)) return bad("math.abs_tolerance", "must be >= 0");
+  if (math.float_rounding < 0 || math.float_rounding > 15) {
+    return bad("math.float_rounding", "must be in [0, 15]");
+  }
   if (!code.is_object()) return bad("code", "must be a map of keys");
   return absl::OkStatus();
 }

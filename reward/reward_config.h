@@ -36,19 +36,23 @@ struct LengthOptions {
   double bytes_per_token = 1.0;
 };
 
-// reward.math: the tolerances of reward/math/math_grader.h.
+// reward.math: the number rules of reward/math/math_grader.h (MathOptions).
 struct MathRuleOptions {
-  double rel_tolerance = 1e-4;
+  double rel_tolerance = 1e-9;  // values computed in floating point: rounding error only
   double abs_tolerance = 1e-9;
+  int float_rounding = 6;  // decimal places at which a decimal answer is compared (Math-Verify's)
   bool percent_either_way = false;  // true: "50%" is right for gold 0.5 and for gold 50
 };
 
 struct RewardConfig {
   // The mix an item with rule "" is graded by: reward = sum of weight * rule reward over the rules
-  // that apply to the item. Names are rule names (built-ins: accuracy, math, code, format, length;
-  // or a plugin's name).
+  // that apply to the item. Names are rule names (built-ins: accuracy, math, countdown, code,
+  // format, length; or a plugin's name).
   std::map<std::string, double> weights = {{"math", 1.0}, {"format", 0.1}};
   double timeout_s = 10.0;    // per-item grading deadline, counted from when its grading starts
+  // A training step in which more than this fraction of the graded items carry an error (no
+  // verdict: reward/grade_error.h) stops the run, naming the cause; read by the trainer.
+  double max_error_fraction = 0.1;
   int concurrency = 0;        // grading threads; 0 = all cores
   int queue_limit = 4096;     // items waiting beyond this are RESOURCE_EXHAUSTED
   std::vector<std::string> plugins;  // reward-rule shared libraries (.so), see reward/plugin_abi.h

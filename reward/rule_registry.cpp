@@ -2,12 +2,13 @@
 
 #include <cmath>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "absl/strings/match.h"
 #include "base/status_macros.h"
 #include "reward/accuracy_rule.h"
 #include "reward/code/code_rule.h"
+#include "reward/countdown_rule.h"
 #include "reward/deferred_rule.h"
 #include "reward/format_rule.h"
 #include "reward/length_rule.h"
@@ -48,6 +49,7 @@ absl::StatusOr<std::unique_ptr<RuleRegistry>> RuleRegistry::create(const RewardC
   RETURN_IF_ERROR(registry->add(std::move(format)));
   RETURN_IF_ERROR(registry->add(make_length_rule(config.length)));
   RETURN_IF_ERROR(registry->add(make_math_rule(config.math)));
+  RETURN_IF_ERROR(registry->add(make_countdown_rule()));
   ASSIGN_OR_RETURN(std::unique_ptr<RewardRule> code, make_deferred_code_rule(config.code));
   RETURN_IF_ERROR(registry->add(std::move(code)));
   RETURN_IF_ERROR(
@@ -107,8 +109,10 @@ absl::StatusOr<RuleResult> grade_checked(const RewardRule& rule, const GradeItem
         absl::StartsWith(result.status().message(), name + ":")) {
       return result.status();
     }
-    return absl::Status(result.status().code(),
-                        absl::StrCat(name, ": ", result.status().message()));
+    absl::Status named(result.status().code(), absl::StrCat(name, ": ", result.status().message()));
+    result.status().ForEachPayload(
+        [&](absl::string_view url, const absl::Cord& payload) { named.SetPayload(url, payload); });
+    return named;
   }
   const RewardRange range = rule.range();
   if (!std::isfinite(result->reward) || result->reward < range.min || result->reward > range.max) {

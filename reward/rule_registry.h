@@ -1,5 +1,5 @@
-// The rules a reward stack knows, by name: the built-ins (accuracy, math, code, format, length),
-// configured from a RewardConfig, and the rules of the configured plugins.
+// The rules a reward stack knows, by name: the built-ins (accuracy, math, countdown, code, format,
+// length), configured from a RewardConfig, and the rules of the configured plugins.
 //
 // Thread-safety: add() is for construction time only; after that, every const method may be called
 // from any number of threads.

@@ -11,9 +11,9 @@
 
 #include "absl/strings/str_cat.h"
 #include "base/status_macros.h"
+#include "base/utf8.h"
 #include "policy/sampler.h"
 #include "policy/streaming_detokenizer.h"
-#include "rollout/utf8_text.h"
 
 namespace forge::rollout {
 
@@ -404,7 +404,7 @@ void Engine::finish_sequence(Sequence& seq, const std::string& reason) {
     c.text = seq.detokenizer->text();  // cut before a stop string; valid UTF-8
   } else {
     absl::StatusOr<std::string> text = tokenizer_->decode(seq.tokens);
-    c.text = valid_utf8(text.ok() ? *text : std::string());
+    c.text = to_valid_utf8(text.ok() ? *text : std::string());
   }
   c.token_ids = std::move(seq.tokens);
   c.logprobs = std::move(seq.logprobs);

@@ -11,18 +11,19 @@
 #   W  worker and judge (this loop): reads a job (program + tests), runs the tests itself, and
 #      writes the result to fd 1. W never runs any program code.
 #   Z  zygote: forked from W at start, before any job, and never sent a program or a test: only
-#      the limits and the fds of each run. It forks one S per run. So the memory every program is
-#      forked from holds nothing of any job, this one's or an earlier one's.
-#   S  per-run setup: unshare(user, mount, pid, ipc, uts) namespaces, maps its uid, forks P, tells
-#      W P's pid, waits for P and reports its exit status on a pipe only S holds.
-#   P  the program: pid 1 of its own pid namespace (when it dies, the kernel kills everything it
+#      the limits and the fds of each run. It creates one P per run with a single clone(2): new
+#      user, mount, pid, ipc and uts namespaces, and W as P's parent (CLONE_PARENT), and tells W
+#      P's pid. So the memory every program is forked from holds nothing of any job, this one's or
+#      an earlier one's.
+#   P  the program: maps its uid in its new user namespace; pid 1 of its own pid namespace (when it dies, the kernel kills everything it
 #      started, daemons included), its own /proc (it sees only its own processes), fresh tmpfs on
 #      /tmp and /dev/shm, new session, no capabilities, no_new_privs, rlimits (CPU, address space,
 #      processes, file size, open files, no core), no further user namespaces. It then reads the
 #      program (and its stdin data) from W on fd 3; only fds 0-4 are open: stdin (memfd or
 #      /dev/null), stdout, stderr, call requests from W, call replies to W.
-#   After each job W SIGKILLs P (taking its pid namespace down), waits for S to report P reaped,
-#   and SIGKILLs anything else in the sandbox's pid namespace but itself, Z and bwrap's init.
+#   After each job W SIGKILLs P (taking its pid namespace down) and reaps it (it is W's child; a
+#   pidfd says when it has exited), and SIGKILLs anything else in the sandbox's pid namespace but
+#   itself, Z and bwrap's init.
 #
 # Why the program cannot forge success. The verdict is computed in W from W's own state; the
 # program's process can only send W plain data:
@@ -38,7 +39,7 @@
 #   * Success is counted by W: every test unit must run and pass, and check() must return. A
 #     program that exits, is killed, times out or floods its output fails the remaining units.
 #     Nothing the program prints is parsed; W's result goes to the host on a pipe no program holds.
-#   * P cannot signal, ptrace or read W, Z or S: they are outside its pid namespace, not in its
+#   * P cannot signal, ptrace or read W or Z: they are outside its pid namespace, not in its
 #     /proc, not in its session or process group, and W is not dumpable.
 # What this cannot stop: a HumanEval test that calls a helper the prompt defines (poly,
 # encode_cyclic, ...) calls the program's version of it, since the prompt is part of the program;
@@ -46,6 +47,7 @@
 # is whatever the program's code says it is, exactly as in plain Python.
 import ast
 import builtins
+import collections
 import ctypes
 import gc
 import json
@@ -64,6 +66,16 @@ _libc.prctl.argtypes = [ctypes.c_int, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_u
 _libc.mount.argtypes = [ctypes.c_char_p, ctypes.c_char_p, ctypes.c_char_p, ctypes.c_ulong,
                         ctypes.c_char_p]
 _libc.unshare.argtypes = [ctypes.c_int]
+_libc.syscall.restype = ctypes.c_long
+_libc.pthread_self.restype = ctypes.c_void_p
+# P is created by one raw clone(2) from Z, with its namespaces and with W as its parent (see
+# zygote_main); Python's os.fork() takes no flags. x86-64 only (syscall numbers, TID_OFFSET).
+SYS_clone, SYS_set_tid_address, SYS_gettid = 56, 218, 186
+CLONE_PARENT = 0x00008000
+# glibc caches the thread id in its thread descriptor (struct pthread, at pthread_self()): fork()
+# refreshes it in the child, a raw clone does not, so the child does (set_tid_address, as glibc's
+# fork does). Its offset in x86-64 glibc 2.26+; the zygote checks it before relying on it.
+TID_OFFSET = 0x2d0
 
 PR_SET_DUMPABLE = 4
 PR_CAPBSET_DROP = 24
@@ -79,6 +91,7 @@ CLONE_NEWPID = 0x20000000
 MS_NOSUID, MS_NODEV, MS_NOEXEC = 2, 4, 8
 
 MAX_FRAME = 64 << 20          # largest message accepted on any pipe
+TESTS_CACHE_SIZE = 512        # compiled tests kept by W (Judge.build_tests)
 MAX_ENCODE_DEPTH = 200        # nesting depth of a serialised value
 # Modules imported once in W so that each forked program finds them warm.
 PRELOAD = ("typing", "math", "re", "collections", "itertools", "functools", "heapq", "bisect",
@@ -314,9 +327,15 @@ def _sweep(keep):
 
 
 # ---------------------------------------------------------------------------------------------
-# Z, S and P: runs of the program.
+# Z and P: runs of the program.
 
 def zygote_main(sock):
+    global _tid_field, _ids
+    self_ = _libc.pthread_self()
+    if ctypes.c_int.from_address(self_ + TID_OFFSET).value != _libc.syscall(SYS_gettid):
+        raise SystemExit("forge zygote: unexpected glibc thread descriptor layout")
+    _tid_field = self_ + TID_OFFSET
+    _ids = (os.getuid(), os.getgid())
     devnull = os.open("/dev/null", os.O_RDWR)
     os.dup2(devnull, 0)
     os.dup2(devnull, 1)
@@ -326,22 +345,24 @@ def zygote_main(sock):
         if run is None:
             return
         _, fds, _, _ = socket.recv_fds(sock, 1, 8)
-        while True:   # reap earlier runs' S
-            try:
-                if os.waitpid(-1, os.WNOHANG)[0] == 0:
-                    break
-            except ChildProcessError:
-                break
-        pid = os.fork()
+        status_w = fds[-1]
+        flags = (CLONE_PARENT | CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC |
+                 CLONE_NEWUTS | signal.SIGCHLD)
+        pid = _libc.syscall(SYS_clone, flags, 0, 0, 0, 0)
         if pid == 0:
-            sock.close()
-            code = 0
+            _libc.syscall(SYS_set_tid_address, ctypes.c_void_p(_tid_field))
+            code = 1
             try:
-                setup_main(run["limits"], fds)
+                sock.close()
+                os.close(status_w)
+                code = program_main(run["limits"], fds[:-1], _ids)
             except BaseException:
                 traceback.print_exc()
-                code = 1
             os._exit(code)
+        if pid < 0:
+            _write_all(status_w, ("setup clone: " + os.strerror(ctypes.get_errno())).encode())
+        else:
+            _write_all(status_w, b"pid %d\n" % pid)
         for fd in fds:
             os.close(fd)
 
@@ -361,38 +382,6 @@ def _sock_frame(sock):
     (n,) = struct.unpack("<I", head)
     body = exact(n)
     return None if body is None else json.loads(body.decode("utf-8", "surrogatepass"))
-
-
-def setup_main(limits, fds):
-    # S: new namespaces for this run; P becomes pid 1 of the new pid namespace.
-    status_w = fds[-1]
-    uid, gid = os.getuid(), os.getgid()
-    _prctl(PR_SET_DUMPABLE, 1)   # inherited from W; /proc/self/uid_map needs it
-    try:
-        _check(_libc.unshare(CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC |
-                             CLONE_NEWUTS), "unshare")
-        with open("/proc/self/setgroups", "w") as f:
-            f.write("deny")
-        with open("/proc/self/uid_map", "w") as f:
-            f.write("%d %d 1" % (uid, uid))
-        with open("/proc/self/gid_map", "w") as f:
-            f.write("%d %d 1" % (gid, gid))
-    except OSError as e:
-        _write_all(status_w, ("setup " + str(e)).encode())
-        return
-    pid = os.fork()
-    if pid == 0:
-        os.close(status_w)
-        os._exit(program_main(limits, fds[:-1]))
-    _write_all(status_w, b"pid %d\n" % pid)
-    for fd in fds[:-1]:
-        os.close(fd)
-    _, status = os.waitpid(pid, 0)
-    if os.WIFSIGNALED(status):
-        msg = "signal %d" % os.WTERMSIG(status)
-    else:
-        msg = "exit %d" % os.WEXITSTATUS(status)
-    _write_all(status_w, msg.encode())
 
 
 def _enter_sandbox(limits):
@@ -432,11 +421,19 @@ def _set_rlimits(limits):
     resource.setrlimit(resource.RLIMIT_AS, (limits["memory_bytes"],) * 2)
 
 
-def program_main(limits, fds):
+def program_main(limits, fds, ids):
     """P: pid 1 of a fresh pid namespace. Returns the exit status."""
     import fcntl
     stdin_fd, out_w, err_w, call_r, resp_w, ready_w = fds
     try:
+        uid, gid = ids
+        _prctl(PR_SET_DUMPABLE, 1)   # inherited from W; /proc/self/uid_map needs it
+        with open("/proc/self/setgroups", "w") as f:
+            f.write("deny")
+        with open("/proc/self/uid_map", "w") as f:
+            f.write("%d %d 1" % (uid, uid))
+        with open("/proc/self/gid_map", "w") as f:
+            f.write("%d %d 1" % (gid, gid))
         _enter_sandbox(limits)
         wanted = [stdin_fd, out_w, err_w, call_r, resp_w]
         high = [fcntl.fcntl(fd, fcntl.F_DUPFD, 256) for fd in wanted + [ready_w]]
@@ -595,6 +592,9 @@ def call_server(cfg):
 # ---------------------------------------------------------------------------------------------
 # W as the judge.
 
+TESTS_CACHE = collections.OrderedDict()
+
+
 class RunStopped(BaseException):
     """The run cannot continue (timeout, output limit, program gone). Not an Exception, so test
     code's `except Exception` cannot swallow it."""
@@ -655,7 +655,7 @@ class Run:
         self.deadline = min(self.start + lim["wall_seconds"], judge.job_deadline)
         self.sel = selectors.DefaultSelector()
         self.bufs = {}
-        pipes = [("out", out_r), ("err", err_r), ("ready", ready_r), ("status", status_r)]
+        pipes = [("out", out_r), ("err", err_r), ("ready", ready_r), ("pidline", status_r)]
         if call:
             pipes.append(("resp", resp_r))
         else:
@@ -666,6 +666,8 @@ class Run:
             self.sel.register(fd, selectors.EVENT_READ, name)
             self.bufs[name] = bytearray()
         self.open = set(self.bufs)
+        self.open.add("status")   # until P is reaped (its pidfd, once the pid is known)
+        self.pidfd = None
         self.exit_status = None
         self.program_pid = None
         self.stopped = None
@@ -680,16 +682,16 @@ class Run:
         judge.runs.append(self)
 
     def kill(self):
-        """SIGKILLs P (its pid namespace goes with it) and waits until S reports it reaped."""
+        """SIGKILLs P (its pid namespace goes with it) and reaps it."""
         if self.program_pid is None and "status" in self.open:
-            # S reports P's pid first thing; it may still be in the pipe.
+            # The zygote reports P's pid first thing; it may still be in the pipe.
             self.deadline = time.monotonic() + 2.0
             self.stopped = None
             try:
                 self._pump(lambda: self.program_pid is not None or "status" not in self.open)
             except RunStopped:
                 pass
-        if self.program_pid is not None and "status" in self.open:   # else S reaped it already
+        if self.program_pid is not None and "status" in self.open:   # else reaped already
             try:
                 os.kill(self.program_pid, signal.SIGKILL)
             except ProcessLookupError:
@@ -731,6 +733,18 @@ class Run:
                 self._stop("timeout", why)
             for key, _ in self.sel.select(left):
                 name, fd = key.data, key.fd
+                if name == "status":   # P's pidfd: it exited; reap it (it is our child)
+                    self.sel.unregister(fd)
+                    os.close(fd)
+                    self.pidfd = None
+                    try:
+                        _, st = os.waitpid(self.program_pid, 0)
+                        self.exit_status = ("signal %d" % os.WTERMSIG(st)) \
+                            if os.WIFSIGNALED(st) else ("exit %d" % os.WEXITSTATUS(st))
+                    except ChildProcessError:   # reaped already (by a sweep): status unknown
+                        self.exit_status = "gone"
+                    self.open.discard("status")
+                    continue
                 if name == "call":
                     try:
                         n = os.write(fd, self.pending)
@@ -751,16 +765,19 @@ class Run:
                     self.sel.unregister(fd)
                     os.close(fd)
                     self.open.discard(name)
-                    if name == "status":
-                        self.exit_status = bytes(self.bufs["status"]).decode(errors="replace")
+                    if name == "pidline" and self.program_pid is None:   # the zygote failed
+                        self.exit_status = bytes(self.bufs["pidline"]).decode(errors="replace")
+                        self.open.discard("status")
                     continue
                 buf = self.bufs[name]
                 buf += chunk
-                if name == "status" and self.program_pid is None and b"\n" in buf:
+                if name == "pidline" and self.program_pid is None and b"\n" in buf:
                     line, _, rest = bytes(buf).partition(b"\n")
                     if line.startswith(b"pid "):
                         self.program_pid = int(line[4:])
                         buf[:] = rest
+                        self.pidfd = os.pidfd_open(self.program_pid)
+                        self.sel.register(self.pidfd, selectors.EVENT_READ, "status")
                 limit = self.max_output if name in ("out", "err") else MAX_FRAME
                 if len(buf) > limit:
                     self._stop("output_limit", "%s exceeded %d bytes" % (
@@ -843,12 +860,24 @@ class Run:
         if self.pending:
             self.pending = memoryview(bytes(self.pending) + data)
         else:
+            # Most requests fit the pipe at once: write directly, poll only for what is left.
+            try:
+                data = data[os.write(self.call_w, data):]
+            except BlockingIOError:
+                pass
+            except BrokenPipeError:
+                data = b""
+            if not data:
+                return self._reply()
             self.pending = memoryview(data)
             self.sel.register(self.call_w, selectors.EVENT_WRITE, "call")
         self._pump(lambda: not self.pending or "resp" not in self.open)
         if self.pending:
             self.sel.unregister(self.call_w)
             self.pending = None
+        return self._reply()
+
+    def _reply(self):
         msg = self.recv()
         if "error" in msg:
             raise _remote_error(msg)
@@ -1025,7 +1054,27 @@ class Judge:
         return self.run_calls(kind, setup, units)
 
     def build_tests(self, kind):
-        """Compiles the tests; returns (setup code or "", list of unit code objects)."""
+        """Compiles the tests; returns (setup code or "", list of unit code objects). The compiled
+        tests of a job are kept (TESTS_CACHE, keyed by their text): the samples of one prompt share
+        them. Code objects are immutable and every job runs them in fresh globals, so nothing of
+        one job reaches another through the cache; programs are never compiled here."""
+        if kind == "humaneval":
+            key = (kind, self.job["test"])
+        else:
+            key = (kind, self.job.get("setup") or "", tuple(self.job["asserts"]))
+        hit = TESTS_CACHE.get(key)
+        if hit is not None:
+            TESTS_CACHE.move_to_end(key)
+            setup, units, self.single_unit = hit
+            return setup, units
+        setup, units = self._compile_tests(kind)
+        if setup is not None:
+            TESTS_CACHE[key] = (setup, units, self.single_unit)
+            if len(TESTS_CACHE) > TESTS_CACHE_SIZE:
+                TESTS_CACHE.popitem(last=False)
+        return setup, units
+
+    def _compile_tests(self, kind):
         try:
             if kind == "humaneval":
                 tree = ast.parse(self.job["test"], "<test>")
@@ -1047,8 +1096,7 @@ class Judge:
                     self.single_unit = True
                 else:
                     self.single_unit = False
-                fn.body = body
-                ast.fix_missing_locations(tree)
+                fn.body = body   # the new nodes carry their statement's location (_unit)
                 return compile(tree, "<test>", "exec"), list(range(n))
             setup = self.job.get("setup") or ""
             units = [compile(a, "<assert %d>" % (i + 1), "exec")
@@ -1066,7 +1114,12 @@ class Judge:
                                    [ast.Constant(idx), ast.Name("__forge_error", ast.Load())], []))
         handler = ast.ExceptHandler(ast.Name("__forge_Exception", ast.Load()), "__forge_error",
                                     [failed])
-        return ast.copy_location(ast.Try([stmt], [handler], [passed], []), stmt)
+        wrapper = ast.Try([stmt], [handler], [passed], [])
+        # Only the new nodes need a location (compile() wants one on every node): the statement's.
+        for node in [wrapper, handler] + list(ast.walk(passed)) + list(ast.walk(failed)) + \
+                list(ast.walk(handler.type)):
+            ast.copy_location(node, stmt)
+        return wrapper
 
     def run_calls(self, kind, setup, units):
         total = len(units)

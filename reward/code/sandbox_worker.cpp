@@ -11,6 +11,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "reward/code/sandbox_process.h"
+#include "reward/grade_error.h"
 
 namespace forge::reward::code {
 namespace {
@@ -23,14 +24,20 @@ constexpr auto kCleanupTimeout = std::chrono::seconds(10);
 }  // namespace
 
 SandboxWorker::SandboxWorker(asio::io_context& io, int id, Listener listener)
-    : command_(io), reply_(io), diag_(io), timer_(io), id_(id), listener_(std::move(listener)) {}
+    : command_(io),
+      reply_(io),
+      diag_(io),
+      info_(io),
+      timer_(io),
+      id_(id),
+      listener_(std::move(listener)) {}
 
 SandboxWorker::~SandboxWorker() { shut_down(); }
 
 absl::StatusOr<std::shared_ptr<SandboxWorker>> SandboxWorker::start(
     asio::io_context& io, const std::vector<std::string>& argv, int uid, int gid, int id,
     Clock::duration start_timeout, Listener listener) {
-  absl::StatusOr<SpawnedProcess> proc = spawn_process(argv, uid, gid);
+  absl::StatusOr<SpawnedProcess> proc = spawn_process(argv, uid, gid, /*with_info_fd=*/true);
   if (!proc.ok()) return proc.status();
   std::shared_ptr<SandboxWorker> w(new SandboxWorker(io, id, std::move(listener)));
   w->pid_ = proc->pid;
@@ -38,6 +45,7 @@ absl::StatusOr<std::shared_ptr<SandboxWorker>> SandboxWorker::start(
   w->command_.assign(asio::local::stream_protocol(), proc->command_fd, ec);
   if (!ec) w->reply_.assign(proc->reply_fd, ec);
   if (!ec) w->diag_.assign(proc->diag_fd, ec);
+  if (!ec) w->info_.assign(proc->info_fd, ec);
   if (ec) {
     w->shut_down();
     return absl::InternalError(absl::StrCat("sandbox worker: ", ec.message()));
@@ -45,6 +53,7 @@ absl::StatusOr<std::shared_ptr<SandboxWorker>> SandboxWorker::start(
   w->arm_timer(Clock::now() + start_timeout);
   w->read_type();
   w->read_diagnostics();
+  w->read_info();
   return w;
 }
 
@@ -122,6 +131,37 @@ void SandboxWorker::read_diagnostics() {
                         });
 }
 
+void SandboxWorker::read_info() {
+  auto self = shared_from_this();
+  info_.async_read_some(asio::buffer(info_buf_),
+                        [self](const boost::system::error_code& ec, size_t n) {
+                          if (ec) return;
+                          if (self->info_text_.size() < 4096) {
+                            self->info_text_.append(self->info_buf_.data(), n);
+                          }
+                          self->init_pid_ = sandbox_init_pid(self->info_text_);
+                          if (self->init_pid_ < 0) self->read_info();
+                        });
+}
+
+void SandboxWorker::reap_sandbox_init() {
+  boost::system::error_code ignored;
+  if (init_pid_ < 0 && info_.is_open()) {
+    // bwrap is reaped: whatever it wrote is in the pipe, and the pipe is at its end.
+    info_.non_blocking(false, ignored);
+    char buf[256];
+    for (int i = 0; i < 16 && init_pid_ < 0; ++i) {
+      const size_t n = info_.read_some(asio::buffer(buf), ignored);
+      if (ignored || n == 0) break;
+      info_text_.append(buf, n);
+      init_pid_ = sandbox_init_pid(info_text_);
+    }
+  }
+  info_.close(ignored);
+  if (init_pid_ > 0) reap_orphan(init_pid_);
+  init_pid_ = -1;
+}
+
 void SandboxWorker::on_ready_byte() {
   if (state_ != State::kStarting && state_ != State::kCleaning) {
     kill();
@@ -183,6 +223,7 @@ void SandboxWorker::on_closed(const std::string& why) {
   timer_.cancel();
   kill_and_reap(pid_);
   pid_ = -1;
+  reap_sandbox_init();
   boost::system::error_code ignored;
   command_.close(ignored);
   reply_.close(ignored);
@@ -190,8 +231,9 @@ void SandboxWorker::on_closed(const std::string& why) {
   std::string detail = why;
   if (!diag_tail_.empty()) absl::StrAppend(&detail, ": ", diag_tail_);
   if (was_busy) {
-    complete(
-        absl::UnavailableError(absl::StrCat("sandbox worker died during a job (", detail, ")")));
+    complete(with_error_code(
+        absl::UnavailableError(absl::StrCat("sandbox worker died during a job (", detail, ")")),
+        kErrorSandboxCrashed));
   }
   if (listener_.on_exit) listener_.on_exit(*this, detail);
 }
@@ -199,12 +241,6 @@ void SandboxWorker::on_closed(const std::string& why) {
 void SandboxWorker::begin_shut_down() {
   listener_ = Listener{};
   if (state_ == State::kDead) return;
-  // bwrap's init and the worker loop are not our children: once bwrap is gone, someone else
-  // reaps them. Remember them to wait for that.
-  shutdown_tree_ = children_of(pid_);
-  for (size_t i = 0, n = shutdown_tree_.size(); i < n; ++i) {
-    for (pid_t grandchild : children_of(shutdown_tree_[i])) shutdown_tree_.push_back(grandchild);
-  }
   boost::system::error_code ignored;
   if (state_ == State::kBusy) {
     ::kill(pid_, SIGKILL);
@@ -224,8 +260,8 @@ void SandboxWorker::shut_down(Clock::time_point grace) {
       if (!reaped) std::this_thread::sleep_for(std::chrono::milliseconds(2));
     }
     if (!reaped) kill_and_reap(pid_);
-    // bwrap's init dies of --die-with-parent, and the pid namespace with it; wait for that.
-    wait_until_gone(shutdown_tree_, std::chrono::seconds(2));
+    // bwrap's init dies of --die-with-parent, and the pid namespace with it: it is ours to reap.
+    reap_sandbox_init();
     pid_ = -1;
   }
   boost::system::error_code ignored;
@@ -233,6 +269,7 @@ void SandboxWorker::shut_down(Clock::time_point grace) {
   command_.close(ignored);
   reply_.close(ignored);
   diag_.close(ignored);
+  info_.close(ignored);
   complete(absl::CancelledError("sandbox pool shut down"));
 }
 

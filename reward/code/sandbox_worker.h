@@ -8,7 +8,10 @@
 // namespace, so the limit bounds that run alone, not the host user or the other workers. The host
 // side runs bwrap as a non-root uid when it is root (the kernel does not enforce RLIMIT_NPROC for
 // root). The wall clock is enforced twice: by the harness (per run) and here, as a backstop that
-// SIGKILLs bwrap; bwrap's --die-with-parent then takes the whole pid namespace down.
+// SIGKILLs bwrap; bwrap's --die-with-parent then takes the whole pid namespace down. The sandbox's
+// init, orphaned when bwrap goes first, is re-parented to this process (a child subreaper, see
+// sandbox_process.h) and reaped here: after a worker is gone, nothing of it is left, zombies
+// included.
 //
 // Not thread-safe: every method, and every callback, runs on the io_context's thread.
 #pragma once
@@ -84,12 +87,15 @@ class SandboxWorker : public std::enable_shared_from_this<SandboxWorker> {
   void on_result(const std::string& body);
   void on_closed(const std::string& why);
   void read_diagnostics();
+  void read_info();
+  void reap_sandbox_init();
   void arm_timer(Clock::time_point when);
   void complete(absl::StatusOr<nlohmann::json> result);
 
   boost::asio::local::stream_protocol::socket command_;
   boost::asio::posix::stream_descriptor reply_;
   boost::asio::posix::stream_descriptor diag_;
+  boost::asio::posix::stream_descriptor info_;  // bwrap's --info-fd
   boost::asio::steady_timer timer_;
   int id_;
   Listener listener_;
@@ -104,7 +110,9 @@ class SandboxWorker : public std::enable_shared_from_this<SandboxWorker> {
   std::array<char, 1024> diag_buf_{};
   std::string diag_tail_;  // last bytes of the worker's stderr, for error messages
   ResultCallback done_;
-  std::vector<pid_t> shutdown_tree_;  // bwrap's descendants when shutdown began
+  std::array<char, 256> info_buf_{};
+  std::string info_text_;
+  pid_t init_pid_ = -1;  // the sandbox's init (bwrap's child), from info_; -1 until known
 };
 
 }  // namespace forge::reward::code

@@ -11,6 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "reward/code/bwrap_command.h"
 #include "reward/code/harness_source.h"
+#include "reward/code/sandbox_process.h"
 
 namespace forge::reward::code {
 namespace {
@@ -49,6 +50,9 @@ absl::StatusOr<std::unique_ptr<WorkerPool>> WorkerPool::create(const Options& op
           absl::StrCat("sandbox config: ", *path, " is not an executable file"));
     }
   }
+  // The sandboxes' inits outlive bwrap for a moment when it is killed: they are re-parented to
+  // this process, which reaps them (sandbox_process.h), rather than to PID 1.
+  become_child_subreaper();
   std::unique_ptr<WorkerPool> pool(new WorkerPool(options));
   const SandboxConfig& c = options.sandbox;
   pool->argv_ = bwrap_argv(c, harness_source());

@@ -3,6 +3,9 @@
 // and replaces any worker that dies. `reuse_workers = false` instead starts a fresh sandbox for
 // every job and kills it afterwards (the slow, obviously isolated baseline of the bench).
 //
+// Creating a pool makes this process a child subreaper (sandbox_process.h): it reaps its sandboxes'
+// orphaned inits itself.
+//
 // Thread-safe: run() may be called from any number of threads; it blocks until its job is done.
 #pragma once
 

@@ -1,50 +1,14 @@
 #include "reward/math/answer_extractor.h"
 
 #include "reward/math/latex_spans.h"
+#include "reward/math/text.h"
 
 #include <algorithm>
-#include <cctype>
 
 namespace forge::reward::math {
 namespace {
 
 constexpr size_t npos = std::string_view::npos;
-
-bool is_alpha(char c) { return std::isalpha(static_cast<unsigned char>(c)) != 0; }
-bool is_digit(char c) { return c >= '0' && c <= '9'; }
-bool is_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
-char lower(char c) { return static_cast<char>(std::tolower(static_cast<unsigned char>(c))); }
-
-bool starts_with_ci(std::string_view s, size_t i, std::string_view w) {
-  if (i + w.size() > s.size()) return false;
-  for (size_t k = 0; k < w.size(); ++k) {
-    if (lower(s[i + k]) != lower(w[k])) return false;
-  }
-  return true;
-}
-
-size_t rfind_ci(std::string_view s, std::string_view w, size_t before = npos) {
-  if (w.size() > s.size()) return npos;
-  size_t start = std::min(before == npos ? s.size() : before, s.size() - w.size() + 1);
-  for (size_t i = start; i-- > 0;) {
-    if (starts_with_ci(s, i, w)) return i;
-  }
-  return npos;
-}
-
-size_t find_ci(std::string_view s, std::string_view w, size_t from = 0) {
-  for (size_t i = from; i + w.size() <= s.size(); ++i) {
-    if (starts_with_ci(s, i, w)) return i;
-  }
-  return npos;
-}
-
-std::string trim(std::string_view s) {
-  size_t b = 0, e = s.size();
-  while (b < e && is_space(s[b])) ++b;
-  while (e > b && is_space(s[e - 1])) --e;
-  return std::string(s.substr(b, e - b));
-}
 
 // ---------------------------------------------------------------- \boxed{...}
 
@@ -103,7 +67,7 @@ bool is_connector(std::string_view gap) {
       size_t j = i;
       while (j < gap.size() && is_alpha(gap[j])) ++j;
       std::string w(gap.substr(i, j - i));
-      for (char& ch : w) ch = lower(ch);
+      for (char& ch : w) ch = to_lower(ch);
       if (w == "and" || w == "or") {
         joiner = true;
       } else {
@@ -140,7 +104,7 @@ bool last_box_group(std::string_view s, std::string* out) {
 
 bool is_span_connector(std::string_view gap) {
   std::string g = trim(gap);
-  for (char& c : g) c = lower(c);
+  for (char& c : g) c = to_lower(c);
   return g.empty() || g == "," || g == "and" || g == "or" || g == ", and" || g == ", or" ||
          g == ",and" || g == ",or" || g == ";";
 }
@@ -486,7 +450,7 @@ std::string_view after_reasoning(std::string_view s, bool* ok) {
     if (e == npos) break;
     if (e - at > 40) continue;
     std::string name(s.substr(at + 2, e - at - 2));
-    for (char& c : name) c = lower(c);
+    for (char& c : name) c = to_lower(c);
     if (name.find("think") != npos || name.find("reason") != npos) cut = e + 1;
   }
   if (cut != npos) return s.substr(cut);
@@ -522,6 +486,21 @@ std::vector<AnswerCandidate> reference_candidates(std::string_view gold) {
   std::vector<AnswerCandidate> out;
   std::string boxed;
   if (last_box_group(gold, &boxed)) {
+    // A reference whose boxes stand apart with no word between them ("\boxed{35} ++ \boxed{4}")
+    // means all of them; otherwise its answer is the last group of boxes.
+    std::vector<Span> boxes = find_boxes(gold);
+    bool wordless = boxes.size() > 1 && boxes.size() <= 16;
+    for (size_t k = 1; wordless && k < boxes.size(); ++k) {
+      std::string_view gap = gold.substr(boxes[k - 1].end, boxes[k].start - boxes[k - 1].end);
+      wordless = std::none_of(gap.begin(), gap.end(), is_alpha);
+    }
+    if (wordless) {
+      boxed.clear();
+      for (const Span& box : boxes) {
+        if (!boxed.empty()) boxed += ", ";
+        boxed += trim(box.content);
+      }
+    }
     add(&out, boxed, "reference");
     if (trim(boxed).empty()) return out;
     collect(gold, &out);

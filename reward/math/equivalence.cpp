@@ -547,19 +547,52 @@ bool rounds_to(const Num& lit, const Num& other) {
   return std::fabs(lit.d - other.d) <= half * (1 + 1e-9) + 1e-15 * std::fabs(lit.d);
 }
 
+// floor(q * 10^places + 1/2): q rounded to `places` decimals, half away from -inf, as an integer
+// count of units in that place.
+std::optional<BigInt> rounded_units(const Rational& q, int places) {
+  auto scale = Rational::pow(Rational(10), places);
+  if (!scale) return std::nullopt;
+  auto scaled = Rational::mul(q, *scale);
+  if (!scaled) return std::nullopt;
+  auto shifted = Rational::add(*scaled, *Rational::make(BigInt(1), BigInt(2)));
+  if (!shifted) return std::nullopt;
+  BigInt rem;
+  auto quot = BigInt::divmod(shifted->num(), shifted->den(), &rem);
+  if (!quot) return std::nullopt;
+  if (!rem.is_zero() && shifted->sign() < 0) return BigInt::sub(*quot, BigInt(1));  // floor
+  return quot;
+}
+
+// Both values rounded to `places` decimal places are the same number (Math-Verify's
+// float_rounding): "0.333333" and "1.41421356" equal 1/3 and sqrt(2) at 6 places; "0.333" and
+// "3.1416" do not.
+bool same_when_rounded(const Num& a, const Num& b, int places) {
+  if (places < 0 || places > 30) return false;
+  if (a.exact && b.exact) {
+    auto x = rounded_units(a.q, places);
+    auto y = rounded_units(b.q, places);
+    if (x && y) return BigInt::compare(*x, *y) == 0;
+  }
+  const double scale = std::pow(10.0, places);
+  const double x = std::floor(a.d * scale + 0.5), y = std::floor(b.d * scale + 0.5);
+  if (!std::isfinite(x) || !std::isfinite(y)) return false;
+  return x == y;
+}
+
 }  // namespace
 
 bool numbers_equal(const Num& gold, const Num& pred, const CompareOptions& options) {
   if (gold.inf != 0 || pred.inf != 0) return gold.inf == pred.inf;
   if (gold.exact && pred.exact && gold.q == pred.q) return true;
   const bool gl = gold.literal_decimals >= 0, pl = pred.literal_decimals >= 0;
-  // One side is a rounded decimal of the other: "0.33" for 1/3, "3.1416" for pi.
-  if (pl && !gl && pred.literal_digits >= 2 && rounds_to(pred, gold)) return true;
-  if (gl && !pl && gold.literal_digits >= 2 && rounds_to(gold, pred)) return true;
-  // Both decimals: only a gold rounded coarser than the prediction may round it.
-  if (gl && pl && gold.literal_decimals < pred.literal_decimals && rounds_to(gold, pred)) {
-    return true;
+  if (gl && (!pl || gold.literal_decimals < pred.literal_decimals)) {
+    // A gold written as a rounded decimal ("16386.17", "0.33") accepts a value that rounds to it;
+    // a one-digit gold ("0.3") is too coarse to be read that way.
+    if ((pl || gold.literal_digits >= 2) && rounds_to(gold, pred)) return true;
   }
+  // A decimal prediction equals a value when both round to the same number at float_rounding
+  // places: never "3.14" for pi or "0.333" for 1/3.
+  if (pl && same_when_rounded(gold, pred, options.float_rounding)) return true;
   if (gold.exact && pred.exact) return false;
   double diff = std::fabs(gold.d - pred.d);
   if (diff <= options.abs_tolerance) return true;

@@ -8,9 +8,12 @@
 //  - Tuples, ratios and matrices compare in order; bare lists and sets without order; intervals by
 //    endpoints and closedness ("(a, b)" is a tuple or an open interval; "a < x < b" an interval).
 //  - Scalars evaluate at shared random rational points for their free symbols: exactly when both
-//    sides stay rational, else within the relative tolerance; a decimal literal with k places also
-//    matches a value that rounds to it ("0.33" for 1/3, gold "16386.17" for "16386.169"); a gold
-//    percentage "28\%" also accepts 28, and a gold plain number "10" also accepts "10\%" (MATH
+//    sides stay rational, else within the relative tolerance (floating-point error only, by
+//    default). A decimal prediction equals a value when both round to the same number at
+//    float_rounding decimal places (Math-Verify's rule: "0.333333" and "1.41421356" are right for
+//    1/3 and sqrt(2); "0.333", "3.14" and "3.1416" are wrong for 1/3 and pi); a gold written as a
+//    decimal with k places accepts a value that rounds to it (gold "16386.17" for 16386.169); a
+//    gold percentage "28\%" also accepts 28, and a gold plain number "10" also accepts "10\%" (MATH
 //    writes "what percent" answers as numbers), but a gold 40/9 does not accept "4 4/9%".
 // Thread-safety: pure functions.
 #pragma once
@@ -22,8 +25,9 @@
 namespace forge::reward::math {
 
 struct CompareOptions {
-  double rel_tolerance = 1e-4;
+  double rel_tolerance = 1e-9;
   double abs_tolerance = 1e-9;
+  int float_rounding = 6;  // decimal places at which a decimal prediction is compared
   // A predicted "X%" also matches a gold X of any form (not only a plain number).
   bool percent_either_way = false;
 };
@@ -32,7 +36,7 @@ struct CompareOptions {
 bool answers_equivalent(const MathExpr& gold, const MathExpr& pred, const CompareOptions& options,
                         WorkBudget* budget);
 
-// Two numbers, gold first, with the literal-rounding and tolerance rules above.
+// Two numbers, gold first, with the rounding and tolerance rules above.
 bool numbers_equal(const Num& gold, const Num& pred, const CompareOptions& options);
 
 }  // namespace forge::reward::math

@@ -1,5 +1,7 @@
 #include "reward/math/evaluator.h"
 
+#include "reward/math/expression_parser.h"
+
 #include <algorithm>
 #include <cmath>
 #include <functional>
@@ -9,7 +11,7 @@ namespace {
 
 constexpr double kPi = 3.14159265358979323846;
 constexpr double kE = 2.71828182845904523536;
-constexpr int kMaxEvalDepth = 400;
+constexpr int kMaxEvalDepth = kMaxParseDepth;  // as deep as any tree the parser builds
 
 std::optional<Num> finite(double v) {
   if (!std::isfinite(v)) return std::nullopt;
@@ -332,7 +334,12 @@ std::optional<Value> Evaluator::eval(int node) {
     case NodeKind::kPercent: {
       auto a = eval_scalar(n.kids[0]);
       if (!a) return std::nullopt;
-      return lift(num_div(*a, Num::of(Rational(100))));
+      auto v = num_div(*a, Num::of(Rational(100)));
+      if (v && a->literal_decimals >= 0) {  // "33.3%" is the decimal literal 0.333
+        v->literal_decimals = a->literal_decimals + 2;
+        v->literal_digits = a->literal_digits;
+      }
+      return lift(v);
     }
     case NodeKind::kFactorial: {
       auto a = eval_scalar(n.kids[0]);

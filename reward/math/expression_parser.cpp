@@ -1,10 +1,11 @@
 #include "reward/math/expression_parser.h"
 
+#include "absl/strings/str_cat.h"
 #include "reward/math/math_tokenizer.h"
+#include "reward/math/text.h"
 
 #include <algorithm>
 #include <array>
-#include <cctype>
 #include <string>
 #include <vector>
 
@@ -12,8 +13,6 @@ namespace forge::reward::math {
 namespace {
 
 using Tok = TokenKind;
-
-bool is_digit(char c) { return c >= '0' && c <= '9'; }
 
 // ----------------------------------------------------------------------------- names
 
@@ -45,10 +44,18 @@ class Parser {
 
   absl::StatusOr<MathExpr> run() {
     if (t_.empty()) return absl::InvalidArgumentError("empty answer");
+    if (bracket_depth(t_) > kMaxNestingDepth) {
+      return absl::ResourceExhaustedError(
+          absl::StrCat("nested deeper than ", kMaxNestingDepth, " levels of brackets"));
+    }
     int r = parse_top();
     if (r >= 0 && !at_end()) r = fail("unexpected '" + peek().text + "'");
     if (r < 0) {
       if (budget_->exhausted()) return budget_->status();
+      if (too_deep_) {
+        return absl::ResourceExhaustedError(
+            absl::StrCat("operators nested deeper than ", kMaxParseDepth, " parser levels"));
+      }
       if (fatal_) return absl::OutOfRangeError(error_);
       return absl::InvalidArgumentError(error_);
     }
@@ -90,10 +97,24 @@ class Parser {
     return -1;
   }
 
+  // The deepest nesting of ( [ { in the tokens.
+  static int bracket_depth(const std::vector<Token>& toks) {
+    int depth = 0, deepest = 0;
+    for (const Token& t : toks) {
+      if (t.kind != Tok::kChar || t.text.size() != 1) continue;
+      const char c = t.text[0];
+      if (c == '(' || c == '[' || c == '{') deepest = std::max(deepest, ++depth);
+      if ((c == ')' || c == ']' || c == '}') && depth > 0) --depth;
+    }
+    return deepest;
+  }
+
   // Depth guard: every recursive production holds one.
   struct Guard {
     explicit Guard(Parser* p) : p_(p) {
-      ok_ = ++p_->depth_ <= kMaxParseDepth && p_->budget_->tick();
+      const bool shallow = ++p_->depth_ <= kMaxParseDepth;
+      if (!shallow) p_->too_deep_ = true;
+      ok_ = shallow && p_->budget_->tick();
     }
     ~Guard() { --p_->depth_; }
     bool ok() const { return ok_; }
@@ -935,6 +956,7 @@ class Parser {
   MathExpr e_;
   std::string error_;
   bool fatal_ = false;
+  bool too_deep_ = false;  // a Guard hit kMaxParseDepth
   int depth_ = 0;
   int abs_depth_ = 0;
   bool last_was_number_ = false;
@@ -944,7 +966,8 @@ class Parser {
 
 absl::StatusOr<MathExpr> parse_answer(std::string_view normalized, WorkBudget* budget) {
   if (normalized.size() > kMaxAnswerChars) {
-    return absl::InvalidArgumentError("answer longer than the parser accepts");
+    return absl::ResourceExhaustedError(
+        absl::StrCat("longer than the parser accepts (", kMaxAnswerChars, " characters)"));
   }
   Parser p(tokenize_answer(normalized), budget);
   return p.run();

@@ -11,8 +11,10 @@
 //
 // Errors: InvalidArgument when the text is not an answer this grammar reads; OutOfRange for a
 // malformed value that must be graded wrong rather than re-read (a mixed number such as "4 4/0"
-// or "11 6/6"); the budget's status when the work budget runs out. Nesting depth and node count
-// are capped. Thread-safety: a pure function.
+// or "11 6/6"); ResourceExhausted when the answer is nested deeper than kMaxNestingDepth
+// brackets or its operators deeper than the recursion bound (the message says which), or has more
+// than kMaxParseNodes nodes; the budget's status when the work budget runs out. The recursion is
+// bounded so that a 256-level answer parses on a 1 MiB stack. Thread-safety: a pure function.
 #pragma once
 
 #include <string_view>
@@ -23,7 +25,11 @@
 
 namespace forge::reward::math {
 
-inline constexpr int kMaxParseDepth = 120;
+// Brackets ( [ { nested deeper than this are refused before parsing.
+inline constexpr int kMaxNestingDepth = 256;
+// Recursive productions active at once: one bracket level costs up to ~13 (a \frac{}{} inside
+// parentheses inside a sum ...), so kMaxNestingDepth levels of any kind fit.
+inline constexpr int kMaxParseDepth = 16 * kMaxNestingDepth;
 inline constexpr int kMaxParseNodes = 20000;
 inline constexpr size_t kMaxAnswerChars = 20000;
 

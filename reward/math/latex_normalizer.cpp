@@ -1,16 +1,12 @@
 #include "reward/math/latex_normalizer.h"
 
+#include "reward/math/text.h"
+
 #include <algorithm>
 #include <array>
-#include <cctype>
 
 namespace forge::reward::math {
 namespace {
-
-bool is_alpha(char c) { return std::isalpha(static_cast<unsigned char>(c)) != 0; }
-bool is_digit(char c) { return c >= '0' && c <= '9'; }
-bool is_alnum(char c) { return is_alpha(c) || is_digit(c); }
-bool is_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f'; }
 
 constexpr std::string_view kKnownCommands[] = {
     "frac",         "dfrac",    "tfrac",      "cfrac",        "sqrt",    "boxed",  "fbox",
@@ -42,28 +38,8 @@ constexpr std::string_view kUnitWords[] = {
     "degree", "liters", "mph",     "yuan"};
 
 bool is_unit_word(std::string_view w) {
-  std::string lower(w);
-  for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  const std::string lower = to_lower(w);
   return std::find(std::begin(kUnitWords), std::end(kUnitWords), lower) != std::end(kUnitWords);
-}
-
-// Index just past the brace group that starts at s[i] == '{' (unbalanced: s.size()).
-size_t match_brace(std::string_view s, size_t i) {
-  int depth = 0;
-  for (size_t k = i; k < s.size(); ++k) {
-    if (s[k] == '\\' && k + 1 < s.size()) {
-      ++k;
-      continue;
-    }
-    if (s[k] == '{') ++depth;
-    if (s[k] == '}' && --depth == 0) return k + 1;
-  }
-  return s.size();
-}
-
-size_t skip_spaces(std::string_view s, size_t i) {
-  while (i < s.size() && is_space(s[i])) ++i;
-  return i;
 }
 
 // Reads a brace argument at s[i] (after optional spaces): its content and the index past it.
@@ -82,13 +58,6 @@ std::string_view read_arg(std::string_view s, size_t i, size_t* end) {
   }
   *end = i + 1;
   return s.substr(i, 1);
-}
-
-std::string trim(std::string_view s) {
-  size_t b = 0, e = s.size();
-  while (b < e && is_space(s[b])) ++b;
-  while (e > b && is_space(s[e - 1])) --e;
-  return std::string(s.substr(b, e - b));
 }
 
 // The last non-space character written so far.

@@ -1,42 +1,15 @@
 #include "reward/math/latex_spans.h"
 
+#include "reward/math/text.h"
+
 #include <algorithm>
-#include <cctype>
 
 namespace forge::reward::math {
 namespace {
 
 constexpr size_t npos = std::string_view::npos;
 
-bool is_alpha(char c) { return std::isalpha(static_cast<unsigned char>(c)) != 0; }
-bool is_digit(char c) { return c >= '0' && c <= '9'; }
-bool is_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
-bool starts_with_ci(std::string_view s, size_t i, std::string_view w) {
-  if (i + w.size() > s.size()) return false;
-  for (size_t k = 0; k < w.size(); ++k) {
-    if (std::tolower(static_cast<unsigned char>(s[i + k])) !=
-        std::tolower(static_cast<unsigned char>(w[k]))) {
-      return false;
-    }
-  }
-  return true;
-}
-
 }  // namespace
-
-// Index past the brace group opening at s[i] == '{'; s.size() if unbalanced.
-size_t match_brace(std::string_view s, size_t i) {
-  int depth = 0;
-  for (size_t k = i; k < s.size(); ++k) {
-    if (s[k] == '\\' && k + 1 < s.size()) {
-      ++k;
-      continue;
-    }
-    if (s[k] == '{') ++depth;
-    if (s[k] == '}' && --depth == 0) return k + 1;
-  }
-  return s.size();
-}
 
 // A percent marker right after position i ("%", "\%", "percent", "pct"), possibly after spaces
 // and closing dollars.

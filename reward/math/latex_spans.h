@@ -18,9 +18,6 @@ struct Span {
   std::string content;
 };
 
-// Index past the brace group that opens at s[i] == '{' (s.size() when unbalanced).
-size_t match_brace(std::string_view s, size_t i);
-
 // True when a percent marker ("%", "\%", "percent", "pct") follows position i, after spaces
 // and closing dollars.
 bool percent_after(std::string_view s, size_t i);

@@ -1,14 +1,15 @@
 #include "reward/math/math_grader.h"
 
-#include <cctype>
 #include <optional>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "reward/math/answer_extractor.h"
 #include "reward/math/equivalence.h"
 #include "reward/math/expression_parser.h"
 #include "reward/math/latex_normalizer.h"
 #include "reward/math/plus_minus.h"
+#include "reward/math/text.h"
 #include "reward/math/work_budget.h"
 
 namespace forge::reward::math {
@@ -21,12 +22,13 @@ struct Prepared {
   std::optional<MathExpr> expr;
   bool malformed = false;  // a value that must be graded wrong ("4 4/0")
   bool text = false;       // words only ("Evelyn", "even"): compared as text
+  std::string too_large;   // why the parser refused it ("nested deeper than 256 levels ...")
 };
 
 bool words_only(const std::string& s) {
   bool letter = false;
   for (char c : s) {
-    if (std::isalpha(static_cast<unsigned char>(c))) {
+    if (is_alpha(c)) {
       letter = true;
     } else if (!(c == ' ' || c == '(' || c == ')' || c == '-' || c == '\'' || c == ',')) {
       return false;
@@ -41,6 +43,7 @@ Prepared prepare(std::string_view raw, WorkBudget* budget) {
     // Far longer than any answer: compared as a string only.
     p.normalized = std::string(raw);
     p.canonical = p.normalized;
+    p.too_large = absl::StrCat("longer than ", kMaxAnswerChars, " characters");
     return p;
   }
   p.normalized = normalize_answer(raw);
@@ -51,6 +54,8 @@ Prepared prepare(std::string_view raw, WorkBudget* budget) {
     p.expr = expand_plus_minus(*parsed);
   } else if (absl::IsOutOfRange(parsed.status())) {
     p.malformed = true;
+  } else if (absl::IsResourceExhausted(parsed.status()) && !budget->exhausted()) {
+    p.too_large = std::string(parsed.status().message());
   } else {
     p.text = words_only(p.normalized);
   }
@@ -97,11 +102,6 @@ std::string strip_choice_parens(std::string s) {
   return s;
 }
 
-std::string lowercase(std::string s) {
-  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
-}
-
 std::string_view tail(std::string_view s, size_t max_bytes) {
   return s.size() > max_bytes ? s.substr(s.size() - max_bytes) : s;
 }
@@ -129,14 +129,17 @@ absl::StatusOr<MathVerdict> compare(const Prepared& gold, const Prepared& pred,
   if (strip_choice_parens(gold.canonical) == strip_choice_parens(pred.canonical)) {
     return finish(true, "exact match");
   }
+  if (!pred.too_large.empty()) return finish(false, "prediction not graded: " + pred.too_large);
+  if (!gold.too_large.empty()) return finish(false, "gold not graded: " + gold.too_large);
   if (!gold.expr || !pred.expr) {
     // Text answers ("Evelyn", "even") compare without case.
-    if (lowercase(gold.canonical) == lowercase(pred.canonical)) return finish(true, "text match");
+    if (to_lower(gold.canonical) == to_lower(pred.canonical)) return finish(true, "text match");
     return finish(false, gold.expr ? "prediction not parsed" : "gold not parsed");
   }
   CompareOptions co;
   co.rel_tolerance = options.rel_tolerance;
   co.abs_tolerance = options.abs_tolerance;
+  co.float_rounding = options.float_rounding;
   co.percent_either_way = options.percent_either_way;
   bool eq = answers_equivalent(*gold.expr, *pred.expr, co, budget);
   return finish(eq, eq ? "equivalent" : "not equivalent");

@@ -30,12 +30,16 @@
 namespace forge::reward::math {
 
 struct MathOptions {
-  // Two numbers are equal when |a - b| <= rel_tolerance * max(|a|, |b|) (or both are within
-  // abs_tolerance of zero). 1e-4 accepts a model's 4-5 significant digits for an irrational
-  // answer (3.1416 for pi) while still telling 0.3333 from 0.333 apart only at that scale; exact
-  // rationals are compared exactly first, so 1/3 vs 0.33 is wrong.
-  double rel_tolerance = 1e-4;
+  // Exact rationals compare exactly. A decimal prediction ("0.333333", "3.1416") equals the gold
+  // when both rounded to float_rounding decimal places are the same number (Math-Verify's
+  // float_rounding, default 6): 1.41421356 is right for sqrt(2), 3.14 and 3.1416 are wrong for
+  // pi, 0.333 is wrong for 1/3. A gold written as a rounded decimal ("16386.17") accepts a value
+  // that rounds to it. Other values computed in floating point (pi/4 against \frac{\pi}{4})
+  // are equal when |a - b| <= rel_tolerance * max(|a|, |b|) or <= abs_tolerance: the defaults
+  // allow for floating-point error only, so a rounded value never passes through them.
+  double rel_tolerance = 1e-9;
   double abs_tolerance = 1e-9;
+  int float_rounding = 6;
   // Grading past this instant returns DeadlineExceeded. The default means "no deadline".
   std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::time_point::max();
   // Only the last max_input_bytes of a completion (and of a gold) are read: the answer is at the

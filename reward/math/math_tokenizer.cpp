@@ -1,12 +1,9 @@
 #include "reward/math/math_tokenizer.h"
 
-#include <cctype>
+#include "reward/math/text.h"
 
 namespace forge::reward::math {
 namespace {
-
-bool is_alpha(char c) { return std::isalpha(static_cast<unsigned char>(c)) != 0; }
-bool is_digit(char c) { return c >= '0' && c <= '9'; }
 
 // Reads a number starting at s[i] (a digit, or '.' followed by a digit). Thousands separators
 // ("1,000,000", "7 425 000") are merged when every later group has exactly three digits.
@@ -71,7 +68,7 @@ std::vector<Token> tokenize_answer(std::string_view s) {
   bool space = false;
   while (i < n) {
     char c = s[i];
-    if (c == ' ' || c == '\t' || c == '\n' || c == '\r') {
+    if (is_space(c)) {
       space = true;
       ++i;
       continue;

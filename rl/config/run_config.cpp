@@ -81,6 +81,7 @@ void visit_section(ConfigVisitor& v, RewardSection& s) {
   v.value("in_process", s.in_process);
   v.value("weights", s.weights);
   v.value("timeout_s", s.timeout_s);
+  v.value("max_error_fraction", s.max_error_fraction);
   v.value("concurrency", s.concurrency);
   v.value("queue_limit", s.queue_limit);
   v.value("plugins", s.plugins);
@@ -99,6 +100,7 @@ void visit_section(ConfigVisitor& v, RewardSection& s) {
     v.value("rel_tolerance", s.math.rel_tolerance);
     v.value("abs_tolerance", s.math.abs_tolerance);
     v.value("percent_either_way", s.math.percent_either_way);
+    v.value("float_rounding", s.math.float_rounding);
   });
   v.section("code", [&] {
     v.remaining(s.code, [](const std::string& key) -> std::string {

@@ -1,6 +1,7 @@
 #include "rl/tasks/answer_check.h"
 
 #include "absl/strings/str_cat.h"
+#include "reward/countdown/countdown.h"
 #include "rl/tasks/countdown.h"
 #include "rl/tasks/expression.h"
 
@@ -31,12 +32,7 @@ bool eat(std::string_view& s, std::string_view token) {
 }  // namespace
 
 std::optional<std::string> extract_answer(std::string_view response) {
-  const size_t close = response.rfind(kAnswerClose);
-  if (close == std::string_view::npos) return std::nullopt;
-  const size_t open = response.rfind(kAnswerOpen, close);
-  if (open == std::string_view::npos) return std::nullopt;
-  const size_t start = open + kAnswerOpen.size();
-  return std::string(strip_whitespace(response.substr(start, close - start)));
+  return reward::countdown::answer_tag(response);
 }
 
 bool is_well_formed(std::string_view response) {

@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "reward/countdown/countdown.h"
 #include "rl/tasks/expression.h"
 
 namespace forge::rl::tasks {
@@ -106,25 +107,11 @@ std::string CountdownProblem::key() const {
 }
 
 absl::StatusOr<CountdownProblem> parse_countdown_gold(std::string_view gold) {
-  auto bad = [&] {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "countdown answer '", std::string(gold), "': expected '<target> from <n1>,<n2>,...'"));
-  };
-  constexpr std::string_view kFrom = " from ";
-  const size_t from = gold.find(kFrom);
-  if (from == std::string_view::npos) return bad();
+  absl::StatusOr<reward::countdown::Puzzle> puzzle = reward::countdown::parse_gold(gold);
+  if (!puzzle.ok()) return puzzle.status();
   CountdownProblem p;
-  if (!parse_int64(strip_whitespace(gold.substr(0, from)), &p.target)) return bad();
-  std::string_view rest = gold.substr(from + kFrom.size());
-  while (true) {
-    const size_t comma = rest.find(',');
-    int64_t v;
-    if (!parse_int64(strip_whitespace(rest.substr(0, comma)), &v)) return bad();
-    p.numbers.push_back(v);
-    if (comma == std::string_view::npos) break;
-    rest.remove_prefix(comma + 1);
-  }
-  if (p.numbers.size() < 2) return bad();
+  p.numbers = std::move(puzzle->numbers);
+  p.target = puzzle->target;
   return p;
 }
 
@@ -203,36 +190,11 @@ std::string countdown_expression(const std::vector<int64_t>& numbers,
 }
 
 AnswerCheck check_countdown(std::string_view response, std::string_view gold) {
+  reward::countdown::Verdict v = reward::countdown::check(response, gold);
   AnswerCheck check;
-  absl::StatusOr<CountdownProblem> p = parse_countdown_gold(gold);
-  if (!p.ok()) {
-    check.detail = std::string(p.status().message());
-    return check;
-  }
-  std::optional<std::string> extracted = extract_answer(response);
-  if (!extracted) {
-    check.detail = "no <answer>...</answer>";
-    return check;
-  }
-  check.extracted = *extracted;
-  absl::StatusOr<EvaluatedExpression> e = evaluate_expression(check.extracted);
-  if (!e.ok()) {
-    check.detail = std::string(e.status().message());
-    return check;
-  }
-  if (sorted_numbers(e->literals) != sorted_numbers(p->numbers)) {
-    check.detail = absl::StrCat("uses ", sorted_numbers(e->literals), ", the puzzle gives ",
-                                sorted_numbers(p->numbers));
-    return check;
-  }
-  if (!e->value.is_integer() || e->value.num != p->target) {
-    check.detail = e->value.is_integer()
-                       ? absl::StrCat("makes ", e->value.num, ", not ", p->target)
-                       : absl::StrCat("makes ", e->value.num, "/", e->value.den, ", not ", p->target);
-    return check;
-  }
-  check.correct = true;
-  check.detail = "correct";
+  check.correct = v.correct;
+  check.extracted = std::move(v.extracted);
+  check.detail = std::move(v.detail);
   return check;
 }
 

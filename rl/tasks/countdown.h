@@ -4,12 +4,10 @@
 //
 // Items carry rule "countdown" and a gold answer that states the puzzle, "22 from 3,5,7" (the
 // grader needs the numbers, and a GradeItem has only the completion and the answer). The math rule
-// cannot grade them (many expressions are right); check_countdown() does: it parses the answer
-// with evaluate_expression (exact rationals, so 7/2 is not 3), checks that the literals are exactly
-// the given numbers (as a multiset) and that the value equals the target. To train on countdown,
-// register check_countdown as a reward rule named "countdown" (a thin RewardRule wrapper in
-// reward/ or a plugin; see docs in the report) -- the tasks library itself does not depend on
-// reward/.
+// cannot grade them (many expressions are right); the reward stack's "countdown" rule does
+// (reward/countdown/countdown.h: the expression is evaluated exactly, so 7/2 is not 3, its literals
+// must be the given numbers as a multiset and its value the target). This file generates and
+// solves puzzles; parse_countdown_gold and check_countdown call that checker.
 //
 // Thread-safety: pure functions (the Rng passed in is the caller's).
 #pragma once

@@ -9,8 +9,11 @@
 #include <array>
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
 #include <string>
 #include <vector>
+
+#include <nlohmann/json.hpp>
 
 #include "base/file_util.h"
 
@@ -61,6 +64,18 @@ inline std::vector<pid_t> processes_with(const std::string& marker) {
     }
   }
   return found;
+}
+
+// The JSON objects of a JSONL file a command wrote (metrics.jsonl, samples.jsonl, ...), blank
+// lines skipped; empty when the file is missing.
+inline std::vector<nlohmann::json> read_jsonl(const std::filesystem::path& path) {
+  std::vector<nlohmann::json> rows;
+  std::ifstream in(path);
+  std::string line;
+  while (std::getline(in, line)) {
+    if (!line.empty()) rows.push_back(nlohmann::json::parse(line));
+  }
+  return rows;
 }
 
 }  // namespace forge::test_support

@@ -74,7 +74,12 @@ TEST(GradeFile, MalformedLinesYieldAnErrorOnTheirOwnLine) {
   GradeFileStats stats;
   std::vector<json> out = grade_lines(input, &stats);
   ASSERT_EQ(out.size(), 11u);
-  auto error_of = [&](size_t i) { return out[i].value("error", std::string()); };
+  auto error_of = [&](size_t i) {
+    if (!out[i].contains("error")) return std::string();
+    // Every malformed line is the item's fault, not a grading failure.
+    EXPECT_EQ(out[i]["error"]["code"], "invalid_item") << out[i].dump();
+    return out[i]["error"]["message"].get<std::string>();
+  };
 
   EXPECT_EQ(out[0]["id"], "ok1");
   EXPECT_EQ(out[0]["reward"], 1.0);
@@ -129,7 +134,8 @@ TEST(GradeFile, InvalidUtf8IsReplacedNotFatal) {
   ASSERT_EQ(out.size(), 1u);
   // The parser rejects invalid UTF-8 in JSON strings: reported, not a crash.
   EXPECT_EQ(out[0]["reward"], 0.0);
-  EXPECT_EQ(out[0].value("error", "").rfind("line 1: not valid JSON", 0), 0u) << out[0].dump();
+  EXPECT_EQ(out[0]["error"]["message"].get<std::string>().rfind("line 1: not valid JSON", 0), 0u)
+      << out[0].dump();
 }
 
 TEST(GradeJson, OutputShape) {
@@ -142,8 +148,10 @@ TEST(GradeJson, OutputShape) {
             R"({"components":{"format":1.0,"math":1.0},"detail":"math: '42': exact","id":"id-1","reward":1.1})");
   GradeOutcome bad;
   bad.error = "line 3: empty line";
-  EXPECT_EQ(grade_outcome_to_json(bad, nullptr).dump(),
-            R"({"error":"line 3: empty line","id":null,"reward":0.0})");
+  bad.error_code = kErrorInvalidItem;
+  EXPECT_EQ(
+      grade_outcome_to_json(bad, nullptr).dump(),
+      R"({"error":{"code":"invalid_item","message":"line 3: empty line"},"id":null,"reward":0.0})");
 }
 
 }  // namespace

@@ -1,6 +1,9 @@
 // The public math grading API: extraction from completions, equivalence of answers written
 // differently, wrong answers that must stay wrong, and bounded work under hostile input.
+#include <pthread.h>
+
 #include <chrono>
+#include <functional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -51,8 +54,12 @@ TEST(MathGrader, EquivalentSpellingsOfTheSameAnswer) {
       {"\\sqrt[3]{27}", "3"},
       {"1.5 \\times 10^{3}", "1500"},
       {"2.5e-3", "0.0025"},
-      {"\\pi", "3.14159"},
-      {"\\frac{1}{3}", "0.3333"},
+      {"\\pi", "3.141593"},  // equal at 6 decimal places (float_rounding)
+      {"\\sqrt{2}", "1.41421356"},
+      {"\\frac{1}{12}", "0.0833333333333333"},
+      {"\\frac{1}{3}", "0.333333"},
+      {"16386.17", "16386.169"},  // a gold written as a rounded decimal accepts what rounds to it
+      {"33.3\\%", "\\frac{1}{3}"},
       {"6 \\text{ and } 8", "8, 6"},
       {"\\{1, 2, 3\\}", "3, 2, 1"},
       {"(1, 2)", "(1,2)"},
@@ -84,6 +91,13 @@ TEST(MathGrader, WrongAnswersStayWrong) {
   const std::vector<std::pair<std::string, std::string>> pairs = {
       {"5", "5.001"},
       {"\\frac{1}{3}", "0.3334"},  // not rounded right
+      {"\\pi", "3.14"},            // rounded approximations of exact answers are wrong
+      {"\\pi", "3.1416"},
+      {"\\pi", "3.14159"},
+      {"\\sqrt{2}", "1.4142"},
+      {"\\frac{1}{3}", "0.333"},
+      {"\\frac{1}{3}", "0.3333"},
+      {"\\pi", "\\frac{355}{113}"},  // and so are close rationals
       {"\\frac{1}{3}", "0.3"},
       {"x^2+2x+1", "x^3+2x+1"},
       {"odd", "\\text{oddd}"},
@@ -141,6 +155,68 @@ TEST(MathGrader, ExtractsTheFinalAnswerFromCompletions) {
   EXPECT_FALSE(right("AZYUK2A", "2"));
   EXPECT_FALSE(right("I don't know.", "2"));
   EXPECT_FALSE(right("The answer is 11 6/6.", "12"));
+}
+
+// Runs fn on a thread with a 1 MiB stack (an eighth of the usual 8 MiB): deep answers must fit.
+void on_small_stack(const std::function<void()>& fn) {
+  pthread_attr_t attr;
+  ASSERT_EQ(pthread_attr_init(&attr), 0);
+  ASSERT_EQ(pthread_attr_setstacksize(&attr, 1 << 20), 0);
+  pthread_t thread;
+  auto run = [](void* arg) -> void* {
+    (*static_cast<const std::function<void()>*>(arg))();
+    return nullptr;
+  };
+  ASSERT_EQ(pthread_create(&thread, &attr, run, const_cast<std::function<void()>*>(&fn)), 0);
+  pthread_join(thread, nullptr);
+  pthread_attr_destroy(&attr);
+}
+
+std::string nested(int levels, const std::string& open, const std::string& close) {
+  std::string s;
+  for (int i = 0; i < levels; ++i) s += open;
+  s += "1";
+  for (int i = 0; i < levels; ++i) s += close;
+  return s;
+}
+
+TEST(MathGrader, DeepButValidNestingParsesAndDeeperSaysWhy) {
+  struct Shape {
+    std::string open, close;
+  };
+  const std::vector<Shape> shapes = {{"(", ")"},
+                                     {"{", "}"},
+                                     {"[", "]"},
+                                     {"-(", ")"},
+                                     {"\\frac{1}{", "}"},
+                                     {"\\sqrt{", "}"},
+                                     {"\\left(", "\\right)"},
+                                     {"1^{", "}"}};
+  on_small_stack([&] {
+    for (const Shape& s : shapes) {
+      for (int levels : {29, 200, 256}) {
+        const std::string text = "\\boxed{" + nested(levels, s.open, s.close) + "}";
+        const std::string gold = s.open == "-(" && levels % 2 == 1 ? "-1" : "1";
+        EXPECT_TRUE(right(text, gold)) << levels << " levels of " << s.open;
+      }
+      for (int levels : {257, 5000}) {
+        auto v = grade_completion("\\boxed{" + nested(levels, s.open, s.close) + "}", "1",
+                                  MathOptions());
+        ASSERT_TRUE(v.ok()) << v.status();
+        EXPECT_FALSE(v->correct) << levels << " levels of " << s.open;
+        EXPECT_NE(v->detail.find("prediction not graded: "), std::string::npos) << v->detail;
+      }
+    }
+    // Operators without brackets nest too: a chain of 5000 unary minuses is refused, not a crash.
+    auto v = grade_prediction(std::string(5000, '-') + "1", "1", MathOptions());
+    ASSERT_TRUE(v.ok()) << v.status();
+    EXPECT_FALSE(v->correct);
+    EXPECT_NE(v->detail.find("nested deeper than"), std::string::npos) << v->detail;
+  });
+  auto deep = grade_completion("\\boxed{" + nested(300, "(", ")") + "}", "1", MathOptions());
+  ASSERT_TRUE(deep.ok());
+  EXPECT_NE(deep->detail.find("nested deeper than 256 levels of brackets"), std::string::npos)
+      << deep->detail;
 }
 
 TEST(MathGrader, HugeInputsGetAVerdictWithinTheDeadline) {

@@ -98,8 +98,12 @@ TEST(MathParser, RefusesMalformedInputWithTheRightCode) {
   EXPECT_EQ(read("1 2"), "error: INVALID_ARGUMENT");
   EXPECT_EQ(read("correct"), "error: INVALID_ARGUMENT");
   EXPECT_EQ(read("\\begin{align} x \\end{align}"), "error: INVALID_ARGUMENT");
+  // Nesting past kMaxNestingDepth brackets, or operators past kMaxParseDepth: refused for size.
   EXPECT_EQ(read(std::string(5000, '(') + "1" + std::string(5000, ')')),
-            "error: INVALID_ARGUMENT");  // nesting past kMaxParseDepth
+            "error: RESOURCE_EXHAUSTED");
+  EXPECT_EQ(read(std::string(kMaxParseDepth, '-') + "1"), "error: RESOURCE_EXHAUSTED");
+  EXPECT_EQ(read(std::string(kMaxNestingDepth, '(') + "1" + std::string(kMaxNestingDepth, ')')),
+            "1");
   EXPECT_EQ(read(std::string(3000, '1')), "error: INVALID_ARGUMENT");  // past BigInt::kMaxBits
 }
 

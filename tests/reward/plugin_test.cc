@@ -121,14 +121,22 @@ TEST(Plugin, ErrorsAndOutOfRangeRewardsAreReportedPerItem) {
   EXPECT_NE(range.error.find("fixture: returned reward 2 outside its range [0, 1]"),
             std::string::npos)
       << range.error;
+  EXPECT_EQ(range.error_code, kErrorRuleFailed);
+
+  item.completion = "error";
+  GradeOutcome failed = (*grader)->grade_one(item, kNoDeadline);
+  EXPECT_EQ(failed.error, "fixture: the fixture's backend is down");
+  EXPECT_EQ(failed.error_code, kErrorPluginFailed);
 
   item.completion = "";
   GradeOutcome invalid = (*grader)->grade_one(item, kNoDeadline);
   EXPECT_EQ(invalid.error, "completion: the fixture needs text");
+  EXPECT_EQ(invalid.error_code, kErrorInvalidItem);
 
   item.completion = std::string(50, 'x');
   GradeOutcome fine = (*grader)->grade_one(item, kNoDeadline);
   EXPECT_TRUE(fine.error.empty()) << fine.error;
+  EXPECT_TRUE(fine.error_code.empty());
   EXPECT_DOUBLE_EQ(fine.reward, 0.5);
   EXPECT_NE(fine.detail.find("answer '7'"), std::string::npos) << fine.detail;
 }

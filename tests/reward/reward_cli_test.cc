@@ -8,9 +8,13 @@
 #include <array>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
+#include <filesystem>
 #include <fstream>
+#include <map>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
@@ -38,6 +42,110 @@ std::vector<json> read_jsonl(const std::string& path) {
 
 std::string temp_path(const std::string& name) { return ::testing::TempDir() + "/" + name; }
 
+// The state letter of /proc/<pid>/stat ('Z' for a zombie); 0 when there is no such process.
+char process_state(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const size_t close = text.rfind(')');
+  return close == std::string::npos || close + 2 >= text.size() ? 0 : text[close + 2];
+}
+
+// The children of `pid` (every thread's), from /proc/<pid>/task/<tid>/children.
+std::vector<pid_t> children_of(pid_t pid) {
+  std::vector<pid_t> out;
+  std::error_code ec;
+  const std::string task = "/proc/" + std::to_string(pid) + "/task";
+  for (const auto& t : std::filesystem::directory_iterator(task, ec)) {
+    std::ifstream in(t.path() / "children");
+    pid_t child;
+    while (in >> child) out.push_back(child);
+  }
+  return out;
+}
+
+// In a container forge may be PID 1, and then nobody else reaps what it orphans. `forge grade` on
+// code items as PID 1 of a new pid namespace: it reaps its sandboxes itself, so no child of it
+// stays a zombie and it exits as soon as its output is written (it used to poll /proc for ~2 s per
+// worker for zombies no one would ever reap).
+TEST(GradeCommand, AsPid1ItReapsItsSandboxesAndExitsPromptly) {
+  if (std::system("unshare --pid --fork --mount-proc true > /dev/null 2>&1") != 0) {
+    GTEST_SKIP() << "unshare --pid is not permitted here";
+  }
+  const std::string in = temp_path("pid1_in.jsonl"), out = temp_path("pid1_out.jsonl"),
+                    config = temp_path("pid1_reward.yaml");
+  std::ofstream(config) << "reward:\n  code: {workers: 2}\n";
+  {
+    std::ifstream data(std::string(FORGE_TEST_DATA_DIR) + "/datasets/humaneval.jsonl");
+    std::ofstream items(in);
+    std::string line;
+    for (int i = 0; i < 6 && std::getline(data, line); ++i) {
+      json task = json::parse(line);
+      json item = {
+          {"id", task["task_id"]},
+          {"rule", "code"},
+          {"completion",
+           task["prompt"].get<std::string>() + task["canonical_solution"].get<std::string>()},
+          {"tests",
+           {{"kind", "humaneval"}, {"test", task["test"]}, {"entry_point", task["entry_point"]}}}};
+      items << item.dump() << "\n";
+    }
+  }
+  std::remove(out.c_str());
+  const pid_t unshare = fork();
+  ASSERT_GE(unshare, 0);
+  if (unshare == 0) {
+    const int devnull = ::open("/dev/null", O_WRONLY);
+    ::dup2(devnull, 1);
+    ::dup2(devnull, 2);
+    ::execlp("unshare", "unshare", "--pid", "--fork", "--mount-proc", FORGE_BINARY, "grade",
+             "--config", config.c_str(), "--input", in.c_str(), "--output", out.c_str(), nullptr);
+    ::_exit(127);
+  }
+  using Clock = std::chrono::steady_clock;
+  const Clock::time_point start = Clock::now();
+  Clock::time_point written = Clock::time_point::max();
+  std::map<pid_t, Clock::time_point> zombie_since;
+  Clock::duration longest_zombie{0};
+  pid_t forge = -1;
+  int status = 0;
+  while (true) {
+    const pid_t done = ::waitpid(unshare, &status, WNOHANG);
+    if (done == unshare) break;
+    ASSERT_LT(Clock::now() - start, std::chrono::seconds(120)) << "forge grade did not exit";
+    const Clock::time_point now = Clock::now();
+    if (forge < 0) {
+      std::vector<pid_t> c = children_of(unshare);
+      if (!c.empty()) forge = c[0];  // pid 1 of the new namespace
+    } else {
+      for (pid_t child : children_of(forge)) {
+        if (process_state(child) != 'Z') continue;
+        auto it = zombie_since.emplace(child, now).first;
+        longest_zombie = std::max(longest_zombie, now - it->second);
+      }
+    }
+    if (written == Clock::time_point::max()) {
+      std::ifstream lines(out);
+      int n = 0;
+      std::string line;
+      while (std::getline(lines, line)) n += line.size() > 2 && line.back() == '}';
+      if (n == 6) written = now;
+    }
+    std::this_thread::sleep_for(milliseconds(5));
+  }
+  const Clock::time_point exited = Clock::now();
+  ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
+  std::vector<json> lines = read_jsonl(out);
+  ASSERT_EQ(lines.size(), 6u);
+  for (const json& line : lines) EXPECT_EQ(line["reward"], 1.0) << line.dump();
+  ASSERT_NE(written, Clock::time_point::max());
+  EXPECT_LT(exited - written, std::chrono::milliseconds(1000))
+      << "forge grade took " << std::chrono::duration_cast<milliseconds>(exited - written).count()
+      << " ms to exit after writing its output";
+  EXPECT_LT(longest_zombie, std::chrono::milliseconds(500))
+      << "a child of forge stayed a zombie for "
+      << std::chrono::duration_cast<milliseconds>(longest_zombie).count() << " ms";
+}
+
 TEST(GradeCommand, GradesAFileLineByLine) {
   const std::string in = temp_path("cli_in.jsonl"), out = temp_path("cli_out.jsonl");
   std::ofstream(in)
@@ -54,7 +162,8 @@ TEST(GradeCommand, GradesAFileLineByLine) {
   EXPECT_EQ(lines[0]["id"], "a");
   EXPECT_EQ(lines[0]["reward"], 1.0);
   EXPECT_EQ(lines[1]["reward"], 0.0);
-  EXPECT_EQ(lines[1]["error"].get<std::string>().rfind("line 2: not valid JSON", 0), 0u);
+  EXPECT_EQ(lines[1]["error"]["code"], "invalid_item");
+  EXPECT_EQ(lines[1]["error"]["message"].get<std::string>().rfind("line 2: not valid JSON", 0), 0u);
   EXPECT_DOUBLE_EQ(lines[2]["reward"].get<double>(), 1.1);  // default mix: math 1 + format 0.1
   EXPECT_EQ(lines[3]["reward"], 1.0);
 }

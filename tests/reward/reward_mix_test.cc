@@ -34,11 +34,11 @@ std::unique_ptr<RuleRegistry> registry_for(const RewardConfig& config) {
 
 TEST(RuleRegistry, HasTheBuiltInRules) {
   auto registry = registry_for({});
-  for (const char* name : {"accuracy", "code", "format", "length", "math"}) {
+  for (const char* name : {"accuracy", "code", "countdown", "format", "length", "math"}) {
     EXPECT_NE(registry->find(name), nullptr) << name;
   }
   EXPECT_EQ(registry->find("mth"), nullptr);
-  EXPECT_EQ(registry->names(), "accuracy, code, format, length, math");
+  EXPECT_EQ(registry->names(), "accuracy, code, countdown, format, length, math");
 }
 
 TEST(RuleRegistry, RefusesADuplicateName) {
@@ -158,7 +158,7 @@ TEST(MathRule, GradesCompletionsAndPredictions) {
 
 TEST(MathRule, TolerancesComeFromTheConfig) {
   // 1.4150 vs sqrt(2) = 1.41421... is 5.6e-4 apart relatively and not sqrt(2) rounded: right at
-  // rel_tolerance 1e-2, wrong at the default 1e-4. (Exact rationals are compared exactly.)
+  // rel_tolerance 1e-2, wrong at the default. (Exact rationals are compared exactly.)
   RewardConfig loose;
   loose.math.rel_tolerance = 1e-2;
   auto registry = registry_for(loose);
@@ -170,6 +170,17 @@ TEST(MathRule, TolerancesComeFromTheConfig) {
   auto s = strict->find("math")->grade(math_item("\\boxed{1.4150}", "\\sqrt{2}"), kNoDeadline);
   ASSERT_TRUE(s.ok());
   EXPECT_EQ(s->reward, 0.0) << s->detail;
+
+  // float_rounding: 1.4142 is sqrt(2) at 4 decimal places, not at the default 6.
+  RewardConfig four_places;
+  four_places.math.float_rounding = 4;
+  auto coarse = registry_for(four_places);
+  auto c = coarse->find("math")->grade(math_item("\\boxed{1.4142}", "\\sqrt{2}"), kNoDeadline);
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ(c->reward, 1.0) << c->detail;
+  auto d = strict->find("math")->grade(math_item("\\boxed{1.4142}", "\\sqrt{2}"), kNoDeadline);
+  ASSERT_TRUE(d.ok());
+  EXPECT_EQ(d->reward, 0.0) << d->detail;
 }
 
 TEST(AccuracyRule, PicksMathForAnswersAndNeedsAReference) {

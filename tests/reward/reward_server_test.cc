@@ -197,6 +197,12 @@ TEST_F(RewardServerTest, PerItemDeadlineAndMisbehavingRulesGivePerItemErrors) {
       << (*results)[3].error;
   EXPECT_TRUE((*results)[4].error.empty());
   for (int i = 0; i < 4; ++i) EXPECT_EQ((*results)[i].reward, 0.0);
+  // Each error comes back with its code, per item: not a wrong answer.
+  EXPECT_EQ((*results)[0].error_code, kErrorTimeout);
+  EXPECT_EQ((*results)[1].error_code, kErrorRuleFailed);
+  EXPECT_EQ((*results)[2].error_code, kErrorRuleFailed);
+  EXPECT_EQ((*results)[3].error_code, kErrorTimeout);
+  EXPECT_TRUE((*results)[4].error_code.empty());
   EXPECT_TRUE(net::check_health(address_, milliseconds(2000)).ok());
 }
 

@@ -1,74 +1,81 @@
-// The host-side process helpers the sandbox workers shut down with: the /proc scan that finds a
-// worker's process tree must hold up while processes come and go, as they do when a pool stops.
+// The host-side process helpers of the sandbox workers: a process that runs sandboxes is a child
+// subreaper and reaps the orphans re-parented to it (a sandbox's init outlives bwrap for a moment),
+// without ever signalling a process that is not its child.
 #include "reward/code/sandbox_process.h"
 
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <algorithm>
-#include <atomic>
 #include <chrono>
-#include <exception>
 #include <string>
 #include <thread>
-#include <vector>
 
 #include <gtest/gtest.h>
 
 namespace forge::reward::code {
 namespace {
 
-TEST(SandboxProcess, ChildrenOfFindsEveryChildAndNoOtherProcess) {
-  std::vector<pid_t> children;
-  for (int i = 0; i < 3; ++i) {
-    const pid_t pid = fork();
-    ASSERT_GE(pid, 0);
-    if (pid == 0) {
+// The state letter of /proc/<pid>/stat ('Z' for a zombie), or 0 when there is no such process.
+char state_of(pid_t pid) {
+  FILE* f = fopen(("/proc/" + std::to_string(pid) + "/stat").c_str(), "r");
+  if (f == nullptr) return 0;
+  char buf[512] = {0};
+  size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+  fclose(f);
+  std::string s(buf, n);
+  size_t close = s.rfind(')');
+  return close == std::string::npos || close + 2 >= s.size() ? 0 : s[close + 2];
+}
+
+TEST(SandboxProcess, AnOrphanedGrandchildIsReapedByTheSubreaper) {
+  ASSERT_TRUE(become_child_subreaper());
+  int ready[2];
+  ASSERT_EQ(pipe(ready), 0);
+  const pid_t child = fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    // The child starts a grandchild and exits: the grandchild is orphaned, like a sandbox's init
+    // whose bwrap was killed.
+    const pid_t grandchild = fork();
+    if (grandchild == 0) {
+      close(ready[0]);
       pause();
       _exit(0);
     }
-    children.push_back(pid);
+    (void)!write(ready[1], &grandchild, sizeof(grandchild));
+    _exit(0);
   }
-  std::vector<pid_t> found = children_of(getpid());
-  std::sort(found.begin(), found.end());
-  EXPECT_EQ(found, children);
-  EXPECT_TRUE(children_of(children[0]).empty());
-  for (pid_t pid : children) kill_and_reap(pid);
-  EXPECT_TRUE(wait_until_gone(children, std::chrono::milliseconds(1000)));
-  EXPECT_TRUE(children_of(getpid()).empty());
+  close(ready[1]);
+  pid_t grandchild = -1;
+  ASSERT_EQ(read(ready[0], &grandchild, sizeof(grandchild)), ssize_t(sizeof(grandchild)));
+  close(ready[0]);
+  kill_and_reap(child);
+  // Re-parented to us (not to PID 1): ours to reap, and reaping it leaves nothing, no zombie.
+  const auto start = std::chrono::steady_clock::now();
+  EXPECT_TRUE(reap_orphan(grandchild));
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(1));
+  EXPECT_EQ(state_of(grandchild), 0);
+  // A second time it is nobody's child of ours: no wait, no signal.
+  EXPECT_FALSE(reap_orphan(grandchild));
 }
 
-// Processes that exit between the scan's directory listing and its read of their /proc/<pid>/stat
-// (the read then fails with ESRCH) are skipped: the scan neither throws nor reports them.
-TEST(SandboxProcess, ChildrenOfHoldsUpWhileProcessesExitDuringTheScan) {
-  std::atomic<bool> stop{false};
-  std::atomic<long> exited{0};
-  std::thread churn([&] {
-    while (!stop.load()) {
-      const pid_t pid = fork();
-      if (pid == 0) _exit(0);
-      if (pid > 0 && waitpid(pid, nullptr, 0) == pid) exited.fetch_add(1);
-    }
-  });
-  const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(2);
-  long scans = 0, threw = 0;
-  size_t most_found = 0;
-  std::string first_error;
-  while (std::chrono::steady_clock::now() < until) {
-    try {
-      most_found = std::max(most_found, children_of(getpid()).size());
-    } catch (const std::exception& e) {
-      if (threw++ == 0) first_error = e.what();
-    }
-    ++scans;
-  }
-  stop = true;
-  churn.join();
-  EXPECT_EQ(threw, 0) << "of " << scans << " scans; first: " << first_error;
-  EXPECT_LE(most_found, 1u);  // at most the one child alive at that moment
-  EXPECT_GT(scans, 10);
-  EXPECT_GT(exited.load(), 100);
+TEST(SandboxProcess, NeverSignalsAProcessThatIsNotItsChild) {
+  // Our parent is not our child: reap_orphan must neither wait for it nor kill it.
+  const pid_t parent = getppid();
+  EXPECT_FALSE(reap_orphan(parent));
+  EXPECT_NE(state_of(parent), 0);
+  EXPECT_FALSE(reap_orphan(-1));
+  EXPECT_FALSE(reap_orphan(0));
+}
+
+TEST(SandboxProcess, ReadsTheInitPidFromBwrapsInfo) {
+  EXPECT_EQ(sandbox_init_pid("{\n    \"child-pid\": 11457,\n    \"pid-namespace\": 4026\n}"),
+            11457);
+  EXPECT_EQ(sandbox_init_pid("{\n    \"child-pid\": 114"), -1);  // not all written yet
+  EXPECT_EQ(sandbox_init_pid("{\n"), -1);
+  EXPECT_EQ(sandbox_init_pid(""), -1);
 }
 
 }  // namespace

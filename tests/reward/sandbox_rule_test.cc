@@ -1,12 +1,16 @@
 // The code rule end to end: real bubblewrap sandboxes running real Python programs.
+#include <signal.h>
 #include <unistd.h>
 
 #include <chrono>
+#include <future>
 #include <thread>
 
 #include <gtest/gtest.h>
 
 #include "reward/code/code_rule.h"
+#include "reward/grade_error.h"
+#include "reward/grader.h"
 #include "tests/reward/sandbox_test_util.h"
 
 namespace forge::reward::code {
@@ -331,6 +335,41 @@ TEST(CodeSandbox, UnstartableSandboxIsUnavailableNotZero) {
   ASSERT_TRUE(pool.ok()) << pool.status();
   auto r = testing::grade_with(**pool, "print(1)", stdio_tests("", "1"), std::chrono::seconds(30));
   EXPECT_EQ(r.status().code(), absl::StatusCode::kUnavailable) << r.status();
+  EXPECT_EQ(error_code_of(r.status()), kErrorSandboxUnavailable);
+
+  // Through the grader, the item carries the error, not a reward of 0 for a wrong program.
+  RewardConfig config;
+  config.code = {{"python", "/bin/false"}, {"workers", 1}};
+  auto grader = Grader::create(config);
+  ASSERT_TRUE(grader.ok()) << grader.status();
+  GradeItem item;
+  item.rule = "code";
+  item.completion = "print(1)";
+  item.tests = stdio_tests("", "1");
+  GradeOutcome outcome = (*grader)->grade_one(item, Clock::now() + std::chrono::seconds(30));
+  EXPECT_EQ(outcome.error_code, kErrorSandboxUnavailable) << outcome.error;
+  EXPECT_NE(outcome.error.find("code: sandbox workers do not start"), std::string::npos)
+      << outcome.error;
+}
+
+TEST(CodeSandbox, AWorkerThatDiesDuringAJobIsSandboxCrashed) {
+  WorkerPool::Options o;
+  o.sandbox = fast_config();
+  o.workers = 1;
+  auto pool = WorkerPool::create(o);
+  ASSERT_TRUE(pool.ok()) << pool.status();
+  ASSERT_TRUE((*pool)->wait_until_ready(1, std::chrono::seconds(30)));
+  const std::vector<pid_t> pids = (*pool)->worker_pids();
+  ASSERT_EQ(pids.size(), 1u);
+  auto graded = std::async(std::launch::async, [&] {
+    return testing::grade_with(**pool, "import time\ntime.sleep(20)\n", stdio_tests("", "1"),
+                               std::chrono::seconds(30));
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));  // the job is running
+  ASSERT_EQ(kill(pids[0], SIGKILL), 0);
+  auto r = graded.get();
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kUnavailable) << r.status();
+  EXPECT_EQ(error_code_of(r.status()), kErrorSandboxCrashed) << r.status();
 }
 
 }  // namespace

@@ -11,7 +11,7 @@
 #include <thread>
 
 #include "policy/byte_tokenizer.h"
-#include "rollout/utf8_text.h"
+#include "base/utf8.h"
 #include "test_util.h"
 
 namespace forge::rollout {
@@ -174,7 +174,7 @@ TEST(EngineTest, StopStringsEndTheSequenceAndAreCutFromTheText) {
   const Completion& c = (*out)[0];
   EXPECT_EQ(c.finish_reason, "stop");
   EXPECT_EQ(c.token_ids, std::vector<int32_t>(tokens.begin(), tokens.begin() + end));
-  EXPECT_EQ(c.text, valid_utf8(text.substr(0, cut)));
+  EXPECT_EQ(c.text, to_valid_utf8(text.substr(0, cut)));
 }
 
 TEST(EngineTest, RejectsBadRequestsNamingTheField) {

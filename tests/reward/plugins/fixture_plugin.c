@@ -47,6 +47,9 @@ static int grade(void* instance, const ForgeRewardItem* item, double* reward, ch
   if (strcmp(item->completion, "") == 0) {
     *detail = copy_string("completion: the fixture needs text");
     rc = FORGE_REWARD_INVALID_ARGUMENT;
+  } else if (strcmp(item->completion, "error") == 0) {
+    *detail = copy_string("the fixture's backend is down");
+    rc = FORGE_REWARD_INTERNAL;
   } else if (strcmp(item->completion, "range") == 0) {
     *reward = 2.0;
     *detail = NULL;

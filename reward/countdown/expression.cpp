@@ -1,10 +1,10 @@
-#include "rl/tasks/expression.h"
+#include "reward/countdown/expression.h"
 
 #include <cstdlib>
 
 #include "absl/strings/str_cat.h"
 
-namespace forge::rl::tasks {
+namespace forge::reward::countdown {
 namespace {
 
 int64_t gcd64(int64_t a, int64_t b) {
@@ -211,4 +211,4 @@ bool parse_int64(std::string_view text, int64_t* out) {
   return true;
 }
 
-}  // namespace forge::rl::tasks
+}  // namespace forge::reward::countdown
