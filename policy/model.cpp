@@ -256,6 +256,14 @@ std::vector<ExpertLoad> ModelImpl::expert_load() const {
   return out;
 }
 
+std::vector<at::Tensor> ModelImpl::pending_expert_loads() const {
+  std::vector<at::Tensor> out;
+  for (const DecoderLayer& layer : model->layer_list) {
+    if (layer->is_moe()) out.push_back(layer->moe->pending_load());
+  }
+  return out;
+}
+
 void ModelImpl::update_routing_bias(double gamma) {
   for (DecoderLayer& layer : model->layer_list) {
     if (layer->is_moe()) layer->moe->update_bias(gamma);

@@ -119,6 +119,9 @@ class ModelImpl : public torch::nn::Module {
   // b_i += gamma * sign(mean load - load_i) over the load of the training-mode forwards since the
   // last call; call it after each optimizer step. gamma == 0 freezes the biases.
   void update_routing_bias(double gamma);
+  // The load update_routing_bias() will use, per MoE layer ([E] int64 each): handles to the
+  // model's own tensors, so a data-parallel trainer can sum them over its ranks in place first.
+  std::vector<at::Tensor> pending_expert_loads() const;
 
   // Every parameter and the routing-bias buffers, by Hugging Face name, in a fixed order. The
   // tensors alias the model's storage (copy_ into them under NoGradGuard to sync weights).

@@ -72,6 +72,13 @@ Checkpointer::Checkpointer(std::string dir, int keep_last)
 
 absl::Status Checkpointer::save(const policy::ModelImpl& model, const AdamW& optimizer,
                                 const TrainingState& state) {
+  return save(model, optimizer.state_tensors(), state);
+}
+
+absl::Status Checkpointer::save(
+    const policy::ModelImpl& model,
+    const std::vector<std::pair<std::string, at::Tensor>>& optimizer_state,
+    const TrainingState& state) {
   std::error_code ec;
   fs::create_directories(dir_, ec);
   const fs::path final_dir = fs::path(dir_) / absl::StrCat("step-", state.step);
@@ -80,7 +87,7 @@ absl::Status Checkpointer::save(const policy::ModelImpl& model, const AdamW& opt
 
   RETURN_IF_ERROR(policy::save_checkpoint(model, tmp.string()));
   RETURN_IF_ERROR(
-      policy::write_safetensors((tmp / kOptimizer).string(), optimizer.state_tensors()));
+      policy::write_safetensors((tmp / kOptimizer).string(), optimizer_state));
   nlohmann::json j = {{"step", state.step},
                       {"policy_version", state.policy_version},
                       {"data", state.data},

@@ -34,6 +34,11 @@ class Checkpointer {
   // Writes step-<state.step> (replacing one of the same step), then prunes old ones.
   absl::Status save(const policy::ModelImpl& model, const AdamW& optimizer,
                     const TrainingState& state);
+  // The same with the optimizer state given as AdamW::state_tensors() names it (a ZeRO-1 job's
+  // state gathered from its ranks).
+  absl::Status save(const policy::ModelImpl& model,
+                    const std::vector<std::pair<std::string, at::Tensor>>& optimizer_state,
+                    const TrainingState& state);
 
   // The folder of the newest checkpoint that verifies, or nullopt when there is none. Folders that
   // fail verification are skipped and described in `skipped`.

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "base/logger.h"
 
 namespace CLI {
 class App;
@@ -36,6 +37,11 @@ int fail_with_status(const std::string& name, const absl::Status& status);
 
 // For a subcommand that is declared but not built yet: one line on stderr, kExitNotBuilt.
 int not_built(const std::string& name);
+
+// `--nproc N`: runs `forge <args...>` as N local ranks (rl/dist/local_launcher.h); the ranks'
+// exit code, or a failure naming the rank that failed.
+int launch_ranks(const std::string& name, int nproc, const std::vector<std::string>& args,
+                 Logger& logger);
 
 Command add_run_command(CLI::App& parent);             // run_command.cpp
 Command add_rollout_worker_command(CLI::App& parent);  // worker_commands.cpp

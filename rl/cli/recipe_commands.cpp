@@ -20,6 +20,7 @@
 #include "rl/cli/commands.h"
 #include "rl/cli/subcommands.h"
 #include "rl/config/run_config.h"
+#include "rl/dist/job.h"
 #include "rl/orchestrator/run_inputs.h"
 #include "rl/orchestrator/supervisor.h"
 #include "rl/policy_loader.h"
@@ -48,17 +49,27 @@ int sft_outcome(const std::string& name, const absl::StatusOr<SftOutcome>& o, Lo
 // ---- forge sft ----------------------------------------------------------------------------------
 
 int run_sft(const std::string& config_path, const std::vector<std::string>& overrides,
-            bool resume) {
+            bool resume, int nproc) {
   const std::string name = "sft";
   absl::StatusOr<RunConfig> config = RunConfig::load(config_path, overrides);
   if (!config.ok()) return fail(name, std::string(config.status().message()), kExitUsage);
+  if (nproc > 0) {
+    std::vector<std::string> args = {"sft", "--config", config_path};
+    args.insert(args.end(), overrides.begin(), overrides.end());
+    if (resume) args.push_back("--resume");
+    StreamLogger launcher("forge sft");
+    return launch_ranks(name, nproc, args, launcher);
+  }
   const std::string data = config->sft.data.empty() ? config->data.train : config->sft.data;
   if (data.empty()) {
     return fail(name, "sft.data / data.train: a dataset with completions is required", kExitUsage);
   }
   if (absl::Status st = prepare_run_dir(*config); !st.ok()) return fail_with_status(name, st);
-  set_torch_threads(config->run.threads);
-  StreamLogger logger("forge sft");
+  StreamLogger console("forge sft");
+  absl::StatusOr<Job> job = join_job(*config, &console);  // a data-parallel job's rank, or alone
+  if (!job.ok()) return fail_with_status(name, job.status());
+  set_rank_threads(*config, job->rank.local_world_size);
+  Logger& logger = *job->logger;
 
   SftStageInputs in;
   in.config = &*config;
@@ -77,6 +88,7 @@ int run_sft(const std::string& config_path, const std::vector<std::string>& over
   in.stop_requested = [&] { return signals.stop_requested(); };
   in.resume = resume;
   in.logger = &logger;
+  in.collective = job->collective.get();
   return sft_outcome(name, run_sft_stage(std::move(in)), logger);
 }
 
@@ -131,10 +143,14 @@ Command add_sft_command(CLI::App& parent) {
   auto config = std::make_shared<std::string>();
   auto overrides = std::make_shared<std::vector<std::string>>();
   auto resume = std::make_shared<bool>(false);
+  auto nproc = std::make_shared<int>(0);
   app->add_option("--config", *config, "Run config (YAML), e.g. configs/tiny.yaml")->required();
   app->add_option("overrides", *overrides, "Dotted overrides: sft.max_steps=200 run.dir=runs/sft");
   app->add_flag("--resume", *resume, "Continue from the newest valid checkpoint in run.dir");
-  return {app, [=] { return run_sft(*config, *overrides, *resume); }};
+  app->add_option("--nproc", *nproc,
+                  "Start N data-parallel ranks on this machine (like torchrun --standalone)")
+      ->check(CLI::Range(1, 1024));
+  return {app, [=] { return run_sft(*config, *overrides, *resume, *nproc); }};
 }
 
 Command add_eval_command(CLI::App& parent) {

@@ -15,11 +15,17 @@ namespace forge::rl::cli {
 namespace {
 
 int run_training(const std::string& config_path, const std::vector<std::string>& overrides,
-                 bool resume) {
+                 bool resume, int nproc) {
   const char* name = "run";
   absl::StatusOr<RunConfig> config = RunConfig::load(config_path, overrides);
   if (!config.ok()) return fail(name, std::string(config.status().message()), kExitUsage);
   StreamLogger logger("forge run");
+  if (nproc > 0) {
+    std::vector<std::string> args = {"run", config_path};
+    args.insert(args.end(), overrides.begin(), overrides.end());
+    if (resume) args.push_back("--resume");
+    return launch_ranks(name, nproc, args, logger);
+  }
   absl::StatusOr<GrpoRunOutcome> outcome = run_grpo(*config, {resume, &logger});
   if (!outcome.ok()) return fail_with_status(name, outcome.status());
   if (outcome->interrupted) {
@@ -40,10 +46,14 @@ Command add_run_command(CLI::App& parent) {
   auto config = std::make_shared<std::string>();
   auto overrides = std::make_shared<std::vector<std::string>>();
   auto resume = std::make_shared<bool>(false);
+  auto nproc = std::make_shared<int>(0);
   app->add_option("config", *config, "Run config (YAML), e.g. configs/tiny.yaml")->required();
   app->add_option("overrides", *overrides, "Dotted overrides: trainer.total_steps=4 run.dir=runs/x");
   app->add_flag("--resume", *resume, "Continue from the newest valid checkpoint in run.dir");
-  return {app, [=] { return run_training(*config, *overrides, *resume); }};
+  app->add_option("--nproc", *nproc,
+                  "Start N data-parallel ranks on this machine (like torchrun --standalone)")
+      ->check(CLI::Range(1, 1024));
+  return {app, [=] { return run_training(*config, *overrides, *resume, *nproc); }};
 }
 
 }  // namespace forge::rl::cli

@@ -114,6 +114,10 @@ absl::Status check_section_ranges(const RunConfig& c) {
     return bad("trainer.moe_bias_update_speed", "must be >= 0");
   }
   if (c.trainer.samples_per_step < 0) return bad("trainer.samples_per_step", "must be >= 0");
+  if (c.dist.timeout_s <= 0) return bad("dist.timeout_s", "must be > 0");
+  if (c.dist.zero != 0 && c.dist.zero != 1) return bad("dist.zero", "must be 0 or 1");
+  if (c.dist.check_every < 0) return bad("dist.check_every", "must be >= 0");
+  if (c.dist.bucket_mb <= 0) return bad("dist.bucket_mb", "must be > 0");
   return absl::OkStatus();
 }
 

@@ -148,6 +148,14 @@ void visit_section(ConfigVisitor& v, TrainerSection& s) {
   v.value("samples_per_step", s.samples_per_step);
 }
 
+void visit_section(ConfigVisitor& v, DistSection& s) {
+  v.choice("backend", s.backend, {"auto", "gloo", "nccl"});
+  v.value("timeout_s", s.timeout_s);
+  v.value("zero", s.zero);
+  v.value("check_every", s.check_every);
+  v.value("bucket_mb", s.bucket_mb);
+}
+
 void visit_section(ConfigVisitor& v, ServerSection& s) {
   v.value("trainer_address", s.trainer_address);
 }
@@ -225,6 +233,7 @@ void visit(ConfigVisitor& v, RunConfig& c) {
   named(v, "sft", c.sft);
   named(v, "eval", c.eval);
   named(v, "distill", c.distill);
+  named(v, "dist", c.dist);
 }
 
 absl::StatusOr<RunConfig> RunConfig::load(const std::string& path,

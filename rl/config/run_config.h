@@ -123,6 +123,16 @@ struct TrainerSection {
   int samples_per_step = 4;             // completions written to samples.jsonl each step
 };
 
+// Data-parallel training (`forge run` / `forge sft` under torchrun, Slurm, Kubernetes or
+// `--nproc N`; rl/dist/): c10d over a TCPStore rendezvous at MASTER_ADDR:MASTER_PORT.
+struct DistSection {
+  std::string backend = "auto";  // auto (nccl when run.device is cuda, else gloo) | gloo | nccl
+  int timeout_s = 300;           // rendezvous and every collective
+  int zero = 0;                  // 1: ZeRO-1, the optimizer state sharded over the ranks
+  int check_every = 10;          // steps between parameter checksums across ranks; 0 = never
+  int bucket_mb = 25;            // gradient all-reduce bucket size
+};
+
 struct ServerSection {
   std::string trainer_address;          // TrainerService listen address; "" = off
 };
@@ -204,6 +214,7 @@ struct RunConfig {
   SftSection sft;
   EvalSection eval;
   DistillSection distill;
+  DistSection dist;
 
   // Reads `path` (may be "" for all defaults) and applies `overrides` ("a.b=value").
   static absl::StatusOr<RunConfig> load(const std::string& path,

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <map>
 #include <set>
 
 #include <nlohmann/json.hpp>
@@ -350,6 +351,42 @@ std::string write_yaml(const std::function<void(ConfigVisitor&)>& visit) {
   Writer writer;
   visit(writer);
   return writer.finish();
+}
+
+namespace {
+
+// Scalars and sequences by dotted key, in document order.
+void flatten(const YAML::Node& node, const std::string& prefix,
+             std::vector<std::pair<std::string, std::string>>& out) {
+  if (node.IsMap()) {
+    for (const auto& item : node) {
+      const std::string key = item.first.as<std::string>();
+      flatten(item.second, prefix.empty() ? key : prefix + "." + key, out);
+    }
+    return;
+  }
+  YAML::Emitter emitter;
+  emitter << YAML::Flow << node;
+  out.emplace_back(prefix, emitter.c_str());
+}
+
+}  // namespace
+
+std::string first_differing_key(const std::string& a, const std::string& b) {
+  std::vector<std::pair<std::string, std::string>> fa, fb;
+  try {
+    flatten(YAML::Load(a), "", fa);
+    flatten(YAML::Load(b), "", fb);
+  } catch (const YAML::Exception&) {
+    return a == b ? "" : "<document>";
+  }
+  std::map<std::string, std::string> in_b(fb.begin(), fb.end());
+  for (const auto& [key, value] : fa) {
+    auto it = in_b.find(key);
+    if (it == in_b.end() || it->second != value) return key;
+    in_b.erase(it);
+  }
+  return in_b.empty() ? "" : in_b.begin()->first;
 }
 
 }  // namespace forge::rl

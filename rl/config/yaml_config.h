@@ -50,4 +50,9 @@ class YamlConfig {
 // Writes the struct `visit` describes as YAML (the resolved config saved beside a run).
 std::string write_yaml(const std::function<void(ConfigVisitor&)>& visit);
 
+// The first dotted key (in document order of `a`, then keys only `b` has) whose value differs
+// between two YAML documents, e.g. "trainer.lr"; "" when they agree. A document that does not
+// parse differs at its root ("<document>").
+std::string first_differing_key(const std::string& a, const std::string& b);
+
 }  // namespace forge::rl

@@ -9,13 +9,23 @@
 namespace forge::rl {
 namespace {
 
-// Whitening over the masked tokens of the whole batch (verl's masked_whiten, unbiased variance).
-at::Tensor masked_whiten(const at::Tensor& values, const at::Tensor& mask, double eps) {
+// Whitening over the masked tokens of the whole batch (verl's masked_whiten, unbiased variance);
+// with `sum`, over the tokens of every rank.
+at::Tensor masked_whiten(const at::Tensor& values, const at::Tensor& mask, double eps,
+                         const SumOverRanks& sum) {
   const at::Tensor m = mask.to(at::kFloat);
-  const at::Tensor count = m.sum();
-  const at::Tensor mean = (values * m).sum() / count;
+  at::Tensor count = m.sum();
+  at::Tensor total = (values * m).sum();
+  if (sum) {
+    const at::Tensor both = sum(at::stack({total, count}));  // [2]
+    total = both[0];
+    count = both[1];
+  }
+  const at::Tensor mean = total / count;
   const at::Tensor centered = values - mean;
-  at::Tensor var = (centered.pow(2) * m).sum() / count;
+  at::Tensor squares = (centered.pow(2) * m).sum();
+  if (sum) squares = sum(squares.reshape({1}))[0];
+  at::Tensor var = squares / count;
   var = var * count / (count - 1).clamp_min(1);  // Bessel's correction
   return centered * at::rsqrt(var + 1e-8) * m;
 }
@@ -27,7 +37,8 @@ absl::StatusOr<AdvantageEstimator> parse_advantage_estimator(const std::string& 
 }
 
 at::Tensor compute_advantages(AdvantageEstimator estimator, const at::Tensor& scores,
-                              const at::Tensor& group_ids, const at::Tensor& mask, double eps) {
+                              const at::Tensor& group_ids, const at::Tensor& mask, double eps,
+                              const SumOverRanks& sum) {
   TORCH_CHECK(scores.dim() == 1, "scores must be [N]");
   TORCH_CHECK(group_ids.dim() == 1 && group_ids.size(0) == scores.size(0), "group_ids must be [N]");
   TORCH_CHECK(mask.dim() == 2 && mask.size(0) == scores.size(0), "mask must be [N, T]");
@@ -35,7 +46,7 @@ at::Tensor compute_advantages(AdvantageEstimator estimator, const at::Tensor& sc
   const at::Tensor m = mask.to(at::kFloat);
 
   if (estimator == AdvantageEstimator::kReinforcePlusPlus) {
-    return masked_whiten(s.unsqueeze(1).expand_as(m), m, eps);  // [N, T]
+    return masked_whiten(s.unsqueeze(1).expand_as(m), m, eps, sum);  // [N, T]
   }
 
   // Per-group statistics.
@@ -62,7 +73,7 @@ at::Tensor compute_advantages(AdvantageEstimator estimator, const at::Tensor& sc
     per_sample.index_copy_(0, index, adv);
   }
   if (estimator == AdvantageEstimator::kReinforcePlusPlusBaseline) {
-    return masked_whiten(per_sample.unsqueeze(1).expand_as(m), m, eps);  // [N, T]
+    return masked_whiten(per_sample.unsqueeze(1).expand_as(m), m, eps, sum);  // [N, T]
   }
   return per_sample.unsqueeze(1) * m;  // [N, T]
 }

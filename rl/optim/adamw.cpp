@@ -38,7 +38,9 @@ void AdamW::step(double lr) {
   ++step_;
   const double bias1 = 1.0 - std::pow(options_.beta1, static_cast<double>(step_));
   const double bias2 = 1.0 - std::pow(options_.beta2, static_cast<double>(step_));
-  for (Slot& s : slots_) {
+  for (size_t i = 0; i < slots_.size(); ++i) {
+    if (!owns(i)) continue;
+    Slot& s = slots_[i];
     at::Tensor grad = s.param.grad();
     if (!grad.defined()) {
       // No state: this parameter never had a gradient, skip it. With state: it had one before,
@@ -61,6 +63,13 @@ void AdamW::step(double lr) {
   }
 }
 
+void AdamW::set_owned(std::vector<bool> owned) {
+  owned_ = std::move(owned);
+  for (size_t i = 0; i < slots_.size(); ++i) {
+    if (!owns(i)) slots_[i].exp_avg = slots_[i].exp_avg_sq = at::Tensor();
+  }
+}
+
 std::vector<std::pair<std::string, at::Tensor>> AdamW::state_tensors() const {
   std::vector<std::pair<std::string, at::Tensor>> out;
   out.emplace_back("__step__", at::tensor({step_}, at::kLong));
@@ -77,6 +86,7 @@ absl::Status AdamW::load_state(const std::map<std::string, at::Tensor>& state) {
   if (step == state.end()) return absl::DataLossError("optimizer state: missing '__step__'");
   std::vector<std::pair<at::Tensor, at::Tensor>> loaded(slots_.size());
   for (size_t i = 0; i < slots_.size(); ++i) {
+    if (!owns(i)) continue;
     const Slot& s = slots_[i];
     auto avg = state.find(s.name + ".exp_avg");
     auto sq = state.find(s.name + ".exp_avg_sq");

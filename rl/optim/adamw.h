@@ -32,13 +32,23 @@ class AdamW {
   // Clips the global L2 norm of the gradients to `max_norm` (0: no clipping); returns the norm
   // before clipping.
   double clip_grad_norm(double max_norm);
-  // One update at learning rate `lr`; parameters without a gradient are skipped.
+  // One update at learning rate `lr`; parameters without a gradient are skipped, and so are those
+  // this optimizer does not own (set_owned).
   void step(double lr);
+
+  // ZeRO-1: only the parameters flagged here (one flag per parameter, in order) are updated and
+  // keep state; the others are another rank's. Default: all of them.
+  void set_owned(std::vector<bool> owned);
+  bool owns(size_t i) const { return owned_.empty() || owned_[i]; }
+  size_t size() const { return slots_.size(); }
+  const std::string& name(size_t i) const { return slots_[i].name; }
+  const at::Tensor& param(size_t i) const { return slots_[i].param; }
 
   int64_t steps() const { return step_; }
   // "<name>.exp_avg", "<name>.exp_avg_sq" for every parameter that has state, plus "__step__".
   std::vector<std::pair<std::string, at::Tensor>> state_tensors() const;
-  // Restores what state_tensors() wrote; errors name the missing or misshapen entry.
+  // Restores what state_tensors() wrote (the owned parameters' entries; others are ignored); errors
+  // name the missing or misshapen entry.
   absl::Status load_state(const std::map<std::string, at::Tensor>& state);
 
  private:
@@ -49,6 +59,7 @@ class AdamW {
     at::Tensor exp_avg_sq;
   };
   std::vector<Slot> slots_;
+  std::vector<bool> owned_;  // empty: every slot
   Options options_;
   int64_t step_ = 0;
 };

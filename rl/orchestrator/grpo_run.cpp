@@ -7,6 +7,7 @@
 #include "proto/grpc_util.h"
 #include "rl/checkpoint/checkpointer.h"
 #include "rl/data/prompt_source.h"
+#include "rl/dist/job.h"
 #include "rl/metrics/metrics_log.h"
 #include "rl/orchestrator/backends.h"
 #include "rl/orchestrator/run_inputs.h"
@@ -48,11 +49,11 @@ class TrainerServer {
   std::unique_ptr<grpc::Server> server_;
 };
 
-absl::StatusOr<GrpoRunOutcome> train(const RunConfig& config, const GrpoRunOptions& options,
-                                     Supervisor& supervisor) {
-  Logger* logger = options.logger;
+absl::StatusOr<GrpoRunOutcome> train(const RunConfig& config, Job& job, Supervisor& supervisor,
+                                     bool resume_requested) {
+  Logger* logger = job.logger;
   const std::string resolved = config.run.dir + "/config.yaml";
-  const int threads = set_torch_threads(config.run.threads);
+  const int threads = set_rank_threads(config, job.rank.local_world_size);
   ASSIGN_OR_RETURN(LoadedPolicy policy,
                    load_policy(config.model, config.run.seed, config.run.device));
   policy::Model reference{nullptr};
@@ -64,14 +65,15 @@ absl::StatusOr<GrpoRunOutcome> train(const RunConfig& config, const GrpoRunOptio
   ASSIGN_OR_RETURN(std::unique_ptr<policy::Tokenizer> owned_tokenizer,
                    load_tokenizer(config.tokenizer, policy.config));
   const std::shared_ptr<const policy::Tokenizer> tokenizer(std::move(owned_tokenizer));
-  ASSIGN_OR_RETURN(std::vector<Example> examples, training_examples(config, logger));
+  ASSIGN_OR_RETURN(std::vector<Example> examples,
+                   training_examples(config, logger, job.is_root()));
   ASSIGN_OR_RETURN(ChatTemplate chat, ChatTemplate::create(config.data.template_name));
   ASSIGN_OR_RETURN(PromptSource prompts,
                    PromptSource::create(std::move(examples), chat,
                                         static_cast<uint64_t>(config.run.seed),
                                         config.data.shuffle));
   ResumePoint resume;
-  if (options.resume) {
+  if (resume_requested) {
     ASSIGN_OR_RETURN(resume, find_resume_point(config.run.dir, logger));
   }
 
@@ -82,8 +84,10 @@ absl::StatusOr<GrpoRunOutcome> train(const RunConfig& config, const GrpoRunOptio
                        {config.rollout.workers, "rollout.workers", config.rollout.addresses,
                         "rollout.addresses", {"--config", resolved}},
                        config.model, tokenizer));
-  ASSIGN_OR_RETURN(std::unique_ptr<MetricsLog> metrics,
-                   MetricsLog::open(config.run.dir, resume.step));
+  std::unique_ptr<MetricsLog> metrics;  // rank 0 writes the run's metrics
+  if (job.is_root()) {
+    ASSIGN_OR_RETURN(metrics, MetricsLog::open(config.run.dir, resume.step));
+  }
 
   TrainerStatusBoard board;
   GrpoTrainerDeps deps;
@@ -95,6 +99,7 @@ absl::StatusOr<GrpoRunOutcome> train(const RunConfig& config, const GrpoRunOptio
   deps.generation = generation.generation.get();
   deps.grading = grading.grading.get();
   deps.metrics = metrics.get();
+  deps.collective = job.collective.get();
   deps.board = &board;
   deps.logger = logger;
   deps.stop_requested = [&] { return supervisor.stop_requested(); };
@@ -110,7 +115,7 @@ absl::StatusOr<GrpoRunOutcome> train(const RunConfig& config, const GrpoRunOptio
   std::vector<WorkerAddress> workers = grading.workers;
   workers.insert(workers.end(), generation.workers.begin(), generation.workers.end());
   TrainerServer server;
-  RETURN_IF_ERROR(server.start(config, board, *metrics, workers, logger));
+  if (job.is_root()) RETURN_IF_ERROR(server.start(config, board, *metrics, workers, logger));
   log_info(logger, absl::StrCat(threads, " torch threads; ",
                                 grading.workers.empty() ? "grading in process"
                                                         : "reward server " + workers[0].address,
@@ -120,7 +125,7 @@ absl::StatusOr<GrpoRunOutcome> train(const RunConfig& config, const GrpoRunOptio
                                     : absl::StrCat(generation.workers.size(), " rollout worker(s)")));
 
   absl::Status status = trainer->run();
-  metrics->close();
+  if (metrics) metrics->close();
   if (!status.ok()) return status;
   return GrpoRunOutcome{trainer->step(), supervisor.stop_requested()};
 }
@@ -129,16 +134,17 @@ absl::StatusOr<GrpoRunOutcome> train(const RunConfig& config, const GrpoRunOptio
 
 absl::StatusOr<GrpoRunOutcome> run_grpo(const RunConfig& config, const GrpoRunOptions& options) {
   RETURN_IF_ERROR(prepare_run_dir(config));
-  Supervisor supervisor(config.run.dir + "/logs");
+  ASSIGN_OR_RETURN(Job job, join_job(config, options.logger));
+  Supervisor supervisor(job.log_dir(config));
   supervisor.set_on_stop_request([&](int count) {
     if (count == 1) {
-      log_warning(options.logger, "stopping after this step (Ctrl-C again to abandon it)");
+      log_warning(job.logger, "stopping after this step (Ctrl-C again to abandon it)");
     } else {
-      log_warning(options.logger, "abandoning the step");
+      log_warning(job.logger, "abandoning the step");
       supervisor.stop_all(std::chrono::milliseconds(1000));
     }
   });
-  absl::StatusOr<GrpoRunOutcome> outcome = train(config, options, supervisor);
+  absl::StatusOr<GrpoRunOutcome> outcome = train(config, job, supervisor, options.resume);
   // A failed RPC may be a child that just died: give the supervisor a moment to notice.
   const bool bad_input = absl::IsInvalidArgument(outcome.status()) ||
                          absl::IsNotFound(outcome.status());

@@ -16,8 +16,14 @@ namespace forge::rl {
 absl::Status prepare_run_dir(const RunConfig& config);
 
 // data.train's examples; when data.train is "", data.generate's task: data.generate.n problems
-// generated from run.seed (the same problems on every run and resume), also written to
-// run.dir/data/train.jsonl. InvalidArgument naming both keys when neither is set.
-absl::StatusOr<std::vector<Example>> training_examples(const RunConfig& config, Logger* logger);
+// generated from run.seed (the same problems on every run, rank and resume), also written to
+// run.dir/data/train.jsonl when `write` (rank 0). InvalidArgument naming both keys when neither
+// is set.
+absl::StatusOr<std::vector<Example>> training_examples(const RunConfig& config, Logger* logger,
+                                                       bool write = true);
+
+// Torch's intra-op threads for this process: run.threads, or when it is 0 every core shared among
+// the ranks on this machine (as torchrun's one thread per rank does for many ranks). Returns it.
+int set_rank_threads(const RunConfig& config, int local_world_size);
 
 }  // namespace forge::rl

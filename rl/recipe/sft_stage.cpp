@@ -38,8 +38,11 @@ absl::StatusOr<SftOutcome> run_sft_stage(SftStageInputs in) {
   if (in.resume) {
     ASSIGN_OR_RETURN(resume, find_resume_point(config.run.dir, in.logger));
   }
-  ASSIGN_OR_RETURN(std::unique_ptr<MetricsLog> metrics,
-                   MetricsLog::open(config.run.dir, resume.step));
+  const bool root = in.collective == nullptr || in.collective->is_root();
+  std::unique_ptr<MetricsLog> metrics;  // rank 0 writes the run's metrics
+  if (root) {
+    ASSIGN_OR_RETURN(metrics, MetricsLog::open(config.run.dir, resume.step));
+  }
 
   const size_t held_out = in.held_out.size();
   SftDeps deps;
@@ -49,6 +52,7 @@ absl::StatusOr<SftOutcome> run_sft_stage(SftStageInputs in) {
   deps.train = std::move(in.train);
   deps.held_out = std::move(in.held_out);
   deps.metrics = metrics.get();
+  deps.collective = in.collective;
   deps.logger = in.logger;
   deps.stop_requested = in.stop_requested;
   ASSIGN_OR_RETURN(std::unique_ptr<SftTrainer> trainer, SftTrainer::create(std::move(deps)));
@@ -58,6 +62,7 @@ absl::StatusOr<SftOutcome> run_sft_stage(SftStageInputs in) {
   }
   const int64_t first_step = trainer->step();
   ASSIGN_OR_RETURN(SftOutcome outcome, trainer->run());
+  if (!root) return outcome;
   metrics->close();
 
   const double seconds =

@@ -1,7 +1,8 @@
 // The SFT stage as a whole, shared by `forge sft` and the student half of `forge distill`: in
 // config.run.dir it opens metrics.jsonl (kept through the resumed step with `resume`), builds the
 // model from `model` (initialised from run.seed or loaded from model.checkpoint), resumes from the
-// newest valid checkpoint when asked, trains (sft_trainer.h), and writes run.dir/sft.json:
+// newest valid checkpoint when asked, trains (sft_trainer.h; each rank of a data-parallel job its
+// share, rank 0 writing), and writes run.dir/sft.json (rank 0):
 //   {"steps", "stop_reason", "best_step", "best_eval_loss", "model", "train_examples",
 //    "skipped_too_long", "held_out_examples", "seconds", "steps_per_s", "tokens_per_s"}.
 // Thread-safety: functions; set_torch_threads is the caller's.
@@ -14,6 +15,7 @@
 #include "absl/status/statusor.h"
 #include "base/logger.h"
 #include "rl/config/run_config.h"
+#include "rl/dist/collective.h"
 #include "rl/data/dataset.h"
 #include "rl/recipe/sft_trainer.h"
 
@@ -27,6 +29,7 @@ struct SftStageInputs {
   bool resume = false;
   std::function<bool()> stop_requested;
   Logger* logger = nullptr;  // progress lines and warnings; optional
+  Collective* collective = nullptr;  // a data-parallel job's ranks (rl/dist/job.h); optional
 };
 
 absl::StatusOr<SftOutcome> run_sft_stage(SftStageInputs inputs);

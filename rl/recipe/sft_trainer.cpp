@@ -12,11 +12,23 @@
 #include "policy/checkpoint.h"
 #include "rl/grpo/lr_schedule.h"
 #include "rl/recipe/sft_batch.h"
+#include "rl/dist/data_parallel.h"
 #include "rl/torch_boundary.h"
 #include "rl/trainer/expert_load_tally.h"
 
 namespace forge::rl {
+namespace {
+
 using Clock = std::chrono::steady_clock;
+
+// This rank's contiguous share [begin, end) of `n` items.
+std::pair<size_t, size_t> share_of(const Collective& collective, size_t n) {
+  const size_t ranks = static_cast<size_t>(collective.world_size());
+  const size_t rank = static_cast<size_t>(collective.rank());
+  return {n * rank / ranks, n * (rank + 1) / ranks};
+}
+
+}  // namespace
 
 struct SftTrainer::StepStats {
   double loss = 0;  // token mean over the batch
@@ -31,8 +43,9 @@ struct SftTrainer::StepStats {
 SftTrainer::SftTrainer(SftDeps deps) : deps_(std::move(deps)) {}
 
 absl::StatusOr<std::unique_ptr<SftTrainer>> SftTrainer::create(SftDeps deps) {
+  const bool root = deps.collective == nullptr || deps.collective->is_root();
   if (deps.config == nullptr || !deps.model || deps.tokenizer == nullptr ||
-      deps.metrics == nullptr) {
+      (root && deps.metrics == nullptr)) {
     return absl::InvalidArgumentError("SftTrainer: missing dependency");
   }
   std::unique_ptr<SftTrainer> t(new SftTrainer(std::move(deps)));
@@ -70,9 +83,12 @@ absl::StatusOr<std::unique_ptr<SftTrainer>> SftTrainer::create(SftDeps deps) {
     if (sequence_length(seq) <= limit) t->held_out_.push_back(std::move(seq));
   }
 
+  Collective& collective =
+      t->deps_.collective != nullptr ? *t->deps_.collective : t->single_;
   t->trainable_ = std::make_unique<TrainableModel>(
       t->deps_.model, AdamW::Options{s.adam_beta1, s.adam_beta2, 1e-8, s.weight_decay},
-      config.run.dir, s.keep_last);
+      config.run.dir, s.keep_last, collective,
+      DataParallelOptions{config.dist.zero == 1, int64_t{config.dist.bucket_mb} << 20});
   return t;
 }
 
@@ -109,10 +125,15 @@ absl::Status SftTrainer::restore(const std::string& checkpoint_dir) {
 absl::StatusOr<SftTrainer::StepStats> SftTrainer::train_step(int64_t step) {
   const RunConfig& config = *deps_.config;
   const SftSection& s = config.sft;
+  Collective& collective = trainable_->collective();
+  // Every rank draws the step's batch (the data position moves alike) and trains its share.
+  const std::vector<SourcedPrompt> drawn = source_->next_batch(s.batch_size);
+  const auto [begin, end] = share_of(collective, drawn.size());
   std::vector<TokenSequence> sequences;
-  for (const SourcedPrompt& p : source_->next_batch(s.batch_size)) {
-    ASSIGN_OR_RETURN(TokenSequence seq,
-                     make_sft_sequence(p.example, source_->chat_template(), *deps_.tokenizer));
+  for (size_t i = begin; i < end; ++i) {
+    ASSIGN_OR_RETURN(TokenSequence seq, make_sft_sequence(drawn[i].example,
+                                                          source_->chat_template(),
+                                                          *deps_.tokenizer));
     sequences.push_back(std::move(seq));
   }
   StepStats stats;
@@ -122,7 +143,15 @@ absl::StatusOr<SftTrainer::StepStats> SftTrainer::train_step(int64_t step) {
     stats.response_tokens += static_cast<int64_t>(sequences[i].response.size());
     stats.real_tokens += sequence_length(sequences[i]);
   }
-  const double total = static_cast<double>(std::max<int64_t>(stats.response_tokens, 1));
+  // The batch's token and sequence counts over every rank normalise the loss.
+  ASSIGN_OR_RETURN(std::vector<double> counts,
+                   sum_over_ranks(collective, {static_cast<double>(stats.response_tokens),
+                                               static_cast<double>(stats.real_tokens),
+                                               static_cast<double>(sequences.size())}));
+  stats.response_tokens = static_cast<int64_t>(counts[0]);
+  stats.real_tokens = static_cast<int64_t>(counts[1]);
+  const double total = std::max(counts[0], 1.0);
+  const double batch_sequences = counts[2];
 
   LrSchedule schedule;
   schedule.kind = s.lr_schedule;
@@ -132,33 +161,35 @@ absl::StatusOr<SftTrainer::StepStats> SftTrainer::train_step(int64_t step) {
   schedule.min_lr_ratio = s.min_lr_ratio;
   stats.lr = schedule.at(step);
 
-  ExpertLoadTally load;
   RETURN_IF_ERROR(torch_boundary([&]() -> absl::Status {
     policy::ModelImpl& model = *deps_.model;
+    ExpertLoadTally load(model);
     const at::Device device = model.device();
     model.train();
-    AdamW& optimizer = trainable_->optimizer();
-    optimizer.zero_grad();
-    double loss_sum = 0;
+    trainable_->zero_grad();
+    double loss_sum = 0, padded = 0;
     for (const std::vector<int64_t>& micro : micro_batches(sequences, rows, s.micro_batch_size)) {
       const PackedBatch batch =
           sft_micro_batch(sequences, micro, s.pack_tokens, deps_.tokenizer->pad_id());
-      stats.padded_tokens += batch.input_ids.numel();
+      padded += static_cast<double>(batch.input_ids.numel());
       policy::ForwardOutput out = model.forward_packed(batch.input_ids.to(device),
                                                        batch.attention_mask.to(device));  // [m,T,V]
       const at::Tensor nll = sft_loss_sum(out.logits, batch) / total;                  // scalar
       at::Tensor loss = nll;
       if (out.aux_loss.defined() && out.aux_loss.requires_grad()) {
-        loss = loss + out.aux_loss * (static_cast<double>(micro.size()) / sequences.size());
+        loss = loss + out.aux_loss * (static_cast<double>(micro.size()) / batch_sequences);
       }
       loss.backward();
       loss_sum += nll.item<double>();
       load.add(model.expert_load());
     }
-    stats.loss = loss_sum;
-    stats.grad_norm = optimizer.clip_grad_norm(s.grad_clip);
-    optimizer.step(stats.lr);
+    ASSIGN_OR_RETURN(stats.grad_norm, trainable_->step(s.grad_clip, stats.lr));
+    RETURN_IF_ERROR(all_reduce_routing_load(collective, model));
     model.update_routing_bias(s.moe_bias_update_speed);
+    ASSIGN_OR_RETURN(std::vector<double> sums, sum_over_ranks(collective, {loss_sum, padded}));
+    stats.loss = sums[0];
+    stats.padded_tokens = static_cast<int64_t>(sums[1]);
+    RETURN_IF_ERROR(load.sum_over_ranks(collective));
     stats.load_imbalance = load.imbalance();
     return absl::OkStatus();
   }));
@@ -173,8 +204,10 @@ absl::StatusOr<std::optional<double>> SftTrainer::held_out_loss() {
     policy::ModelImpl& model = *deps_.model;
     const at::Device device = model.device();
     model.eval();  // eval-mode forwards add no expert load to the routing-bias update
-    std::vector<int64_t> rows(held_out_.size());
-    for (size_t i = 0; i < rows.size(); ++i) rows[i] = static_cast<int64_t>(i);
+    // Each rank scores its share of the held-out examples.
+    const auto [begin, end] = share_of(trainable_->collective(), held_out_.size());
+    std::vector<int64_t> rows;
+    for (size_t i = begin; i < end; ++i) rows.push_back(static_cast<int64_t>(i));
     const SftSection& s = deps_.config->sft;
     for (const auto& micro : micro_batches(held_out_, rows, s.micro_batch_size)) {
       const PackedBatch batch =
@@ -186,10 +219,13 @@ absl::StatusOr<std::optional<double>> SftTrainer::held_out_loss() {
     }
     return absl::OkStatus();
   }));
-  return std::optional<double>(sum / std::max(tokens, 1.0));
+  ASSIGN_OR_RETURN(std::vector<double> sums,
+                   sum_over_ranks(trainable_->collective(), {sum, tokens}));
+  return std::optional<double>(sums[0] / std::max(sums[1], 1.0));
 }
 
 absl::Status SftTrainer::save_model() {
+  if (!trainable_->collective().is_root()) return absl::OkStatus();
   return torch_boundary(
       [&] { return policy::save_checkpoint(*deps_.model, deps_.config->run.dir + "/model"); });
 }
@@ -230,8 +266,18 @@ absl::StatusOr<SftOutcome> SftTrainer::run() {
   const RunConfig& config = *deps_.config;
   const SftSection& s = config.sft;
   const bool evaluating = s.eval_every > 0 && !held_out_.empty();
-  auto stopping = [&] { return deps_.stop_requested && deps_.stop_requested(); };
+  // A stop request on any rank stops every rank after the same step.
+  bool stop = false;
+  auto agree_on_stop = [&]() -> absl::Status {
+    const bool mine = deps_.stop_requested && deps_.stop_requested();
+    ASSIGN_OR_RETURN(std::vector<double> any,
+                     sum_over_ranks(trainable_->collective(), {mine ? 1.0 : 0.0}));
+    stop = any[0] > 0;
+    return absl::OkStatus();
+  };
+  auto stopping = [&] { return stop; };
   auto plateaued = [&] { return evaluating && evals_since_best_ >= s.patience; };
+  RETURN_IF_ERROR(agree_on_stop());
   SftOutcome outcome;
   log_info(deps_.logger,
            absl::StrFormat("steps %d..%d on %d examples (%d too long, skipped); held-out %d "
@@ -260,7 +306,7 @@ absl::StatusOr<SftOutcome> SftTrainer::run() {
     elapsed_s_ += step_seconds;
     m["time/step"] = step_seconds;
     m["time"] = elapsed_s_;
-    RETURN_IF_ERROR(deps_.metrics->log(step, m));
+    if (deps_.metrics != nullptr) RETURN_IF_ERROR(deps_.metrics->log(step, m));
     const bool evaluated = m.count("eval_loss") > 0;
     if (evaluated || (s.log_every > 0 && step % s.log_every == 0) || step == start_step + 1) {
       const std::string eval = evaluated ? absl::StrFormat("  eval %.4f%s", m["eval_loss"],
@@ -272,6 +318,7 @@ absl::StatusOr<SftOutcome> SftTrainer::run() {
                                m["tokens_per_s"], elapsed_s_));
     }
     if (s.save_every > 0 && step % s.save_every == 0) RETURN_IF_ERROR(save_checkpoint());
+    RETURN_IF_ERROR(agree_on_stop());
   }
   // The last step is a candidate too.
   if (evaluating && step_ > 0 && last_eval_step_ != step_ && !stopping()) {

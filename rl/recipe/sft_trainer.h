@@ -19,6 +19,10 @@
 // run.dir/checkpoints (every sft.save_every steps and at the end), with the plateau state in
 // TrainingState.extra; a resumed run reproduces a straight run's steps on the CPU.
 //
+// Data parallelism (rl/dist/): with a Collective of several ranks each trains its share of every
+// batch and scores its share of the held-out set; the loss is normalised over every rank's tokens
+// and the gradients summed, so N ranks take the steps one rank would. Rank 0 writes metrics,
+// run.dir/model/ and the checkpoints; a stop request on any rank stops every rank after the step.
 // Not thread-safe: one thread calls run(); stop_requested may flip from another thread.
 #pragma once
 
@@ -38,6 +42,7 @@
 #include "rl/config/run_config.h"
 #include "rl/data/dataset.h"
 #include "rl/data/prompt_source.h"
+#include "rl/dist/collective.h"
 #include "rl/metrics/metrics_log.h"
 #include "rl/trainer/packed_batch.h"
 
@@ -49,7 +54,8 @@ struct SftDeps {
   const policy::Tokenizer* tokenizer = nullptr;
   std::vector<Example> train;     // examples with a completion (others are an error)
   std::vector<Example> held_out;  // examples with a completion; may be empty (no plateau stop)
-  MetricsLog* metrics = nullptr;
+  MetricsLog* metrics = nullptr;         // rank 0's; null on the other ranks
+  Collective* collective = nullptr;      // the job's ranks; optional (one rank)
   Logger* logger = nullptr;              // progress lines; optional
   std::function<bool()> stop_requested;  // checked between steps; optional
 };
@@ -96,6 +102,7 @@ class SftTrainer {
   absl::Status save_model();
 
   SftDeps deps_;
+  SingleProcess single_;  // the collective when deps_.collective is null
   std::unique_ptr<PromptSource> source_;
   std::vector<TokenSequence> held_out_;
   std::unique_ptr<TrainableModel> trainable_;

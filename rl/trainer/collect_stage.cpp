@@ -48,8 +48,11 @@ absl::Status place_completions(std::vector<rollout::Completion> completions,
 }  // namespace
 
 bool PromptGroup::rewards_all_equal() const {
+  const Sample* first = nullptr;
   for (const Sample& s : samples) {
-    if (s.grade.reward != samples.front().grade.reward) return false;
+    if (!s.grade.error.empty()) continue;
+    if (first == nullptr) first = &s;
+    if (s.grade.reward != first->grade.reward) return false;
   }
   return true;
 }
@@ -67,40 +70,78 @@ CollectSettings CollectSettings::from_config(const RunConfig& config) {
   s.batch_size = config.trainer.batch_size;
   s.dynamic_sampling = config.trainer.dynamic_sampling;
   s.max_gen_batches = config.trainer.max_gen_batches;
+  s.max_error_fraction = config.reward.max_error_fraction;
   return s;
 }
 
 Collector::Collector(CollectSettings settings, PromptSource& prompts,
                      const policy::Tokenizer& tokenizer, rollout::GenerationBackend& generation,
-                     const reward::GradingBackend& grading)
+                     const reward::GradingBackend& grading, Collective& collective)
     : settings_(std::move(settings)),
       prompts_(prompts),
       tokenizer_(tokenizer),
       generation_(generation),
-      grading_(grading) {}
+      grading_(grading),
+      collective_(collective) {}
 
 absl::StatusOr<CollectedBatch> Collector::collect(int64_t step) {
   CollectedBatch batch;
+  const int ranks = collective_.world_size();
   for (int round = 0; round < settings_.max_gen_batches; ++round) {
-    const int64_t want = settings_.dynamic_sampling
-                             ? settings_.batch_size - static_cast<int64_t>(batch.kept.size())
-                             : settings_.batch_size;
+    const int64_t want = settings_.dynamic_sampling ? settings_.batch_size - batch.kept_total
+                                                    : settings_.batch_size;
     if (want <= 0) break;
     const size_t first = batch.groups.size();
     RETURN_IF_ERROR(collect_round(step, round, want, batch));
+    std::vector<size_t> kept;
     for (size_t g = first; g < batch.groups.size(); ++g) {
       if (settings_.dynamic_sampling && batch.groups[g].rewards_all_equal()) {
         ++batch.dropped_groups;
         continue;
       }
-      batch.kept.push_back(g);
+      kept.push_back(g);
     }
+    // The round's kept groups of every rank, in prompt order (rank 0's first): this rank's start
+    // at the kept counts of the ranks before it.
+    std::vector<double> counts(static_cast<size_t>(ranks), 0.0);
+    counts[static_cast<size_t>(collective_.rank())] = static_cast<double>(kept.size());
+    ASSIGN_OR_RETURN(counts, sum_over_ranks(collective_, counts));
+    int64_t index = batch.kept_total;
+    for (int r = 0; r < collective_.rank(); ++r) index += static_cast<int64_t>(counts[r]);
+    for (size_t g : kept) {
+      if (index < settings_.batch_size) {
+        batch.kept.push_back(g);
+        batch.kept_index.push_back(index);
+      }
+      ++index;
+    }
+    for (double c : counts) batch.kept_total += static_cast<int64_t>(c);
     if (!settings_.dynamic_sampling) break;
   }
-  if (static_cast<int64_t>(batch.kept.size()) > settings_.batch_size) {
-    batch.kept.resize(static_cast<size_t>(settings_.batch_size));
-  }
+  batch.kept_total = std::min<int64_t>(batch.kept_total, settings_.batch_size);
+  RETURN_IF_ERROR(check_grading_errors(batch));
   return batch;
+}
+
+absl::Status Collector::check_grading_errors(const CollectedBatch& batch) {
+  double samples = 0, errors = 0;
+  const reward::GradeOutcome* first = nullptr;
+  for (const PromptGroup& g : batch.groups) {
+    for (const Sample& s : g.samples) {
+      samples += 1;
+      if (s.grade.error.empty()) continue;
+      errors += 1;
+      if (first == nullptr) first = &s.grade;
+    }
+  }
+  ASSIGN_OR_RETURN(std::vector<double> sums, sum_over_ranks(collective_, {samples, errors}));
+  if (sums[1] <= settings_.max_error_fraction * sums[0]) return absl::OkStatus();
+  return absl::FailedPreconditionError(absl::StrCat(
+      "reward: ", sums[1], " of ", sums[0],
+      " samples of this step could not be graded (more than reward.max_error_fraction = ",
+      settings_.max_error_fraction, "); ",
+      first != nullptr ? absl::StrCat("first: ", first->error_code, ": ", first->error)
+                       : std::string("the failures are on another rank")));
 }
 
 absl::Status Collector::collect_round(int64_t step, int round, int64_t want,
@@ -112,8 +153,15 @@ absl::Status Collector::collect_round(int64_t step, int round, int64_t want,
   request.sampling.seed = splitmix64_nth(
       splitmix64_nth(settings_.sampling.seed, static_cast<uint64_t>(step) + 1),
       static_cast<uint64_t>(round) + 1);
+  // Every rank draws the round's prompts (so the data position moves alike); this rank keeps its
+  // contiguous share, numbered by its place in the whole round.
+  std::vector<SourcedPrompt> drawn = prompts_.next_batch(want);
+  const int64_t ranks = collective_.world_size(), rank = collective_.rank();
+  const int64_t begin = want * rank / ranks, end = want * (rank + 1) / ranks;
+  request.first_prompt_index = begin;
   std::vector<PromptGroup> groups;
-  for (SourcedPrompt& p : prompts_.next_batch(want)) {
+  for (int64_t i = begin; i < end; ++i) {
+    SourcedPrompt& p = drawn[static_cast<size_t>(i)];
     PromptGroup g;
     g.prompt_ids = tokenizer_.encode_prompt(p.text);
     g.prompt = std::move(p);
@@ -122,9 +170,12 @@ absl::Status Collector::collect_round(int64_t step, int round, int64_t want,
     groups.push_back(std::move(g));
   }
 
+  if (groups.empty()) return absl::OkStatus();  // more ranks than prompts this round
   const auto rollout_start = Clock::now();
   ASSIGN_OR_RETURN(std::vector<rollout::Completion> completions, generation_.generate(request));
   batch.rollout_seconds += seconds_since(rollout_start);
+  // Completions are numbered from request.first_prompt_index.
+  for (rollout::Completion& c : completions) c.prompt_index -= static_cast<int32_t>(begin);
   RETURN_IF_ERROR(place_completions(std::move(completions), groups, n));
 
   std::vector<reward::GradeItem> items;
@@ -134,7 +185,7 @@ absl::Status Collector::collect_round(int64_t step, int round, int64_t want,
     for (size_t s = 0; s < groups[p].samples.size(); ++s) {
       Sample& sample = groups[p].samples[s];
       reward::GradeItem item;
-      item.id = absl::StrCat(step, "-", round, "-", p, "-", s);
+      item.id = absl::StrCat(step, "-", round, "-", begin + static_cast<int64_t>(p), "-", s);
       item.completion = sample.response;
       item.answer = example.answer;
       item.tests = example.tests;

@@ -8,7 +8,14 @@
 // Dynamic sampling (DAPO): groups whose samples all got the same reward are dropped and the next
 // round asks for as many prompts as are still missing, at most trainer.max_gen_batches rounds; the
 // kept groups are cut to trainer.batch_size.
-// Not thread-safe: the training loop calls it.
+// Ranks (rl/dist/): every rank draws the same prompts and generates its contiguous share of each
+// round's (seeded by their place in the whole round, so the samples do not depend on the number of
+// ranks); the kept counts are summed over the ranks, so every rank agrees on the next round's size
+// and on which kept groups make the batch.
+// Grading failures (an outcome with `error`: a sandbox that could not start, a crashed worker)
+// are not wrong answers: those samples take no part in their group, and a step where more than
+// reward.max_error_fraction of the samples (over every rank) failed is an error naming the cause.
+// Not thread-safe: the training loop calls it (on every rank).
 #pragma once
 
 #include <cstdint>
@@ -18,6 +25,7 @@
 #include "reward/grading_backend.h"
 #include "rl/config/run_config.h"
 #include "rl/data/prompt_source.h"
+#include "rl/dist/collective.h"
 #include "rl/trainer/step_batch.h"
 #include "rollout/generation_backend.h"
 
@@ -28,6 +36,7 @@ struct CollectSettings {
   int64_t batch_size = 16;            // prompts per step
   bool dynamic_sampling = false;
   int max_gen_batches = 3;
+  double max_error_fraction = 0.1;    // reward.max_error_fraction
 
   static CollectSettings from_config(const RunConfig& config);
 };
@@ -35,19 +44,24 @@ struct CollectSettings {
 class Collector {
  public:
   Collector(CollectSettings settings, PromptSource& prompts, const policy::Tokenizer& tokenizer,
-            rollout::GenerationBackend& generation, const reward::GradingBackend& grading);
+            rollout::GenerationBackend& generation, const reward::GradingBackend& grading,
+            Collective& collective);
 
   absl::StatusOr<CollectedBatch> collect(int64_t step);
 
  private:
-  // One round: `want` prompts generated and graded, appended to `batch.groups`.
+  // One round: this rank's share of `want` prompts generated and graded, appended to
+  // `batch.groups`.
   absl::Status collect_round(int64_t step, int round, int64_t want, CollectedBatch& batch);
+  // FailedPrecondition when too many of the step's samples could not be graded.
+  absl::Status check_grading_errors(const CollectedBatch& batch);
 
   const CollectSettings settings_;
   PromptSource& prompts_;
   const policy::Tokenizer& tokenizer_;
   rollout::GenerationBackend& generation_;
   const reward::GradingBackend& grading_;
+  Collective& collective_;
 };
 
 }  // namespace forge::rl

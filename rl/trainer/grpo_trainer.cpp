@@ -6,6 +6,7 @@
 #include "base/status_macros.h"
 #include "base/stopwatch.h"
 #include "rl/checkpoint/trainable_model.h"
+#include "rl/dist/data_parallel.h"
 #include "rl/torch_boundary.h"
 #include "rl/trainer/collect_stage.h"
 #include "rl/trainer/publish_stage.h"
@@ -16,15 +17,17 @@ using Clock = std::chrono::steady_clock;
 
 GrpoTrainer::GrpoTrainer(GrpoTrainerDeps deps)
     : deps_(std::move(deps)),
+      collective_(deps_.collective != nullptr ? *deps_.collective : single_),
       score_settings_(ScoreSettings::from_config(*deps_.config, deps_.tokenizer->pad_id())),
       update_settings_(UpdateSettings::from_config(*deps_.config, deps_.tokenizer->pad_id())) {}
 
 GrpoTrainer::~GrpoTrainer() = default;
 
 absl::StatusOr<std::unique_ptr<GrpoTrainer>> GrpoTrainer::create(GrpoTrainerDeps deps) {
+  const bool root = deps.collective == nullptr || deps.collective->is_root();
   if (deps.config == nullptr || !deps.policy || deps.tokenizer == nullptr ||
       deps.prompts == nullptr || deps.generation == nullptr || deps.grading == nullptr ||
-      deps.metrics == nullptr) {
+      (root && deps.metrics == nullptr)) {
     return absl::InvalidArgumentError("GrpoTrainer: missing dependency");
   }
   if (deps.config->trainer.kl_coef > 0 && !deps.reference) {
@@ -36,12 +39,13 @@ absl::StatusOr<std::unique_ptr<GrpoTrainer>> GrpoTrainer::create(GrpoTrainerDeps
   const TrainerSection& t = config.trainer;
   trainer->model_ = std::make_unique<TrainableModel>(
       d.policy, AdamW::Options{t.adam_beta1, t.adam_beta2, 1e-8, t.weight_decay}, config.run.dir,
-      t.keep_last);
+      t.keep_last, trainer->collective_,
+      DataParallelOptions{config.dist.zero == 1, int64_t{config.dist.bucket_mb} << 20});
   trainer->collector_ = std::make_unique<Collector>(CollectSettings::from_config(config),
                                                     *d.prompts, *d.tokenizer, *d.generation,
-                                                    *d.grading);
+                                                    *d.grading, trainer->collective_);
   trainer->recorder_ = std::make_unique<StepRecorder>(RecordSettings::from_config(config),
-                                                      *d.metrics, *trainer->model_, d.board,
+                                                      d.metrics, *trainer->model_, d.board,
                                                       d.logger);
   trainer->completed_position_ = d.prompts->position();
   if (d.reference) d.reference->eval();
@@ -81,6 +85,13 @@ void GrpoTrainer::set_state(const char* state) {
 
 bool GrpoTrainer::stopping() const { return deps_.stop_requested && deps_.stop_requested(); }
 
+absl::StatusOr<bool> GrpoTrainer::any_rank_stopping() {
+  if (collective_.world_size() == 1) return stopping();
+  ASSIGN_OR_RETURN(std::vector<double> any,
+                   sum_over_ranks(collective_, {stopping() ? 1.0 : 0.0}));
+  return any[0] > 0;
+}
+
 absl::Status GrpoTrainer::publish(int64_t version) {
   return torch_boundary([&]() -> absl::Status {
     RETURN_IF_ERROR(
@@ -96,7 +107,9 @@ absl::Status GrpoTrainer::run() {
   RETURN_IF_ERROR(publish(step_));
   log_info(deps_.logger, absl::StrCat("training steps ", step_ + 1, "..",
                                       config.trainer.total_steps, " of ", config.run.dir));
-  while (step_ < config.trainer.total_steps && !stopping()) {
+  while (step_ < config.trainer.total_steps) {
+    ASSIGN_OR_RETURN(const bool stop, any_rank_stopping());  // every rank stops after one step
+    if (stop) break;
     if (deps_.children_health) RETURN_IF_ERROR(deps_.children_health());
     absl::Status st = run_step(step_ + 1);
     if (!st.ok()) {
@@ -117,11 +130,14 @@ absl::Status GrpoTrainer::run_step(int64_t step) {
   UpdateStats update;
   RETURN_IF_ERROR(torch_boundary([&]() -> absl::Status {
     ASSIGN_OR_RETURN(batch, collector_->collect(step));
-    if (batch.kept.empty()) return absl::OkStatus();
-    const ScoredBatch scored = score(batch, score_settings_);
-    update = update_policy(scored, step, update_settings_, model_->model(),
-                           deps_.reference ? deps_.reference.get() : nullptr,
-                           model_->optimizer());
+    if (batch.kept_total == 0) return absl::OkStatus();  // no rank kept a group
+    ASSIGN_OR_RETURN(const ScoredBatch scored, score(batch, score_settings_, collective_));
+    ASSIGN_OR_RETURN(update, update_policy(scored, step, update_settings_, *model_,
+                                           deps_.reference ? deps_.reference.get() : nullptr));
+    const int check_every = deps_.config->dist.check_every;
+    if (check_every > 0 && step % check_every == 0) {
+      RETURN_IF_ERROR(check_same_parameters(collective_, model_->model(), step));
+    }
     return absl::OkStatus();
   }));
   // The step's update is done: from here a checkpoint describes it.
@@ -130,9 +146,13 @@ absl::Status GrpoTrainer::run_step(int64_t step) {
 
   const auto sync_start = Clock::now();
   RETURN_IF_ERROR(publish(step));
-  const std::map<std::string, double> metrics =
-      step_metrics(batch, update, seconds_since(sync_start), seconds_since(start), policy_version_);
-  return torch_boundary([&] { return recorder_->record(step, batch, metrics, state()); });
+  const double sync_seconds = seconds_since(sync_start);
+  return torch_boundary([&]() -> absl::Status {
+    ASSIGN_OR_RETURN(const auto metrics, step_metrics(batch, update, sync_seconds,
+                                                      seconds_since(start), policy_version_,
+                                                      collective_));
+    return recorder_->record(step, batch, metrics, state());
+  });
 }
 
 }  // namespace forge::rl

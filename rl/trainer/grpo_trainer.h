@@ -8,7 +8,9 @@
 // Generation and grading go through their interfaces (rollout::GenerationBackend,
 // reward::GradingBackend), so the same loop runs with rollout workers and a reward server on other
 // machines or entirely in this process. A resumed trainer reproduces a straight run's steps on the
-// CPU. Not thread-safe: one thread runs it; stop_requested may be flipped from another.
+// CPU. With a Collective of several ranks (rl/dist/) every rank runs this loop on its share of
+// each step's prompts and they apply one update; rank 0 records.
+// Not thread-safe: one thread runs it; stop_requested may be flipped from another.
 #pragma once
 
 #include <cstdint>
@@ -24,6 +26,7 @@
 #include "rl/checkpoint/checkpointer.h"
 #include "rl/config/run_config.h"
 #include "rl/data/prompt_source.h"
+#include "rl/dist/collective.h"
 #include "rl/metrics/metrics_log.h"
 #include "rl/service/trainer_status_board.h"
 #include "rl/trainer/score_stage.h"
@@ -44,7 +47,8 @@ struct GrpoTrainerDeps {
   PromptSource* prompts = nullptr;
   rollout::GenerationBackend* generation = nullptr;
   const reward::GradingBackend* grading = nullptr;
-  MetricsLog* metrics = nullptr;
+  MetricsLog* metrics = nullptr;                 // rank 0's; null on the other ranks
+  Collective* collective = nullptr;              // the job's ranks; optional (one rank)
   TrainerStatusBoard* board = nullptr;           // optional
   Logger* logger = nullptr;                      // optional: progress lines and warnings
   std::function<bool()> stop_requested;          // checked between steps; optional
@@ -76,9 +80,12 @@ class GrpoTrainer {
   absl::Status publish(int64_t version);
   TrainingState state() const;
   void set_state(const char* state);
-  bool stopping() const;
+  bool stopping() const;             // this rank was asked to stop
+  absl::StatusOr<bool> any_rank_stopping();  // some rank was (agreed by every rank)
 
   GrpoTrainerDeps deps_;
+  SingleProcess single_;  // the collective when deps_.collective is null
+  Collective& collective_;
   const ScoreSettings score_settings_;
   const UpdateSettings update_settings_;
   std::unique_ptr<TrainableModel> model_;

@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "absl/strings/str_format.h"
+#include "base/status_macros.h"
 #include "rl/trainer/reward_stats.h"
 
 namespace forge::rl {
@@ -17,23 +18,33 @@ double value_of(const std::map<std::string, double>& m, const char* key) {
 
 }  // namespace
 
-std::map<std::string, double> step_metrics(const CollectedBatch& batch, const UpdateStats& update,
-                                           double sync_seconds, double step_seconds,
-                                           int64_t policy_version) {
-  // Reward metrics see every generated sample, kept for training or not.
-  std::vector<const reward::GradeOutcome*> outcomes;
-  std::vector<const rollout::Completion*> completions;
+absl::StatusOr<std::map<std::string, double>> step_metrics(const CollectedBatch& batch,
+                                                           const UpdateStats& update,
+                                                           double sync_seconds,
+                                                           double step_seconds,
+                                                           int64_t policy_version,
+                                                           Collective& collective) {
+  // Reward metrics see every generated sample, kept for training or not, on every rank.
+  RewardTally rewards;
   for (const PromptGroup& g : batch.groups) {
-    for (const Sample& s : g.samples) {
-      outcomes.push_back(&s.grade);
-      completions.push_back(&s.completion);
+    for (const Sample& s : g.samples) rewards.add(s.grade, s.completion);
+  }
+  if (collective.world_size() > 1) {
+    ASSIGN_OR_RETURN(std::vector<std::string> tallies, collective.all_gather(rewards.to_json()));
+    rewards = RewardTally();
+    for (const std::string& t : tallies) {
+      ASSIGN_OR_RETURN(RewardTally theirs, RewardTally::from_json(t));
+      rewards.merge(theirs);
     }
   }
-  std::map<std::string, double> m = reward_metrics(outcomes, completions);
+  ASSIGN_OR_RETURN(std::vector<double> counts,
+                   sum_over_ranks(collective, {static_cast<double>(batch.dropped_groups),
+                                               static_cast<double>(batch.generated_tokens)}));
+  std::map<std::string, double> m = rewards.metrics();
   m["time/rollout"] = batch.rollout_seconds;
   m["time/reward"] = batch.reward_seconds;
-  m["dynamic_sampling/dropped_groups"] = static_cast<double>(batch.dropped_groups);
-  m["dynamic_sampling/kept_groups"] = static_cast<double>(batch.kept.size());
+  m["dynamic_sampling/dropped_groups"] = counts[0];
+  m["dynamic_sampling/kept_groups"] = static_cast<double>(batch.kept_total);
   m["loss"] = update.loss;
   m["kl"] = update.kl;
   m["entropy"] = update.entropy;
@@ -47,7 +58,7 @@ std::map<std::string, double> step_metrics(const CollectedBatch& batch, const Up
   m["time/step"] = step_seconds;
   m["tokens_per_s"] = step_seconds > 0 ? double(update.trained_tokens) / step_seconds : 0.0;
   m["response_tokens_per_s"] =
-      batch.rollout_seconds > 0 ? double(batch.generated_tokens) / batch.rollout_seconds : 0.0;
+      batch.rollout_seconds > 0 ? counts[1] / batch.rollout_seconds : 0.0;
   m["policy_version"] = static_cast<double>(policy_version);
   return m;
 }
@@ -61,7 +72,7 @@ RecordSettings RecordSettings::from_config(const RunConfig& config) {
   return s;
 }
 
-StepRecorder::StepRecorder(RecordSettings settings, MetricsLog& metrics, TrainableModel& model,
+StepRecorder::StepRecorder(RecordSettings settings, MetricsLog* metrics, TrainableModel& model,
                            TrainerStatusBoard* board, Logger* logger)
     : settings_(std::move(settings)),
       metrics_(metrics),
@@ -72,8 +83,9 @@ StepRecorder::StepRecorder(RecordSettings settings, MetricsLog& metrics, Trainab
 absl::Status StepRecorder::record(int64_t step, const CollectedBatch& batch,
                                   const std::map<std::string, double>& metrics,
                                   const TrainingState& state) {
+  if (!model_.collective().is_root()) return save_due(step) ? save(state) : absl::OkStatus();
   if (absl::Status st = write_samples(step, batch); !st.ok()) return st;
-  if (absl::Status st = metrics_.log(step, metrics); !st.ok()) return st;
+  if (absl::Status st = metrics_->log(step, metrics); !st.ok()) return st;
   log_info(logger_,
            absl::StrFormat("step %d/%d  reward %.3f  acc %.3f  format %.3f  len %.1f  loss %+.4f  "
                            "kl %.4f  %.1fs",

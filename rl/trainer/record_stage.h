@@ -1,8 +1,9 @@
 // record, the last stage of a GRPO step: the step's metrics (DESIGN.md's names) to the MetricsLog
 // (metrics.jsonl, TensorBoard, the TrainerService stream), the first trainer.samples_per_step
 // samples to run.dir/samples.jsonl, one progress line to the logger, and a checkpoint every
-// trainer.save_every steps (finish() writes the last one). Not thread-safe: the training loop calls
-// it.
+// trainer.save_every steps (finish() writes the last one). With several ranks, rank 0 writes the
+// metrics, samples and progress line; every rank takes part in a checkpoint (TrainableModel::save).
+// Not thread-safe: the training loop calls it.
 #pragma once
 
 #include <cstdint>
@@ -13,6 +14,7 @@
 #include "base/logger.h"
 #include "rl/checkpoint/trainable_model.h"
 #include "rl/config/run_config.h"
+#include "rl/dist/collective.h"
 #include "rl/metrics/metrics_log.h"
 #include "rl/service/trainer_status_board.h"
 #include "rl/trainer/step_batch.h"
@@ -20,10 +22,14 @@
 namespace forge::rl {
 
 // The step's metrics, from what its stages returned (`update` is all zeros, lr 0 and imbalance 1,
-// when no group was kept).
-std::map<std::string, double> step_metrics(const CollectedBatch& batch, const UpdateStats& update,
-                                           double sync_seconds, double step_seconds,
-                                           int64_t policy_version);
+// when no group was kept): the reward metrics and counts over every rank's samples (every rank
+// calls it), the timings this rank's.
+absl::StatusOr<std::map<std::string, double>> step_metrics(const CollectedBatch& batch,
+                                                           const UpdateStats& update,
+                                                           double sync_seconds,
+                                                           double step_seconds,
+                                                           int64_t policy_version,
+                                                           Collective& collective);
 
 struct RecordSettings {
   std::string run_dir;
@@ -36,8 +42,9 @@ struct RecordSettings {
 
 class StepRecorder {
  public:
-  // `board` (optional) shows "saving" while a checkpoint is written.
-  StepRecorder(RecordSettings settings, MetricsLog& metrics, TrainableModel& model,
+  // `metrics`: rank 0's (null elsewhere). `board` (optional) shows "saving" while a checkpoint is
+  // written.
+  StepRecorder(RecordSettings settings, MetricsLog* metrics, TrainableModel& model,
                TrainerStatusBoard* board, Logger* logger);
 
   // `state` describes the model after this step (what a checkpoint would resume).
@@ -53,7 +60,7 @@ class StepRecorder {
   absl::Status save(const TrainingState& state);
 
   const RecordSettings settings_;
-  MetricsLog& metrics_;
+  MetricsLog* const metrics_;
   TrainableModel& model_;
   TrainerStatusBoard* const board_;
   Logger* const logger_;

@@ -15,8 +15,11 @@ ScoreSettings ScoreSettings::from_config(const RunConfig& config, int32_t pad_id
   return s;
 }
 
-ScoredBatch score(const CollectedBatch& batch, const ScoreSettings& settings) {
+absl::StatusOr<ScoredBatch> score(const CollectedBatch& batch, const ScoreSettings& settings,
+                                  Collective& collective) {
   ScoredBatch out;
+  out.group_index = batch.kept_index;
+  out.total_groups = batch.kept_total;
   std::vector<double> rewards;
   std::vector<int64_t> group_ids;
   std::vector<bool> truncated;
@@ -25,6 +28,7 @@ ScoredBatch score(const CollectedBatch& batch, const ScoreSettings& settings) {
   for (size_t g = 0; g < batch.kept.size(); ++g) {
     const PromptGroup& group = batch.groups[batch.kept[g]];
     for (const Sample& s : group.samples) {
+      if (!s.grade.error.empty()) continue;  // no verdict: no part in the group
       out.rows_of_group[g].push_back(static_cast<int64_t>(out.sequences.size()));
       out.sequences.push_back(TokenSequence{group.prompt_ids, s.completion.token_ids});
       rewards.push_back(s.grade.reward);
@@ -46,9 +50,19 @@ ScoredBatch score(const CollectedBatch& batch, const ScoreSettings& settings) {
       if (truncated[i]) out.loss_mask[i].zero_();
     }
   }
+  // The batch-level estimators whiten over the job's tokens: sums over every rank.
+  SumOverRanks sum = nullptr;
+  if (collective.world_size() > 1) {
+    sum = [&collective](at::Tensor t) {
+      std::vector<at::Tensor> v = {t};
+      const absl::Status st = collective.all_reduce_sum(v);
+      TORCH_CHECK(st.ok(), std::string(st.message()));
+      return v[0];
+    };
+  }
   out.advantages = compute_advantages(
       settings.estimator, at::tensor(rewards, at::kDouble).to(at::kFloat),
-      at::tensor(group_ids, at::kLong), packed.response_mask, settings.adv_eps);  // [N, C]
+      at::tensor(group_ids, at::kLong), packed.response_mask, settings.adv_eps, sum);  // [N, C]
 
   out.rollout_log_probs = at::zeros({n, columns}, at::kFloat);  // [N, C]
   auto acc = out.rollout_log_probs.accessor<float, 2>();

@@ -31,24 +31,32 @@ struct PromptGroup {
   std::vector<int32_t> prompt_ids;  // encode_prompt(prompt.text): what the policy continued
   std::vector<Sample> samples;      // samples[i] has sample_index i
 
-  // Every sample got the same reward (the group teaches nothing: dynamic sampling drops it).
+  // Every graded sample got the same reward (the group teaches nothing: dynamic sampling drops
+  // it). Samples whose grading failed (grade.error) take no part.
   bool rewards_all_equal() const;
 };
 
-// collect's output: every group generated this step and the ones to train on.
+// collect's output: every group this rank generated this step and the ones to train on. With
+// several ranks (rl/dist/) each generates its share of the step's prompts; the kept groups of all
+// ranks, in prompt order, are the step's batch.
 struct CollectedBatch {
-  std::vector<PromptGroup> groups;  // in generation order (round, then prompt)
-  std::vector<size_t> kept;         // indices into groups, in order: at most trainer.batch_size
-  int64_t dropped_groups = 0;       // groups dynamic sampling left out for equal rewards
+  std::vector<PromptGroup> groups;  // this rank's, in generation order (round, then prompt)
+  std::vector<size_t> kept;         // indices into groups, in order
+  std::vector<int64_t> kept_index;  // each kept group's place in the job's batch [0, kept_total)
+  int64_t kept_total = 0;           // groups kept over every rank: at most trainer.batch_size
+  int64_t dropped_groups = 0;       // groups dynamic sampling left out for equal rewards (this rank)
   int64_t generated_tokens = 0;
   double rollout_seconds = 0;
   double reward_seconds = 0;
 };
 
 // score's output: the kept samples flattened into rows, group after group, with their advantages.
+// Samples whose grading failed have no row.
 struct ScoredBatch {
   std::vector<TokenSequence> sequences;            // [N] prompt + response tokens per row
   std::vector<std::vector<int64_t>> rows_of_group;  // kept group g -> its rows
+  std::vector<int64_t> group_index;                // kept group g's place in the job's batch
+  int64_t total_groups = 0;                        // groups in the job's batch (every rank)
   at::Tensor advantages;         // [N, C] fp32
   at::Tensor rollout_log_probs;  // [N, C] fp32: what the rollout engine reported, 0 past the end
   at::Tensor response_mask;      // [N, C] fp32: 1 for real response tokens

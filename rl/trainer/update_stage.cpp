@@ -2,10 +2,13 @@
 
 #include <algorithm>
 #include <chrono>
+#include <map>
 
 #include <ATen/ATen.h>
 
 #include "base/splitmix64.h"
+#include "base/status_macros.h"
+#include "rl/dist/data_parallel.h"
 #include "rl/trainer/expert_load_tally.h"
 #include "rl/trainer/response_scorer.h"
 
@@ -87,11 +90,16 @@ UpdateSettings UpdateSettings::from_config(const RunConfig& config, int32_t pad_
   return s;
 }
 
-UpdateStats update_policy(const ScoredBatch& batch, int64_t step, const UpdateSettings& settings,
-                          policy::ModelImpl& policy, policy::ModelImpl* reference,
-                          AdamW& optimizer) {
+absl::StatusOr<UpdateStats> update_policy(const ScoredBatch& batch, int64_t step,
+                                          const UpdateSettings& settings, TrainableModel& trainable,
+                                          policy::ModelImpl* reference) {
   const auto start = Clock::now();
-  const int64_t groups = static_cast<int64_t>(batch.rows_of_group.size());
+  policy::ModelImpl& policy = trainable.model();
+  Collective& collective = trainable.collective();
+  // Groups are numbered over the job; this rank holds some of them.
+  const int64_t groups = batch.total_groups;
+  std::map<int64_t, size_t> local;  // job-wide group index -> this rank's kept group
+  for (size_t g = 0; g < batch.group_index.size(); ++g) local[batch.group_index[g]] = g;
   const int64_t groups_per_mini =
       settings.mini_batch_size > 0 ? std::min<int64_t>(settings.mini_batch_size, groups) : groups;
   const int64_t num_minis = (groups + groups_per_mini - 1) / groups_per_mini;
@@ -107,7 +115,7 @@ UpdateStats update_policy(const ScoredBatch& batch, int64_t step, const UpdateSe
 
   UpdateStats stats;
   Totals totals;
-  ExpertLoadTally load;
+  ExpertLoadTally load(policy);
   stats.lr = settings.schedule.at(step);
   at::Generator shuffle_gen = at::detail::createCPUGenerator(
       splitmix64_nth(settings.seed ^ 0x5eedull, static_cast<uint64_t>(step) + 1));
@@ -119,11 +127,19 @@ UpdateStats update_policy(const ScoredBatch& batch, int64_t step, const UpdateSe
       for (int64_t k = mini * groups_per_mini;
            k < std::min<int64_t>((mini + 1) * groups_per_mini, groups); ++k) {
         const int64_t g = single_pass ? k : order[k].item<int64_t>();
-        rows.insert(rows.end(), batch.rows_of_group[g].begin(), batch.rows_of_group[g].end());
+        auto it = local.find(g);
+        if (it == local.end()) continue;  // another rank's group
+        const std::vector<int64_t>& mine = batch.rows_of_group[it->second];
+        rows.insert(rows.end(), mine.begin(), mine.end());
       }
       const at::Tensor row_index = at::tensor(rows, at::kLong);
-      const double total_tokens = batch.loss_mask.index_select(0, row_index).sum().item<double>();
-      optimizer.zero_grad();
+      // The mini-batch's denominators, over every rank.
+      ASSIGN_OR_RETURN(
+          std::vector<double> counts,
+          sum_over_ranks(collective, {batch.loss_mask.index_select(0, row_index).sum().item<double>(),
+                                      static_cast<double>(rows.size())}));
+      const double total_tokens = counts[0], total_rows = counts[1];
+      trainable.zero_grad();
       double step_loss = 0, step_kl = 0, step_entropy = 0, step_clip = 0;
       for (const auto& micro : micro_batches(rows, settings.micro_batch_size)) {
         const PackedBatch b = pack_rows(batch, micro, settings.pad_id);
@@ -139,11 +155,11 @@ UpdateStats update_policy(const ScoredBatch& batch, int64_t step, const UpdateSe
         in.entropy = s.entropy;
         in.log_probs_rollout = micro_rollout;
         in.total_tokens = std::max(total_tokens, 1.0);
-        in.total_sequences = static_cast<double>(rows.size());
+        in.total_sequences = total_rows;
         PolicyLossOutput out = compute_policy_loss(in, settings.loss);
         at::Tensor loss = out.loss;
         if (s.aux_loss.defined() && s.aux_loss.requires_grad()) {
-          loss = loss + s.aux_loss * (double(micro.size()) / double(rows.size()));
+          loss = loss + s.aux_loss * (double(micro.size()) / total_rows);
         }
         loss.backward();
         step_loss += out.loss.item<double>();
@@ -163,9 +179,10 @@ UpdateStats update_policy(const ScoredBatch& batch, int64_t step, const UpdateSe
         load.add(policy.expert_load());
         stats.trained_tokens += b.attention_mask.sum().item<int64_t>();
       }
-      totals.grad_norm += optimizer.clip_grad_norm(settings.grad_clip);
-      optimizer.step(stats.lr);
+      ASSIGN_OR_RETURN(const double grad_norm, trainable.step(settings.grad_clip, stats.lr));
+      totals.grad_norm += grad_norm;
       if (settings.moe_bias_update_speed > 0) {
+        RETURN_IF_ERROR(all_reduce_routing_load(collective, policy));
         policy.update_routing_bias(settings.moe_bias_update_speed);
       }
       ++totals.optimizer_steps;
@@ -176,14 +193,21 @@ UpdateStats update_policy(const ScoredBatch& batch, int64_t step, const UpdateSe
     }
   }
   policy.eval();
+  // The sums over every rank's rows (the grad norm is the same everywhere already).
+  ASSIGN_OR_RETURN(std::vector<double> sums,
+                   sum_over_ranks(collective, {totals.loss, totals.kl, totals.entropy,
+                                               totals.clip, totals.mismatch,
+                                               totals.mismatch_tokens,
+                                               static_cast<double>(stats.trained_tokens)}));
+  RETURN_IF_ERROR(load.sum_over_ranks(collective));
   const double steps = std::max(totals.optimizer_steps, 1);
-  stats.loss = totals.loss / steps;
-  stats.kl = totals.kl / steps;
-  stats.entropy = totals.entropy / steps;
-  stats.clip_fraction = totals.clip / steps;
+  stats.loss = sums[0] / steps;
+  stats.kl = sums[1] / steps;
+  stats.entropy = sums[2] / steps;
+  stats.clip_fraction = sums[3] / steps;
   stats.grad_norm = totals.grad_norm / steps;
-  stats.logprob_mismatch =
-      totals.mismatch_tokens > 0 ? totals.mismatch / totals.mismatch_tokens : 0.0;
+  stats.logprob_mismatch = sums[5] > 0 ? sums[4] / sums[5] : 0.0;
+  stats.trained_tokens = static_cast<int64_t>(sums[6]);
   stats.load_imbalance = load.imbalance();
   stats.seconds = std::chrono::duration<double>(Clock::now() - start).count();
   return stats;

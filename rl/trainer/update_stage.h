@@ -4,8 +4,12 @@
 // accumulation; losses are normalised by the mini-batch's token and sequence counts, so the split
 // does not change the update). Old log-probs are recomputed before the first update (or taken
 // from the rollout, trainer.old_log_probs); reference log-probs when trainer.kl_coef > 0.
+// Ranks (rl/dist/): the mini-batches are drawn over the job's groups (the same shuffle on every
+// rank), each rank runs the rows of its own groups, the loss is normalised by the mini-batch's
+// token and sequence counts over every rank, and the gradients are summed before each optimizer
+// step (TrainableModel::step), so N ranks compute the update one rank would on the same batch.
 // Torch errors are thrown (c10::Error): call it inside torch_boundary.
-// Thread-safety: a function; one thread trains.
+// Thread-safety: a function; one thread trains (on every rank).
 #pragma once
 
 #include <cstdint>
@@ -14,7 +18,7 @@
 #include "rl/config/run_config.h"
 #include "rl/grpo/lr_schedule.h"
 #include "rl/grpo/policy_loss.h"
-#include "rl/optim/adamw.h"
+#include "rl/checkpoint/trainable_model.h"
 #include "rl/trainer/step_batch.h"
 
 namespace forge::rl {
@@ -36,8 +40,9 @@ struct UpdateSettings {
 };
 
 // `reference` is the frozen initial policy, needed when settings.loss.kl_coef > 0 (else null).
-UpdateStats update_policy(const ScoredBatch& batch, int64_t step, const UpdateSettings& settings,
-                          policy::ModelImpl& policy, policy::ModelImpl* reference,
-                          AdamW& optimizer);
+// Errors: a collective failed (a rank is gone).
+absl::StatusOr<UpdateStats> update_policy(const ScoredBatch& batch, int64_t step,
+                                          const UpdateSettings& settings, TrainableModel& policy,
+                                          policy::ModelImpl* reference);
 
 }  // namespace forge::rl

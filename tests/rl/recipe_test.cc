@@ -32,7 +32,6 @@
 #include "rl/recipe/sft_batch.h"
 #include "rl/tasks/answer_check.h"
 #include "tests/common/forge_command.h"
-#include "tests/common/jsonl.h"
 
 namespace forge::rl {
 namespace {

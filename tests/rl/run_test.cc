@@ -18,7 +18,6 @@
 #include <nlohmann/json.hpp>
 
 #include "tests/common/forge_command.h"
-#include "tests/common/jsonl.h"
 
 namespace {
 

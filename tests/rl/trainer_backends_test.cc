@@ -28,7 +28,7 @@
 #include "rollout/local_generation.h"
 #include "rollout/pool.h"
 #include "rollout/worker_server.h"
-#include "tests/common/jsonl.h"
+#include "tests/common/forge_command.h"
 #include "tests/common/temp_dir.h"
 
 namespace forge::rl {
