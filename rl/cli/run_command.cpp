@@ -29,13 +29,15 @@ int run_training(const std::string& config_path, const std::vector<std::string>&
   absl::StatusOr<GrpoRunOutcome> outcome = run_grpo(*config, {resume, &logger});
   if (!outcome.ok()) return fail_with_status(name, outcome.status());
   if (outcome->interrupted) {
-    log_info(&logger,
+    if (outcome->root) log_info(&logger,
                absl::StrCat("stopped at step ", outcome->steps, "; checkpoint saved in ",
                             config->run.dir, "/checkpoints"));
     return kExitInterrupted;
   }
-  log_info(&logger, absl::StrCat("finished ", outcome->steps, " steps; metrics in ",
-                                                config->run.dir, "/metrics.jsonl"));
+  if (outcome->root) {
+    log_info(&logger, absl::StrCat("finished ", outcome->steps, " steps; metrics in ",
+                                   config->run.dir, "/metrics.jsonl"));
+  }
   return kExitOk;
 }
 

@@ -127,7 +127,7 @@ absl::StatusOr<GrpoRunOutcome> train(const RunConfig& config, Job& job, Supervis
   absl::Status status = trainer->run();
   if (metrics) metrics->close();
   if (!status.ok()) return status;
-  return GrpoRunOutcome{trainer->step(), supervisor.stop_requested()};
+  return GrpoRunOutcome{trainer->step(), supervisor.stop_requested(), job.is_root()};
 }
 
 }  // namespace

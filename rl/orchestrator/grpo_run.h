@@ -25,6 +25,7 @@ struct GrpoRunOptions {
 struct GrpoRunOutcome {
   int64_t steps = 0;         // steps completed (including those of earlier runs when resumed)
   bool interrupted = false;  // stopped by SIGINT/SIGTERM before trainer.total_steps
+  bool root = true;          // rank 0 of the job (the one that reports)
 };
 
 // Errors: InvalidArgument / NotFound for a bad config or input (the message names the key or

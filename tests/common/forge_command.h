@@ -24,9 +24,11 @@ struct ForgeResult {
   std::string output;  // stdout and stderr together
 };
 
-// `forge ARGS` through the shell (ARGS may quote and redirect), waiting for it to end.
-inline ForgeResult run_forge(const std::string& args) {
-  const std::string command = std::string(FORGE_BINARY) + " " + args + " 2>&1";
+// `forge ARGS` through the shell (ARGS may quote and redirect), waiting for it to end; `env`
+// ("NAME=value ...") is set for it alone.
+inline ForgeResult run_forge(const std::string& args, const std::string& env = "") {
+  const std::string command = env + (env.empty() ? "" : " ") + std::string(FORGE_BINARY) + " " +
+                              args + " 2>&1";
   ForgeResult result;
   FILE* pipe = ::popen(command.c_str(), "r");
   if (pipe == nullptr) return result;
