@@ -13,6 +13,8 @@ packages=(
   # other libraries
   libboost-dev libboost-system-dev libyaml-cpp-dev nlohmann-json3-dev libcli11-dev libdeflate-dev
   libgtest-dev libgmock-dev googletest libbenchmark-dev
+  # operating a run: TLS certificates in tests, Prometheus scraping, forge top in a pseudo-terminal
+  openssl prometheus tmux
   # runtime: sandbox, Python for sandboxed programs and numeric cross-checks, plots
   bubblewrap python3 python3-minimal python3-torch gnuplot-nox jq procps
 )

@@ -46,6 +46,7 @@ Command add_model_info_command(CLI::App& parent);      // model_commands.cpp
 Command add_sft_command(CLI::App& parent);             // recipe_commands.cpp
 Command add_eval_command(CLI::App& parent);            // recipe_commands.cpp
 Command add_distill_command(CLI::App& parent);         // recipe_commands.cpp
+Command add_top_command(CLI::App& parent);             // top_command.cpp
 // `forge data <action>`: returns one Command per action (`gen`, ...).
 std::vector<Command> add_data_commands(CLI::App& parent);  // recipe_commands.cpp
 

@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "base/logger.h"
 #include "rl/cli/commands.h"
+#include "rl/cli/server_flags.h"
 #include "rl/config/run_config.h"
 #include "rl/orchestrator/grpo_run.h"
 
@@ -14,12 +15,15 @@ namespace forge::rl::cli {
 namespace {
 
 int run_training(const std::string& config_path, const std::vector<std::string>& overrides,
-                 bool resume) {
+                 bool resume, const ServerFlags& flags) {
   const char* name = "run";
   absl::StatusOr<RunConfig> config = RunConfig::load(config_path, overrides);
   if (!config.ok()) return fail(name, std::string(config.status().message()), kExitUsage);
+  absl::StatusOr<net::Security> security =
+      setup_serving(name, flags, *config, {config->server.trainer_address});
+  if (!security.ok()) return fail(name, std::string(security.status().message()), kExitUsage);
   StreamLogger logger("forge run");
-  absl::StatusOr<GrpoRunOutcome> outcome = run_grpo(*config, {resume, &logger});
+  absl::StatusOr<GrpoRunOutcome> outcome = run_grpo(*config, {resume, &logger, *security});
   if (!outcome.ok()) return fail_with_status(name, outcome.status());
   if (outcome->interrupted) {
     log_info(&logger,
@@ -40,10 +44,12 @@ Command add_run_command(CLI::App& parent) {
   auto config = std::make_shared<std::string>();
   auto overrides = std::make_shared<std::vector<std::string>>();
   auto resume = std::make_shared<bool>(false);
+  auto flags = std::make_shared<ServerFlags>();
   app->add_option("config", *config, "Run config (YAML), e.g. configs/tiny.yaml")->required();
   app->add_option("overrides", *overrides, "Dotted overrides: trainer.total_steps=4 run.dir=runs/x");
   app->add_flag("--resume", *resume, "Continue from the newest valid checkpoint in run.dir");
-  return {app, [=] { return run_training(*config, *overrides, *resume); }};
+  add_server_flags(app, *flags);
+  return {app, [=] { return run_training(*config, *overrides, *resume, *flags); }};
 }
 
 }  // namespace forge::rl::cli
