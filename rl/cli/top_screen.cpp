@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 
@@ -122,7 +123,9 @@ std::string render_top(const TopSnapshot& s, int width, bool unicode) {
     }
   }
   std::string out;
-  for (const std::string& line : lines) absl::StrAppend(&out, line, "\n");
+  for (const std::string& line : lines) {
+    absl::StrAppend(&out, absl::StripTrailingAsciiWhitespace(line), "\n");
+  }
   return out;
 }
 

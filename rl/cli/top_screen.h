@@ -42,7 +42,7 @@ std::string sparkline(const std::vector<double>& values, int width, bool unicode
 // "1h02m", "3m05s", "42s"; "?" for a negative or non-finite number.
 std::string duration_text(double seconds);
 
-// The whole screen, lines separated by '\n', each at most `width` columns (sparklines shrink).
+// The whole screen, lines separated by '\n'; the sparklines fill what `width` leaves.
 std::string render_top(const TopSnapshot& snapshot, int width, bool unicode);
 
 }  // namespace forge::rl::cli

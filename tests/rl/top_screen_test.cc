@@ -16,7 +16,7 @@ TopSnapshot snapshot() {
   s.policy_version = 3;
   s.elapsed_s = 75;
   for (int step = 1; step <= 3; ++step) {
-    s.history[step] = {{"reward/mean", 0.1 * step},   {"accuracy", 0.2 * step},
+    s.history[step] = {{"reward/mean", 0.25 * step},  {"accuracy", 0.125 * step},
                        {"time/step", 2.0},            {"time/rollout", 1.5},
                        {"time/reward", 0.1},          {"time/train", 0.3},
                        {"time/sync", 0.1},            {"response_length/mean", 40.5},
@@ -33,8 +33,8 @@ TEST(TopScreen, ShowsStepEtaRewardTimeSplitAndWorkers) {
   EXPECT_NE(screen.find("step 3/13 (23%)"), std::string::npos) << screen;
   EXPECT_NE(screen.find("ETA 20s"), std::string::npos) << screen;  // 10 steps x 2 s
   EXPECT_NE(screen.find("elapsed 1m15s"), std::string::npos) << screen;
-  EXPECT_NE(screen.find("reward       0.300   =#"), std::string::npos) << screen;
-  EXPECT_NE(screen.find("accuracy     0.600   =#"), std::string::npos) << screen;
+  EXPECT_NE(screen.find("reward       0.750   =#"), std::string::npos) << screen;
+  EXPECT_NE(screen.find("accuracy     0.375   =#"), std::string::npos) << screen;
   EXPECT_NE(screen.find("rollout 1.50s (75%)"), std::string::npos) << screen;
   EXPECT_NE(screen.find("mean 40.5  max 64"), std::string::npos) << screen;
   EXPECT_NE(screen.find("unix:/tmp/w0.sock"), std::string::npos) << screen;
