@@ -47,8 +47,7 @@ void check_bearer(void* state, grpc_auth_context*, const grpc_metadata* md, size
     done(user_data, nullptr, 0, nullptr, 0, GRPC_STATUS_UNAUTHENTICATED,
          "this server needs 'authorization: Bearer <token>' (server.auth_token_file)");
   } else if (!same_secret(*presented, expected)) {
-    done(user_data, nullptr, 0, nullptr, 0, GRPC_STATUS_PERMISSION_DENIED,
-         "wrong bearer token");
+    done(user_data, nullptr, 0, nullptr, 0, GRPC_STATUS_PERMISSION_DENIED, "wrong bearer token");
   } else {
     done(user_data, nullptr, 0, nullptr, 0, GRPC_STATUS_OK, nullptr);
   }

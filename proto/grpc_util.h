@@ -39,11 +39,11 @@ struct ServedService {
   std::string full_name;
 };
 
-// Builds and starts a server on `listen_address` ("HOST:PORT", port 0 = any free port) with the given
-// services, the standard health service (SERVING for "" and for each service's full name) and server
-// reflection, under `options.security`. The services must outlive the server. Fails with a message
-// naming the address when the address cannot be bound, or FailedPrecondition when a non-loopback
-// address has neither TLS nor a token nor `insecure` (check_exposure).
+// Builds and starts a server on `listen_address` ("HOST:PORT", port 0 = any free port) with the
+// given services, the standard health service (SERVING for "" and for each service's full name) and
+// server reflection, under `options.security`. The services must outlive the server. Fails with a
+// message naming the address when the address cannot be bound, or FailedPrecondition when a
+// non-loopback address has neither TLS nor a token nor `insecure` (check_exposure).
 absl::StatusOr<RunningServer> start_server(const std::string& listen_address,
                                            const std::vector<ServedService>& services,
                                            const ServerOptions& options = {});

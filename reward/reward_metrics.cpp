@@ -11,11 +11,11 @@ RewardMetrics::RewardMetrics(telemetry::Registry& registry, const Grader& grader
                                   "Grade calls, received to answered.",
                                   telemetry::latency_buckets())),
       running_(registry.gauge("forge:reward_requests_running", "Grade calls in progress.")) {
-  telemetry::Gauge& queue = registry.gauge("forge:reward_queue_depth",
-                                           "Items waiting for a grading thread.");
+  telemetry::Gauge& queue =
+      registry.gauge("forge:reward_queue_depth", "Items waiting for a grading thread.");
   telemetry::Gauge& threads = registry.gauge("forge:reward_grading_threads", "Grading threads.");
-  telemetry::Gauge& sandboxes = registry.gauge("forge:reward_sandbox_workers_busy",
-                                               "Code sandboxes running a program now.");
+  telemetry::Gauge& sandboxes =
+      registry.gauge("forge:reward_sandbox_workers_busy", "Code sandboxes running a program now.");
   registry.on_scrape([&grader, &queue, &threads, &sandboxes] {
     queue.set(grader.pool().queued());
     threads.set(grader.concurrency());
@@ -30,15 +30,17 @@ void RewardMetrics::record(const std::vector<GradeItem>& items,
     const char* verdict = !outcomes[i].error.empty() ? "error"
                           : outcomes[i].reward > 0   ? "pass"
                                                      : "fail";
-    registry_.counter("forge:reward_grades_total", "Graded items by rule and verdict.",
-                      {{"rule", rule}, {"verdict", verdict}})
+    registry_
+        .counter("forge:reward_grades_total", "Graded items by rule and verdict.",
+                 {{"rule", rule}, {"verdict", verdict}})
         .inc();
   }
 }
 
 void RewardMetrics::record_failure(const absl::Status& status) {
-  registry_.counter("forge:reward_errors_total", "Failed Grade calls by status code.",
-                    {{"code", absl::StatusCodeToString(status.code())}})
+  registry_
+      .counter("forge:reward_errors_total", "Failed Grade calls by status code.",
+               {{"code", absl::StatusCodeToString(status.code())}})
       .inc();
 }
 

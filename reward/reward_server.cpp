@@ -6,16 +6,16 @@
 
 namespace forge::reward {
 
-absl::StatusOr<std::unique_ptr<RewardServer>> RewardServer::start(
-    const std::string& listen_address, const RewardConfig& config,
-    const net::Security& security) {
+absl::StatusOr<std::unique_ptr<RewardServer>> RewardServer::start(const std::string& listen_address,
+                                                                  const RewardConfig& config,
+                                                                  const net::Security& security) {
   ASSIGN_OR_RETURN(std::unique_ptr<Grader> grader, Grader::create(config));
   return start(listen_address, std::move(grader), security);
 }
 
-absl::StatusOr<std::unique_ptr<RewardServer>> RewardServer::start(
-    const std::string& listen_address, std::unique_ptr<Grader> grader,
-    const net::Security& security) {
+absl::StatusOr<std::unique_ptr<RewardServer>> RewardServer::start(const std::string& listen_address,
+                                                                  std::unique_ptr<Grader> grader,
+                                                                  const net::Security& security) {
   std::unique_ptr<RewardServer> server(new RewardServer());
   server->grader_ = std::move(grader);
   server->metrics_ = std::make_unique<RewardMetrics>(server->registry_, *server->grader_);

@@ -29,8 +29,7 @@ grpc::Status invalid(const std::string& message) {
 
 }  // namespace
 
-RewardServiceImpl::RewardServiceImpl(std::shared_ptr<const Grader> grader,
-                                     RewardMetrics* metrics)
+RewardServiceImpl::RewardServiceImpl(std::shared_ptr<const Grader> grader, RewardMetrics* metrics)
     : grader_(std::move(grader)), metrics_(metrics) {}
 
 grpc::Status RewardServiceImpl::Grade(grpc::ServerContext* context,

@@ -116,9 +116,10 @@ Engine::Engine(policy::Model model, std::shared_ptr<const policy::Tokenizer> tok
     metrics_.running.set(s.active_sequences);
     metrics_.waiting.set(s.queued_sequences);
     metrics_.policy_version.set(static_cast<double>(s.policy_version));
-    metrics_.kv_cache_usage.set(s.cache_bytes_capacity > 0 ? static_cast<double>(s.cache_bytes_used) /
-                                                                 s.cache_bytes_capacity
-                                                           : 0.0);
+    metrics_.kv_cache_usage.set(s.cache_bytes_capacity > 0
+                                    ? static_cast<double>(s.cache_bytes_used) /
+                                          s.cache_bytes_capacity
+                                    : 0.0);
   });
   thread_ = std::thread([this] { run(); });
 }

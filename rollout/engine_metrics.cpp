@@ -8,7 +8,8 @@ EngineMetrics::EngineMetrics(telemetry::Registry& r)
       waiting(r.gauge("forge:num_requests_waiting", "Sequences waiting for a cache slot.")),
       kv_cache_usage(r.gauge("forge:kv_cache_usage_perc",
                              "Latent KV cache usage: tokens held / token capacity (1 = full).")),
-      policy_version(r.gauge("forge:policy_version", "Version of the weights serving new requests.")),
+      policy_version(
+          r.gauge("forge:policy_version", "Version of the weights serving new requests.")),
       prompt_tokens(r.counter("forge:prompt_tokens_total", "Prompt tokens of admitted sequences.")),
       generation_tokens(r.counter("forge:generation_tokens_total", "Tokens sampled.")),
       finished_stop(r.counter("forge:request_success_total", "Sequences finished, by reason.",

@@ -19,8 +19,8 @@ absl::StatusOr<std::unique_ptr<RolloutWorker>> RolloutWorker::start(
   net::ServerOptions options;
   options.security = security;
   absl::StatusOr<net::RunningServer> running = net::start_server(
-      listen_address,
-      {{worker->service_.get(), forge::v1::RolloutService::service_full_name()}}, options);
+      listen_address, {{worker->service_.get(), forge::v1::RolloutService::service_full_name()}},
+      options);
   if (!running.ok()) return running.status();
   worker->server_ = std::move(running->server);
   worker->port_ = running->port;

@@ -69,9 +69,8 @@ class Session : public std::enable_shared_from_this<Session> {
     } else if (!token_.empty() && request_[http::field::authorization].empty()) {
       plain(http::status::unauthorized, "a bearer token is required\n");
       res.set(http::field::www_authenticate, "Bearer");
-    } else if (!token_.empty() &&
-               !same_secret(std::string(request_[http::field::authorization]),
-                            "Bearer " + token_)) {
+    } else if (!token_.empty() && !same_secret(std::string(request_[http::field::authorization]),
+                                               "Bearer " + token_)) {
       plain(http::status::forbidden, "wrong bearer token\n");
     } else {
       res.set(http::field::content_type, "text/plain; version=0.0.4; charset=utf-8");
@@ -127,8 +126,8 @@ struct MetricsServer::Impl {
 };
 
 absl::StatusOr<std::unique_ptr<MetricsServer>> MetricsServer::start(const std::string& address,
-                                                                     const Registry& registry,
-                                                                     const std::string& token) {
+                                                                    const Registry& registry,
+                                                                    const std::string& token) {
   const size_t colon = address.rfind(':');
   if (colon == std::string::npos || colon + 1 == address.size()) {
     return absl::InvalidArgumentError(
@@ -141,9 +140,8 @@ absl::StatusOr<std::unique_ptr<MetricsServer>> MetricsServer::start(const std::s
   auto impl = std::make_unique<Impl>(registry, token);
   beast::error_code ec;
   tcp::resolver resolver(impl->io);
-  const auto endpoints = resolver.resolve(host, address.substr(colon + 1),
-                                          tcp::resolver::passive | tcp::resolver::numeric_service,
-                                          ec);
+  const auto endpoints = resolver.resolve(
+      host, address.substr(colon + 1), tcp::resolver::passive | tcp::resolver::numeric_service, ec);
   if (ec || endpoints.empty()) {
     return absl::InvalidArgumentError(
         absl::StrCat("metrics address '", address, "': ", ec ? ec.message() : "no address"));

@@ -94,8 +94,8 @@ Histogram::Snapshot Histogram::snapshot() const {
 }
 
 std::vector<double> latency_buckets() {
-  return {0.001, 0.005, 0.01, 0.02, 0.04, 0.06, 0.08, 0.1, 0.25, 0.5, 0.75, 1.0, 2.5,
-          5.0,   7.5,   10.0, 20.0, 40.0, 80.0, 160.0, 320.0, 640.0};
+  return {0.001, 0.005, 0.01, 0.02, 0.04, 0.06, 0.08, 0.1,  0.25,  0.5,   0.75,
+          1.0,   2.5,   5.0,  7.5,  10.0, 20.0, 40.0, 80.0, 160.0, 320.0, 640.0};
 }
 
 std::string metric_name(std::string_view key) {
@@ -125,8 +125,7 @@ Registry::Series& Registry::series(const std::string& name, const std::string& h
   return *family.series.back();
 }
 
-Counter& Registry::counter(const std::string& name, const std::string& help,
-                           const Labels& labels) {
+Counter& Registry::counter(const std::string& name, const std::string& help, const Labels& labels) {
   Series& s = series(name, help, Type::kCounter, labels);
   std::lock_guard<std::mutex> lock(mu_);
   if (!s.counter) s.counter = std::make_unique<Counter>();
@@ -177,8 +176,9 @@ std::string Registry::render() const {
       } else if (s->histogram) {
         const Histogram::Snapshot h = s->histogram->snapshot();
         for (size_t b = 0; b < h.upper_bounds.size(); ++b) {
-          absl::StrAppend(&out, name, "_bucket", label_text(s->labels, "le", number(h.upper_bounds[b])),
-                          " ", h.cumulative[b], "\n");
+          absl::StrAppend(&out, name, "_bucket",
+                          label_text(s->labels, "le", number(h.upper_bounds[b])), " ",
+                          h.cumulative[b], "\n");
         }
         absl::StrAppend(&out, name, "_bucket", label_text(s->labels, "le", "+Inf"), " ", h.count,
                         "\n", name, "_sum", label_text(s->labels), " ", number(h.sum), "\n", name,

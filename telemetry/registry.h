@@ -103,8 +103,7 @@ class Registry {
     std::string help;
     std::vector<std::unique_ptr<Series>> series;
   };
-  Series& series(const std::string& name, const std::string& help, Type type,
-                 const Labels& labels);
+  Series& series(const std::string& name, const std::string& help, Type type, const Labels& labels);
 
   mutable std::mutex mu_;
   std::map<std::string, Family> families_;

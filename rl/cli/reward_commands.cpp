@@ -17,8 +17,8 @@
 #include "reward/grader.h"
 #include "reward/reward_server.h"
 #include "rl/cli/commands.h"
-#include "rl/cli/server_flags.h"
 #include "rl/cli/serve_until_signal.h"
+#include "rl/cli/server_flags.h"
 #include "rl/config/run_config.h"
 
 namespace forge::rl::cli {

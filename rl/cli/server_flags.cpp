@@ -53,9 +53,8 @@ absl::StatusOr<std::unique_ptr<telemetry::MetricsServer>> start_metrics(
   absl::StatusOr<std::unique_ptr<telemetry::MetricsServer>> server =
       serve_metrics(address, security, registry);
   if (server.ok() && *server != nullptr) {
-    std::cout << "forge " << name << ": metrics on http://"
-              << address.substr(0, address.rfind(':')) << ":" << (*server)->port() << "/metrics"
-              << std::endl;
+    std::cout << "forge " << name << ": metrics on http://" << address.substr(0, address.rfind(':'))
+              << ":" << (*server)->port() << "/metrics" << std::endl;
   }
   return server;
 }

@@ -146,7 +146,8 @@ int run_top(const std::string& address, const std::string& config_path, double i
 
 Command add_top_command(CLI::App& parent) {
   CLI::App* app = parent.add_subcommand(
-      "top", "Watch a running `forge run` live: step, ETA, reward and accuracy, time split, workers");
+      "top",
+      "Watch a running `forge run` live: step, ETA, reward and accuracy, time split, workers");
   auto address = std::make_shared<std::string>();
   auto config = std::make_shared<std::string>();
   auto interval = std::make_shared<double>(1.0);

@@ -48,7 +48,8 @@ std::string sparkline(const std::vector<double>& values, int width, bool unicode
   std::string out;
   for (double v : tail) {
     int level = 0;
-    if (std::isfinite(v) && hi > lo) level = static_cast<int>(std::lround((v - lo) / (hi - lo) * 7));
+    if (std::isfinite(v) && hi > lo)
+      level = static_cast<int>(std::lround((v - lo) / (hi - lo) * 7));
     if (std::isfinite(v) && hi == lo) level = 3;
     out += unicode ? kBlocks[level] : std::string(1, kRamp[level]);
   }
@@ -85,27 +86,29 @@ std::string render_top(const TopSnapshot& s, int width, bool unicode) {
                                   s.total_steps, percent, duration_text(eta),
                                   duration_text(s.elapsed_s), s.policy_version));
   const int spark = std::max(8, width - 34);
-  lines.push_back(absl::StrCat("reward    ", absl::StrFormat("%8s", number(last_of(s, "reward/mean"))),
-                               "  ", sparkline(series(s, "reward/mean"), spark, unicode)));
+  lines.push_back(absl::StrCat("reward    ",
+                               absl::StrFormat("%8s", number(last_of(s, "reward/mean"))), "  ",
+                               sparkline(series(s, "reward/mean"), spark, unicode)));
   lines.push_back(absl::StrCat("accuracy  ", absl::StrFormat("%8s", number(last_of(s, "accuracy"))),
                                "  ", sparkline(series(s, "accuracy"), spark, unicode)));
-  lines.push_back(absl::StrCat("response  mean ", number(last_of(s, "response_length/mean"), "%.1f"),
-                               "  max ", number(last_of(s, "response_length/max"), "%.0f"),
-                               " tokens  ", number(last_of(s, "tokens_per_s"), "%.0f"),
-                               " tokens/s"));
+  lines.push_back(absl::StrCat("response  mean ",
+                               number(last_of(s, "response_length/mean"), "%.1f"), "  max ",
+                               number(last_of(s, "response_length/max"), "%.0f"), " tokens  ",
+                               number(last_of(s, "tokens_per_s"), "%.0f"), " tokens/s"));
   const double total = last_of(s, "time/step", 0.0);
   std::string split = "time      ";
   for (const char* part : {"rollout", "reward", "train", "sync"}) {
     const double t = last_of(s, absl::StrCat("time/", part), NAN);
     absl::StrAppend(&split, part, " ", number(t, "%.2f"), "s");
-    if (total > 0 && std::isfinite(t)) absl::StrAppend(&split, absl::StrFormat(" (%.0f%%)", 100 * t / total));
+    if (total > 0 && std::isfinite(t))
+      absl::StrAppend(&split, absl::StrFormat(" (%.0f%%)", 100 * t / total));
     absl::StrAppend(&split, "  ");
   }
   lines.push_back(split);
-  lines.push_back(absl::StrFormat("loss %s  kl %s  entropy %s  grad_norm %s",
-                                  number(last_of(s, "loss"), "%.4f"), number(last_of(s, "kl"), "%.4f"),
-                                  number(last_of(s, "entropy"), "%.3f"),
-                                  number(last_of(s, "grad_norm"), "%.3f")));
+  lines.push_back(absl::StrFormat(
+      "loss %s  kl %s  entropy %s  grad_norm %s", number(last_of(s, "loss"), "%.4f"),
+      number(last_of(s, "kl"), "%.4f"), number(last_of(s, "entropy"), "%.3f"),
+      number(last_of(s, "grad_norm"), "%.3f")));
   lines.push_back("");
   lines.push_back(absl::StrFormat("%-36s %-7s %-6s %7s %7s %6s %5s", "worker", "role", "health",
                                   "version", "running", "queued", "kv"));

@@ -12,8 +12,8 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "rl/cli/commands.h"
-#include "rl/cli/server_flags.h"
 #include "rl/cli/serve_until_signal.h"
+#include "rl/cli/server_flags.h"
 #include "rl/config/run_config.h"
 #include "rl/orchestrator/backends.h"
 #include "rl/policy_loader.h"
@@ -90,9 +90,8 @@ Command add_rollout_worker_command(CLI::App& parent) {
   app->add_option("--checkpoint", *checkpoint, "checkpoint folder (config.json + safetensors)");
   app->add_option("overrides", *overrides, "config overrides key=value (rollout.max_batch_size=32)");
   add_server_flags(app, *flags);
-  return {app, [=] {
-            return run_rollout_worker(*listen, *config, *checkpoint, *overrides, *flags);
-          }};
+  return {app,
+          [=] { return run_rollout_worker(*listen, *config, *checkpoint, *overrides, *flags); }};
 }
 
 }  // namespace forge::rl::cli

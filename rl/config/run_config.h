@@ -125,10 +125,10 @@ struct TrainerSection {
 // TLS for every gRPC server of the process (and the client side of Forge's own calls): a server
 // certificate and key, and a CA whose client certificates are required (mutual TLS).
 struct ServerTlsSection {
-  std::string cert;                     // PEM certificate chain; "" = no TLS
-  std::string key;                      // PEM private key of `cert`
-  std::string client_ca;                // PEM CA: clients must present a certificate it signed;
-                                        // Forge's own clients also verify servers against it
+  std::string cert;       // PEM certificate chain; "" = no TLS
+  std::string key;        // PEM private key of `cert`
+  std::string client_ca;  // PEM CA: clients must present a certificate it signed;
+                          // Forge's own clients also verify servers against it
 };
 
 // How a process serves: the addresses of the trainer's services and, for every server (trainer,

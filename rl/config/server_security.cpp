@@ -26,8 +26,8 @@ absl::StatusOr<net::Security> load_security(const ServerSection& server, bool in
     if (!token.ok()) return token.status();
     security.token = std::string(absl::StripAsciiWhitespace(*token));
     if (security.token.empty()) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "server.auth_token_file: '", server.auth_token_file, "' holds no token"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("server.auth_token_file: '", server.auth_token_file, "' holds no token"));
     }
     if (security.token.find_first_of(" \t\r\n") != std::string::npos) {
       return absl::InvalidArgumentError(absl::StrCat(

@@ -64,11 +64,11 @@ absl::StatusOr<StartedGrading> start_grading(Supervisor& supervisor, const RunCo
   }
   std::string address = config.reward.address;
   if (address.empty()) {
-    ASSIGN_OR_RETURN(address, supervisor.start_service(
-                                  "reward-server",
-                                  {"reward-server", "--config", config.run.dir + "/config.yaml",
-                                   kNoChildMetrics},
-                                  kChildHealthTimeout));
+    ASSIGN_OR_RETURN(address,
+                     supervisor.start_service("reward-server",
+                                              {"reward-server", "--config",
+                                               config.run.dir + "/config.yaml", kNoChildMetrics},
+                                              kChildHealthTimeout));
   } else if (absl::Status st = net::wait_until_healthy(address, std::chrono::seconds(30));
              !st.ok()) {
     return absl::Status(st.code(), absl::StrCat("reward.address: ", st.message()));

@@ -32,7 +32,8 @@ class TrainerServer {
     ASSIGN_OR_RETURN(metrics_server_,
                      serve_metrics(config.server.metrics_address, security, registry_));
     if (metrics_server_) {
-      log_info(logger, absl::StrCat("metrics on http://", config.server.metrics_address.substr(
+      log_info(logger, absl::StrCat("metrics on http://",
+                                    config.server.metrics_address.substr(
                                         0, config.server.metrics_address.rfind(':')),
                                     ":", metrics_server_->port(), "/metrics"));
     }
@@ -143,8 +144,7 @@ absl::StatusOr<GrpoRunOutcome> train(const RunConfig& config, const GrpoRunOptio
   metrics->close();
   if (!status.ok()) return status;
   if (control.stop_requested()) log_info(logger, "stopped by TrainerService.Stop");
-  return GrpoRunOutcome{trainer->step(),
-                        supervisor.stop_requested() || control.stop_requested()};
+  return GrpoRunOutcome{trainer->step(), supervisor.stop_requested() || control.stop_requested()};
 }
 
 }  // namespace

@@ -1,8 +1,8 @@
 #include "rl/orchestrator/rollout_workers.h"
 
 #include "absl/strings/str_cat.h"
-#include "rl/service/metrics_endpoint.h"
 #include "proto/grpc_util.h"
+#include "rl/service/metrics_endpoint.h"
 
 namespace forge::rl {
 

@@ -15,8 +15,7 @@ namespace forge::rl {
 
 // nullptr when `address` is "". Errors (InvalidArgument) name server.metrics_address.
 absl::StatusOr<std::unique_ptr<telemetry::MetricsServer>> serve_metrics(
-    const std::string& address, const net::Security& security,
-    const telemetry::Registry& registry);
+    const std::string& address, const net::Security& security, const telemetry::Registry& registry);
 
 // The override that keeps the children `forge run` and `forge distill` start from serving the
 // parent's server.metrics_address (they read the same config).

@@ -21,15 +21,16 @@ void register_trainer_metrics(telemetry::Registry& registry, const TrainerStatus
     paused.set(control != nullptr && control->paused() ? 1 : 0);
     for (const char* state :
          {"starting", "training", "saving", "paused", "stopping", "finished", "failed"}) {
-      registry.gauge("forge:trainer_state", "1 for the trainer's current state.",
-                     {{"state", state}})
+      registry
+          .gauge("forge:trainer_state", "1 for the trainer's current state.", {{"state", state}})
           .set(s.state == state ? 1 : 0);
     }
     const std::optional<StepRecord> last = metrics.last();
     if (!last) return;
     for (const auto& [key, value] : last->values) {
-      registry.gauge(telemetry::metric_name(key), absl::StrCat("metrics.jsonl's ", key,
-                                                               " at the last step."))
+      registry
+          .gauge(telemetry::metric_name(key),
+                 absl::StrCat("metrics.jsonl's ", key, " at the last step."))
           .set(value);
     }
     // The counter starts at the first step seen (a resumed run's) and only moves up.

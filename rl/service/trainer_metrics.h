@@ -1,7 +1,7 @@
 // The trainer's Prometheus series (`forge run`'s /metrics), read at each scrape:
 //   forge:<key>                 gauge    every metrics.jsonl value of the last step, named by
-//                                        telemetry::metric_name ("reward/mean" -> forge:reward_mean,
-//                                        "time/rollout" -> forge:time_rollout)
+//                                        telemetry::metric_name ("reward/mean" ->
+//                                        forge:reward_mean, "time/rollout" -> forge:time_rollout)
 //   forge:trainer_steps_total   counter  steps completed (from the resumed step on a resume)
 //   forge:trainer_total_steps   gauge    trainer.total_steps
 //   forge:trainer_paused        gauge    1 while PauseRollouts is in force

@@ -13,22 +13,16 @@ void to_proto(const StepRecord& record, forge::v1::StepMetrics* out) {
   for (const auto& [k, v] : record.values) (*out->mutable_values())[k] = v;
 }
 
-grpc::Status no_control() {
-  return grpc::Status(grpc::StatusCode::UNIMPLEMENTED, "this trainer takes no control requests");
-}
-
 // Longest a SaveCheckpoint waits when its caller set no deadline.
 constexpr auto kDefaultSaveWait = std::chrono::minutes(30);
 
 }  // namespace
 
 TrainerServiceImpl::TrainerServiceImpl(const TrainerStatusBoard& board, const MetricsLog& metrics,
-                                       std::vector<WorkerAddress> workers,
-                                       TrainerControl* control)
+                                       std::vector<WorkerAddress> workers, TrainerControl* control)
     : board_(board), metrics_(metrics), workers_(std::move(workers)), control_(control) {}
 
-grpc::Status TrainerServiceImpl::GetStatus(grpc::ServerContext*,
-                                           const forge::v1::GetStatusRequest*,
+grpc::Status TrainerServiceImpl::GetStatus(grpc::ServerContext*, const forge::v1::GetStatusRequest*,
                                            forge::v1::TrainerStatus* response) {
   const TrainerStatusBoard::Snapshot s = board_.snapshot();
   response->set_state(s.state);
@@ -109,7 +103,8 @@ grpc::Status TrainerServiceImpl::ListWorkers(grpc::ServerContext*,
 grpc::Status TrainerServiceImpl::SaveCheckpoint(grpc::ServerContext* context,
                                                 const forge::v1::SaveCheckpointRequest*,
                                                 forge::v1::SaveCheckpointResponse* response) {
-  if (control_ == nullptr) return no_control();
+  int64_t ignored = 0;
+  if (grpc::Status none = control([](TrainerControl&) {}, &ignored); !none.ok()) return none;
   const auto left = context->deadline() - std::chrono::system_clock::now();
   const auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(
       std::min<std::chrono::system_clock::duration>(left, kDefaultSaveWait));
@@ -120,30 +115,40 @@ grpc::Status TrainerServiceImpl::SaveCheckpoint(grpc::ServerContext* context,
   return grpc::Status::OK;
 }
 
+grpc::Status TrainerServiceImpl::control(const std::function<void(TrainerControl&)>& request,
+                                         int64_t* step) {
+  if (control_ == nullptr) {
+    return grpc::Status(grpc::StatusCode::UNIMPLEMENTED, "this trainer takes no control requests");
+  }
+  request(*control_);
+  *step = board_.snapshot().step;
+  return grpc::Status::OK;
+}
+
 grpc::Status TrainerServiceImpl::Stop(grpc::ServerContext*, const forge::v1::StopRequest*,
                                       forge::v1::StopResponse* response) {
-  if (control_ == nullptr) return no_control();
-  control_->request_stop();
-  response->set_step(board_.snapshot().step);
-  return grpc::Status::OK;
+  int64_t step = 0;
+  grpc::Status status = control([](TrainerControl& c) { c.request_stop(); }, &step);
+  response->set_step(step);
+  return status;
 }
 
 grpc::Status TrainerServiceImpl::PauseRollouts(grpc::ServerContext*,
                                                const forge::v1::PauseRolloutsRequest*,
                                                forge::v1::PauseRolloutsResponse* response) {
-  if (control_ == nullptr) return no_control();
-  control_->set_paused(true);
-  response->set_step(board_.snapshot().step);
-  return grpc::Status::OK;
+  int64_t step = 0;
+  grpc::Status status = control([](TrainerControl& c) { c.set_paused(true); }, &step);
+  response->set_step(step);
+  return status;
 }
 
 grpc::Status TrainerServiceImpl::ResumeRollouts(grpc::ServerContext*,
                                                 const forge::v1::ResumeRolloutsRequest*,
                                                 forge::v1::ResumeRolloutsResponse* response) {
-  if (control_ == nullptr) return no_control();
-  control_->set_paused(false);
-  response->set_step(board_.snapshot().step);
-  return grpc::Status::OK;
+  int64_t step = 0;
+  grpc::Status status = control([](TrainerControl& c) { c.set_paused(false); }, &step);
+  response->set_step(step);
+  return status;
 }
 
 }  // namespace forge::rl

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -45,6 +46,9 @@ class TrainerServiceImpl final : public forge::v1::TrainerService::Service {
                               forge::v1::ResumeRolloutsResponse* response) override;
 
  private:
+  // Applies `request` to the control and reports the steps completed; UNIMPLEMENTED without one.
+  grpc::Status control(const std::function<void(TrainerControl&)>& request, int64_t* step);
+
   const TrainerStatusBoard& board_;
   const MetricsLog& metrics_;
   const std::vector<WorkerAddress> workers_;

@@ -12,11 +12,11 @@
 namespace forge::test_support {
 
 struct TestPki {
-  std::string ca;            // CA certificate (PEM file)
-  std::string cert, key;     // signed by `ca`; SAN IP:127.0.0.1, DNS:localhost
-  std::string other_ca;      // an unrelated CA
+  std::string ca;                     // CA certificate (PEM file)
+  std::string cert, key;              // signed by `ca`; SAN IP:127.0.0.1, DNS:localhost
+  std::string other_ca;               // an unrelated CA
   std::string other_cert, other_key;  // signed by `other_ca`
-  std::string error;         // non-empty: openssl failed (the command)
+  std::string error;                  // non-empty: openssl failed (the command)
 };
 
 inline std::string read_text(const std::string& path) {
@@ -39,8 +39,8 @@ inline TestPki make_test_pki(const std::string& dir) {
     if (pki.error.empty() && std::system(command.c_str()) != 0) pki.error = command;
   };
   for (const std::string name : {"ca", "other_ca"}) {
-    run("req -x509" + ec + " -keyout " + name + ".key -out " + name + ".pem -days 2 -subj /CN=" +
-        name);
+    run("req -x509" + ec + " -keyout " + name + ".key -out " + name +
+        ".pem -days 2 -subj /CN=" + name);
   }
   for (const auto& [leaf, ca] : {std::pair<std::string, std::string>{"leaf", "ca"},
                                  std::pair<std::string, std::string>{"other_leaf", "other_ca"}}) {

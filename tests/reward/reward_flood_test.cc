@@ -84,12 +84,12 @@ TEST(RewardFlood, PastTheQueueLimitIsRefusedAndNoAcceptedItemIsLost) {
             << refused.load() << " refused with RESOURCE_EXHAUSTED" << std::endl;
 
   const std::string metrics = server->metrics().render();
-  EXPECT_EQ(test_support::sample_value(
-                metrics, "forge:reward_grades_total{rule=\"gate\",verdict=\"pass\"}"),
-            accepted * kItemsPerCall);
   EXPECT_EQ(test_support::sample_value(metrics,
-                                       "forge:reward_errors_total{code=\"RESOURCE_EXHAUSTED\"}"),
-            refused.load());
+                                       "forge:reward_grades_total{rule=\"gate\",verdict=\"pass\"}"),
+            accepted * kItemsPerCall);
+  EXPECT_EQ(
+      test_support::sample_value(metrics, "forge:reward_errors_total{code=\"RESOURCE_EXHAUSTED\"}"),
+      refused.load());
   EXPECT_EQ(test_support::sample_value(metrics, "forge:reward_request_latency_seconds_count"),
             kCalls);
   EXPECT_EQ(test_support::sample_value(metrics, "forge:reward_queue_depth"), 0);

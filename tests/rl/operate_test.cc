@@ -139,8 +139,8 @@ class OperateTest : public ::testing::Test {
 };
 fs::path OperateTest::dir_;
 
-std::unique_ptr<forge::v1::TrainerService::Stub> trainer(const std::string& address,
-                                                         const forge::net::Security& security = {}) {
+std::unique_ptr<forge::v1::TrainerService::Stub> trainer(
+    const std::string& address, const forge::net::Security& security = {}) {
   return forge::v1::TrainerService::NewStub(forge::net::make_channel(address, security));
 }
 
@@ -160,18 +160,18 @@ grpc::Status call(Call method, forge::v1::TrainerService::Stub& stub, Response* 
 TEST_F(OperateTest, PauseSaveResumeAndStopWhileMetricsAndForgeTopWatch) {
   const std::string address = "127.0.0.1:" + std::to_string(free_port());
   const int metrics_port = free_port();
-  auto run = start_run("control", {"server.trainer_address=" + address,
-                                   "--metrics-listen", "127.0.0.1:" + std::to_string(metrics_port)});
+  auto run = start_run("control", {"server.trainer_address=" + address, "--metrics-listen",
+                                   "127.0.0.1:" + std::to_string(metrics_port)});
   ASSERT_TRUE(eventually([&] { return steps_of("control") >= 1; }, seconds(120))) << run->output();
   auto stub = trainer(address);
 
   forge::v1::PauseRolloutsResponse paused;
-  ASSERT_TRUE((call<forge::v1::PauseRolloutsRequest>(&forge::v1::TrainerService::Stub::PauseRollouts,
-                                                     *stub, &paused))
+  ASSERT_TRUE((call<forge::v1::PauseRolloutsRequest>(
+                   &forge::v1::TrainerService::Stub::PauseRollouts, *stub, &paused))
                   .ok());
   forge::v1::TrainerStatus status;
-  ASSERT_TRUE(eventually([&] { return get_status(*stub, &status).ok() && status.state() == "paused"; },
-                         seconds(60)))
+  ASSERT_TRUE(eventually(
+      [&] { return get_status(*stub, &status).ok() && status.state() == "paused"; }, seconds(60)))
       << status.DebugString();
   EXPECT_TRUE(status.paused());
   const int64_t step = status.step();
@@ -183,7 +183,8 @@ TEST_F(OperateTest, PauseSaveResumeAndStopWhileMetricsAndForgeTopWatch) {
       &forge::v1::TrainerService::Stub::SaveCheckpoint, *stub, &saved);
   ASSERT_TRUE(s.ok()) << s.error_message();
   EXPECT_EQ(saved.step(), step);
-  EXPECT_EQ(saved.path(), (dir_ / "control" / ("checkpoints/step-" + std::to_string(step))).string());
+  EXPECT_EQ(saved.path(),
+            (dir_ / "control" / ("checkpoints/step-" + std::to_string(step))).string());
   EXPECT_TRUE(fs::exists(fs::path(saved.path()) / "manifest.json"));
 
   // The trainer's /metrics: the last metrics.jsonl line as gauges, the step as a counter.
@@ -191,17 +192,20 @@ TEST_F(OperateTest, PauseSaveResumeAndStopWhileMetricsAndForgeTopWatch) {
   ASSERT_EQ(scraped.status, 200) << scraped.error;
   const auto last = read_jsonl(dir_ / "control" / "metrics.jsonl").back();
   EXPECT_EQ(sample_value(scraped.body, "forge:trainer_steps_total"), step);
-  EXPECT_DOUBLE_EQ(sample_value(scraped.body, "forge:reward_mean"), last["reward/mean"].get<double>());
-  EXPECT_DOUBLE_EQ(sample_value(scraped.body, "forge:time_rollout"), last["time/rollout"].get<double>());
+  EXPECT_DOUBLE_EQ(sample_value(scraped.body, "forge:reward_mean"),
+                   last["reward/mean"].get<double>());
+  EXPECT_DOUBLE_EQ(sample_value(scraped.body, "forge:time_rollout"),
+                   last["time/rollout"].get<double>());
   EXPECT_EQ(sample_value(scraped.body, "forge:trainer_paused"), 1);
   EXPECT_EQ(sample_value(scraped.body, "forge:trainer_state{state=\"paused\"}"), 1);
 
   // forge top in a real pseudo-terminal: the screen shows the step and the reward.
   const std::string socket = "forge-top-" + std::to_string(::getpid());
   const std::string top = std::string(FORGE_BINARY) + " top " + address + " --interval 0.3";
-  ASSERT_EQ(std::system(("tmux -L " + socket + " new-session -d -s top -x 110 -y 30 '" + top + "'")
-                            .c_str()),
-            0);
+  ASSERT_EQ(
+      std::system(
+          ("tmux -L " + socket + " new-session -d -s top -x 110 -y 30 '" + top + "'").c_str()),
+      0);
   std::string screen;
   const std::string step_text = "step " + std::to_string(step) + "/100000";
   const bool shown = eventually(
@@ -220,7 +224,8 @@ TEST_F(OperateTest, PauseSaveResumeAndStopWhileMetricsAndForgeTopWatch) {
   std::system(("tmux -L " + socket + " kill-server >/dev/null 2>&1").c_str());
   EXPECT_TRUE(shown) << screen;
   char reward_line[64];
-  std::snprintf(reward_line, sizeof(reward_line), "reward    %8.3f", last["reward/mean"].get<double>());
+  std::snprintf(reward_line, sizeof(reward_line), "reward    %8.3f",
+                last["reward/mean"].get<double>());
   EXPECT_NE(screen.find(reward_line), std::string::npos) << screen;
   EXPECT_NE(screen.find("rollout"), std::string::npos) << screen;  // the worker table
 
@@ -234,10 +239,12 @@ TEST_F(OperateTest, PauseSaveResumeAndStopWhileMetricsAndForgeTopWatch) {
   ASSERT_TRUE((call<forge::v1::ResumeRolloutsRequest>(
                    &forge::v1::TrainerService::Stub::ResumeRollouts, *stub, &resumed))
                   .ok());
-  EXPECT_TRUE(eventually([&] { return steps_of("control") > static_cast<size_t>(step); }, seconds(60)));
+  EXPECT_TRUE(
+      eventually([&] { return steps_of("control") > static_cast<size_t>(step); }, seconds(60)));
 
   forge::v1::StopResponse stopped;
-  ASSERT_TRUE((call<forge::v1::StopRequest>(&forge::v1::TrainerService::Stub::Stop, *stub, &stopped)).ok());
+  ASSERT_TRUE(
+      (call<forge::v1::StopRequest>(&forge::v1::TrainerService::Stub::Stop, *stub, &stopped)).ok());
   EXPECT_EQ(run->wait(seconds(120)), 130) << run->output();
   const size_t steps = steps_of("control");
   EXPECT_TRUE(fs::exists(dir_ / "control" / ("checkpoints/step-" + std::to_string(steps)) /
@@ -254,12 +261,14 @@ TEST_F(OperateTest, PrometheusScrapesARunAndAWorker) {
   const int worker_metrics = free_port();
   const int run_metrics = free_port();
   const int prometheus_port = free_port();
-  Child worker(FORGE_BINARY,
-               {"rollout-worker", "--listen", "127.0.0.1:" + std::to_string(worker_port), "--config",
-                config(), "--metrics-listen", "127.0.0.1:" + std::to_string(worker_metrics)},
-               dir_ / "worker.log");
-  auto run = start_run("scraped", {"rollout.addresses=['127.0.0.1:" + std::to_string(worker_port) + "']",
-                                   "server.metrics_address=127.0.0.1:" + std::to_string(run_metrics)});
+  Child worker(
+      FORGE_BINARY,
+      {"rollout-worker", "--listen", "127.0.0.1:" + std::to_string(worker_port), "--config",
+       config(), "--metrics-listen", "127.0.0.1:" + std::to_string(worker_metrics)},
+      dir_ / "worker.log");
+  auto run =
+      start_run("scraped", {"rollout.addresses=['127.0.0.1:" + std::to_string(worker_port) + "']",
+                            "server.metrics_address=127.0.0.1:" + std::to_string(run_metrics)});
   std::ofstream(dir_ / "prometheus.yml")
       << "global: {scrape_interval: 1s, evaluation_interval: 1s}\n"
       << "scrape_configs:\n"
@@ -286,11 +295,15 @@ TEST_F(OperateTest, PrometheusScrapesARunAndAWorker) {
   double steps = -1, tokens = -1;
   EXPECT_TRUE(eventually([&] { return (steps = query("forge:trainer_steps_total", &raw)) >= 1; },
                          seconds(120)))
-      << raw << "\n" << run->output() << server.output();
+      << raw << "\n"
+      << run->output() << server.output();
   EXPECT_TRUE(eventually(
-      [&] { return (tokens = query("forge:generation_tokens_total{job=\"forge-worker\"}", &raw)) > 0; },
+      [&] {
+        return (tokens = query("forge:generation_tokens_total{job=\"forge-worker\"}", &raw)) > 0;
+      },
       seconds(60)))
-      << raw << "\n" << worker.output();
+      << raw << "\n"
+      << worker.output();
   const double reward = query("forge:reward_mean{job=\"forge-run\"}", &raw);
   EXPECT_GE(reward, 0) << raw;
   std::cout << "[ scrape   ] Prometheus read forge:trainer_steps_total " << steps
@@ -299,15 +312,18 @@ TEST_F(OperateTest, PrometheusScrapesARunAndAWorker) {
   // Every query of the Grafana dashboard is valid PromQL, and the trainer's and workers' panels
   // have data.
   const auto dashboard = nlohmann::json::parse(
-      forge::read_file(std::string(FORGE_SOURCE_DIR) + "/examples/grafana/forge.json").value_or(""));
+      forge::read_file(std::string(FORGE_SOURCE_DIR) + "/examples/grafana/forge.json")
+          .value_or(""));
   int queries = 0;
   for (const auto& panel : dashboard["panels"]) {
     if (!panel.contains("targets")) continue;
     for (const auto& target : panel["targets"]) {
       std::string expr = target["expr"].get<std::string>();
       for (const auto& [var, job] : {std::pair<std::string, std::string>{"$trainer", "forge-run"},
-                                     {"$worker", "forge-worker"}, {"$reward", "forge-reward"}}) {
-        for (size_t at; (at = expr.find(var)) != std::string::npos;) expr.replace(at, var.size(), job);
+                                     {"$worker", "forge-worker"},
+                                     {"$reward", "forge-reward"}}) {
+        for (size_t at; (at = expr.find(var)) != std::string::npos;)
+          expr.replace(at, var.size(), job);
       }
       std::string encoded;
       for (unsigned char c : expr) {
@@ -378,7 +394,8 @@ TEST_F(OperateTest, ARunWithMutualTlsAndATokenRefusesStrangersAndTrains) {
   EXPECT_EQ(get_status(*trainer(address, plaintext), &status).error_code(),
             grpc::StatusCode::UNAVAILABLE);
   // The children are secured too: the rollout worker refuses a call without the token.
-  const std::string worker_socket = "unix:" + (dir_ / "secured" / "logs" / "rollout-worker-0.sock").string();
+  const std::string worker_socket =
+      "unix:" + (dir_ / "secured" / "logs" / "rollout-worker-0.sock").string();
   forge::v1::StopResponse stopped;
   EXPECT_EQ((call<forge::v1::StopRequest>(&forge::v1::TrainerService::Stub::Stop,
                                           *trainer(worker_socket, no_token), &stopped))
@@ -393,7 +410,8 @@ TEST_F(OperateTest, ARunWithMutualTlsAndATokenRefusesStrangersAndTrains) {
 }
 
 TEST_F(OperateTest, ServingANonLoopbackAddressNeedsAuthenticationOrInsecure) {
-  auto refused = forge::test_support::run_forge("rollout-worker --listen 0.0.0.0:0 --config " + config());
+  auto refused =
+      forge::test_support::run_forge("rollout-worker --listen 0.0.0.0:0 --config " + config());
   EXPECT_EQ(refused.exit_code, 2) << refused.output;
   EXPECT_NE(refused.output.find("--insecure"), std::string::npos) << refused.output;
   EXPECT_NE(refused.output.find("server.auth_token_file"), std::string::npos) << refused.output;
@@ -402,7 +420,8 @@ TEST_F(OperateTest, ServingANonLoopbackAddressNeedsAuthenticationOrInsecure) {
   EXPECT_EQ(metrics.exit_code, 2) << metrics.output;
   EXPECT_NE(metrics.output.find("server.metrics_address"), std::string::npos) << metrics.output;
 
-  Child open(FORGE_BINARY, {"reward-server", "--listen", "0.0.0.0:0", "--config", config(), "--insecure"},
+  Child open(FORGE_BINARY,
+             {"reward-server", "--listen", "0.0.0.0:0", "--config", config(), "--insecure"},
              dir_ / "insecure.log");
   ASSERT_TRUE(eventually([&] { return open.output().find("listening on") != std::string::npos; },
                          seconds(30)))

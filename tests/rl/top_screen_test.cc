@@ -16,11 +16,10 @@ TopSnapshot snapshot() {
   s.policy_version = 3;
   s.elapsed_s = 75;
   for (int step = 1; step <= 3; ++step) {
-    s.history[step] = {{"reward/mean", 0.25 * step},  {"accuracy", 0.125 * step},
-                       {"time/step", 2.0},            {"time/rollout", 1.5},
-                       {"time/reward", 0.1},          {"time/train", 0.3},
-                       {"time/sync", 0.1},            {"response_length/mean", 40.5},
-                       {"response_length/max", 64}};
+    s.history[step] = {
+        {"reward/mean", 0.25 * step}, {"accuracy", 0.125 * step},     {"time/step", 2.0},
+        {"time/rollout", 1.5},        {"time/reward", 0.1},           {"time/train", 0.3},
+        {"time/sync", 0.1},           {"response_length/mean", 40.5}, {"response_length/max", 64}};
   }
   s.workers = {{"unix:/tmp/w0.sock", "rollout", true, 3, 12, 4, 0.25, ""},
                {"127.0.0.1:6000", "reward", false, 0, 0, 0, 0, "connection refused"}};

@@ -20,7 +20,8 @@ using std::chrono::milliseconds;
 TEST(TrainerControl, ASaveRequestIsAnsweredByTheLoopsSave) {
   TrainerControl control;
   EXPECT_FALSE(control.take_save_request());
-  auto waiter = std::async(std::launch::async, [&] { return control.save_checkpoint(milliseconds(5000)); });
+  auto waiter =
+      std::async(std::launch::async, [&] { return control.save_checkpoint(milliseconds(5000)); });
   while (!control.take_save_request()) std::this_thread::sleep_for(milliseconds(1));
   control.saved(int64_t{7});
   absl::StatusOr<int64_t> step = waiter.get();
@@ -33,7 +34,8 @@ TEST(TrainerControl, TimeoutAndEndOfRunAreErrors) {
   TrainerControl control;
   EXPECT_EQ(control.save_checkpoint(milliseconds(20)).status().code(),
             absl::StatusCode::kDeadlineExceeded);
-  auto waiter = std::async(std::launch::async, [&] { return control.save_checkpoint(milliseconds(5000)); });
+  auto waiter =
+      std::async(std::launch::async, [&] { return control.save_checkpoint(milliseconds(5000)); });
   std::this_thread::sleep_for(milliseconds(20));
   control.close();
   EXPECT_EQ(waiter.get().status().code(), absl::StatusCode::kUnavailable);

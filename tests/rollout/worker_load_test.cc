@@ -44,16 +44,35 @@ GenerationRequest load_request(const std::vector<std::vector<int32_t>>& prompts,
   return r;
 }
 
+// A worker over an engine of `max_batch_size` sequences, with its /metrics served.
+struct ServedWorker {
+  std::unique_ptr<RolloutWorker> worker;
+  std::unique_ptr<telemetry::MetricsServer> metrics;  // destroyed first: it reads the engine
+};
+
+ServedWorker serve_worker(int max_batch_size) {
+  EngineOptions options;
+  options.max_batch_size = max_batch_size;
+  ServedWorker served;
+  auto started =
+      RolloutWorker::start("127.0.0.1:0", testing::test_engine(testing::kSeedA, options));
+  EXPECT_TRUE(started.ok()) << started.status();
+  if (!started.ok()) return served;
+  served.worker = std::move(started).value();
+  auto metrics = telemetry::MetricsServer::start("127.0.0.1:0", served.worker->engine().metrics());
+  EXPECT_TRUE(metrics.ok()) << metrics.status();
+  if (metrics.ok()) served.metrics = std::move(metrics).value();
+  return served;
+}
+
 TEST(WorkerLoad, SixtyFourStreamingClientsGetEveryCompletionRight) {
   constexpr int kClients = 64;
   constexpr int kPrompts = 8;
+  ServedWorker served = serve_worker(64);
+  ASSERT_TRUE(served.metrics);
+  RolloutWorker* worker = served.worker.get();
   EngineOptions options;
   options.max_batch_size = 64;
-  auto started = RolloutWorker::start("127.0.0.1:0", testing::test_engine(testing::kSeedA, options));
-  ASSERT_TRUE(started.ok()) << started.status();
-  std::unique_ptr<RolloutWorker> worker = std::move(started).value();
-  auto metrics = telemetry::MetricsServer::start("127.0.0.1:0", worker->engine().metrics());
-  ASSERT_TRUE(metrics.ok()) << metrics.status();
 
   // What each request must answer: the same request on an undisturbed engine.
   const auto prompts = testing::test_prompts(kPrompts);
@@ -114,14 +133,15 @@ TEST(WorkerLoad, SixtyFourStreamingClientsGetEveryCompletionRight) {
   for (int c = 0; c < kClients; ++c) EXPECT_EQ(errors[c], "") << "client " << c;
   EXPECT_EQ(wrong.load(), 0);
   EXPECT_GE(requests.load(), kClients);
-  std::cout << "[ load     ] " << kClients << " streaming clients, " << load_seconds() << " s: "
-            << requests.load() << " requests, " << completions.load() << " completions, "
+  std::cout << "[ load     ] " << kClients << " streaming clients, " << load_seconds()
+            << " s: " << requests.load() << " requests, " << completions.load() << " completions, "
             << tokens.load() << " tokens, all correct" << std::endl;
 
   // The worker's own counters saw exactly that traffic.
-  const auto scraped = http_get("127.0.0.1", (*metrics)->port(), "/metrics");
+  const auto scraped = http_get("127.0.0.1", served.metrics->port(), "/metrics");
   ASSERT_EQ(scraped.status, 200) << scraped.error;
-  const double stop = sample_value(scraped.body, "forge:request_success_total{finished_reason=\"stop\"}");
+  const double stop =
+      sample_value(scraped.body, "forge:request_success_total{finished_reason=\"stop\"}");
   const double length =
       sample_value(scraped.body, "forge:request_success_total{finished_reason=\"length\"}");
   EXPECT_EQ(stop + length, completions.load());
@@ -135,14 +155,10 @@ TEST(WorkerLoad, SixtyFourStreamingClientsGetEveryCompletionRight) {
 }
 
 TEST(WorkerLoad, ACancelledStreamFreesItsCacheSlots) {
-  EngineOptions options;
-  options.max_batch_size = 8;
-  auto started = RolloutWorker::start("127.0.0.1:0", testing::test_engine(testing::kSeedA, options));
-  ASSERT_TRUE(started.ok()) << started.status();
-  std::unique_ptr<RolloutWorker> worker = std::move(started).value();
-  auto metrics = telemetry::MetricsServer::start("127.0.0.1:0", worker->engine().metrics());
-  ASSERT_TRUE(metrics.ok());
-  const int port = (*metrics)->port();
+  ServedWorker served = serve_worker(8);
+  ASSERT_TRUE(served.metrics);
+  RolloutWorker* worker = served.worker.get();
+  const int port = served.metrics->port();
 
   GenerationRequest long_request = load_request(testing::test_prompts(2), 1);
   long_request.sampling.n = 8;
@@ -159,9 +175,8 @@ TEST(WorkerLoad, ACancelledStreamFreesItsCacheSlots) {
     if (usage == 0) std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
   ASSERT_GT(usage, 0);
-  EXPECT_EQ(sample_value(http_get("127.0.0.1", port, "/metrics").body,
-                         "forge:num_requests_running"),
-            8);
+  EXPECT_EQ(
+      sample_value(http_get("127.0.0.1", port, "/metrics").body, "forge:num_requests_running"), 8);
   context.TryCancel();
   forge::v1::Completion ignored;
   while (reader->Read(&ignored)) {

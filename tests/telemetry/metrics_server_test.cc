@@ -1,5 +1,6 @@
 // The /metrics endpoint over real HTTP on loopback: the registry's text, 404/405 elsewhere, the
-// bearer token (401 without, 403 wrong, 200 right), keep-alive, and an address that cannot be bound.
+// bearer token (401 without, 403 wrong, 200 right), keep-alive, and an address that cannot be
+// bound.
 #include "telemetry/metrics_server.h"
 
 #include <gtest/gtest.h>

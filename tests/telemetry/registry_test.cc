@@ -11,7 +11,8 @@ namespace {
 
 TEST(Registry, RendersCountersGaugesAndHistogramsInTheTextFormat) {
   Registry r;
-  r.counter("forge:grades_total", "Graded items.", {{"rule", "math"}, {"verdict", "correct"}}).inc(3);
+  r.counter("forge:grades_total", "Graded items.", {{"rule", "math"}, {"verdict", "correct"}})
+      .inc(3);
   r.counter("forge:grades_total", "Graded items.", {{"rule", "code"}, {"verdict", "wrong"}}).inc();
   r.gauge("forge:queue_depth", "Items waiting.").set(7);
   Histogram& h = r.histogram("forge:latency_seconds", "Latency.", {0.1, 1.0});
