@@ -32,10 +32,11 @@ int run_cli(int argc, char** argv) {
   app.set_help_all_flag("--help-all", "Show help for every subcommand");
 
   std::vector<Command> commands = {
-      add_run_command(app),   add_rollout_worker_command(app), add_reward_server_command(app),
-      add_grade_command(app), add_generate_command(app),       add_model_info_command(app),
-      add_sft_command(app),   add_eval_command(app),           add_distill_command(app),
-      add_top_command(app),
+      add_run_command(app),          add_rollout_worker_command(app),
+      add_reward_server_command(app), add_grade_command(app),
+      add_generate_command(app),     add_model_info_command(app),
+      add_sft_command(app),          add_eval_command(app),
+      add_distill_command(app),      add_top_command(app),
   };
   for (Command& c : add_data_commands(app)) commands.push_back(std::move(c));
 

@@ -1,10 +1,11 @@
 // The rollout workers of a stage that generates through gRPC (`forge run`, `forge distill`): either
 // the given addresses (each must answer its health check within 30 s) or `count` child processes
-// `forge rollout-worker <worker_args...> server.metrics_address='' --listen
-// unix:<run.dir>/logs/rollout-worker-<i>.sock` (a Unix socket: no free port to find; weight updates
-// run at 1-2 GB/s per worker over it or TCP loopback alike, bench/rollout_bench), started by the
-// Supervisor (which stops them on exit and on SIGINT/SIGTERM). Thread-safety: a function; the
-// Supervisor is thread-safe.
+// `forge rollout-worker <worker_args...> --listen unix:<run.dir>/logs/rollout-worker-<i>.sock` (a
+// Unix socket: no free port to find; weight updates run at 1-2 GB/s per worker over it or TCP
+// loopback alike, bench/rollout_bench), started by the Supervisor (which stops them on exit and on
+// SIGINT/SIGTERM).
+// The children get server.metrics_address='' (they share the parent's config, not its port).
+// Thread-safety: a function; the Supervisor is thread-safe.
 #pragma once
 
 #include <chrono>
