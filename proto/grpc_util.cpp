@@ -7,6 +7,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "grpc/health/v1/health.grpc.pb.h"
+#include "proto/credentials.h"
 
 namespace forge::net {
 
@@ -24,12 +25,15 @@ absl::Status from_grpc(const grpc::Status& status) {
 absl::StatusOr<RunningServer> start_server(const std::string& listen_address,
                                            const std::vector<ServedService>& services,
                                            const ServerOptions& options) {
+  if (absl::Status exposure = check_exposure(listen_address, options.security); !exposure.ok()) {
+    return exposure;
+  }
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
 
   grpc::ServerBuilder builder;
   RunningServer running;
-  builder.AddListeningPort(listen_address, grpc::InsecureServerCredentials(), &running.port);
+  builder.AddListeningPort(listen_address, server_credentials(options.security), &running.port);
   builder.SetMaxReceiveMessageSize(options.max_message_bytes);
   builder.SetMaxSendMessageSize(options.max_message_bytes);
   // Without this, Linux lets a second server bind the same port and steal half the connections.
@@ -50,10 +54,15 @@ absl::StatusOr<RunningServer> start_server(const std::string& listen_address,
 
 std::shared_ptr<grpc::Channel> make_channel(const std::string& address,
                                             const ServerOptions& options) {
+  return make_channel(address, client_security(), options);
+}
+
+std::shared_ptr<grpc::Channel> make_channel(const std::string& address, const Security& security,
+                                            const ServerOptions& options) {
   grpc::ChannelArguments args;
   args.SetMaxReceiveMessageSize(options.max_message_bytes);
   args.SetMaxSendMessageSize(options.max_message_bytes);
-  return grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), args);
+  return secure_channel(address, args, security);
 }
 
 absl::Status check_health(const std::string& address, std::chrono::milliseconds timeout,

@@ -1,5 +1,7 @@
 // What every Forge gRPC server and client shares: servers that always serve grpc.health.v1.Health
-// and reflection, health probes, and one mapping between absl::Status and grpc::Status.
+// and reflection under the process's authentication (security.h), channels that carry the
+// process's client credentials, health probes, and one mapping between absl::Status and
+// grpc::Status.
 #pragma once
 
 #include <chrono>
@@ -11,6 +13,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "proto/security.h"
 
 namespace forge::net {
 
@@ -20,6 +23,7 @@ absl::Status from_grpc(const grpc::Status& status);
 
 struct ServerOptions {
   int max_message_bytes = 512 << 20;  // weight chunks and large batches
+  Security security;                  // servers only: TLS, bearer token, --insecure
 };
 
 // A running server and the port it bound (useful with "127.0.0.1:0").
@@ -35,16 +39,21 @@ struct ServedService {
   std::string full_name;
 };
 
-// Builds and starts a server on `listen_address` ("HOST:PORT", port 0 = any free port) with the given
-// services, the standard health service (SERVING for "" and for each service's full name) and server
-// reflection. The services must outlive the server. Fails with a message naming the address when the
-// address cannot be bound.
+// Builds and starts a server on `listen_address` ("HOST:PORT", port 0 = any free port) with the
+// given services, the standard health service (SERVING for "" and for each service's full name) and
+// server reflection, under `options.security`. The services must outlive the server. Fails with a
+// message naming the address when the address cannot be bound, or FailedPrecondition when a
+// non-loopback address has neither TLS nor a token nor `insecure` (check_exposure).
 absl::StatusOr<RunningServer> start_server(const std::string& listen_address,
                                            const std::vector<ServedService>& services,
                                            const ServerOptions& options = {});
 
-// A channel with Forge's message-size limits.
+// A channel with Forge's message-size limits and the process's client settings
+// (client_security()): TLS and the bearer token when the process has them.
 std::shared_ptr<grpc::Channel> make_channel(const std::string& address,
+                                            const ServerOptions& options = {});
+// The same with explicit client settings (tests acting as another client).
+std::shared_ptr<grpc::Channel> make_channel(const std::string& address, const Security& security,
                                             const ServerOptions& options = {});
 
 // One grpc.health.v1.Health/Check call; OK only when the answer is SERVING.

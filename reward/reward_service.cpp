@@ -29,19 +29,41 @@ grpc::Status invalid(const std::string& message) {
 
 }  // namespace
 
-RewardServiceImpl::RewardServiceImpl(std::shared_ptr<const Grader> grader)
-    : grader_(std::move(grader)) {}
+RewardServiceImpl::RewardServiceImpl(std::shared_ptr<const Grader> grader, RewardMetrics* metrics)
+    : grader_(std::move(grader)), metrics_(metrics) {}
 
 grpc::Status RewardServiceImpl::Grade(grpc::ServerContext* context,
                                       const forge::v1::GradeRequest* request,
                                       forge::v1::GradeResponse* response) {
+  const Clock::time_point start = Clock::now();
+  if (metrics_ != nullptr) metrics_->running().add(1);
+  std::vector<GradeItem> items;
+  std::vector<GradeOutcome> outcomes;
+  const grpc::Status status = grade(context, request, &items, &outcomes);
+  for (const GradeOutcome& outcome : outcomes) *response->add_results() = to_proto(outcome);
+  if (metrics_ != nullptr) {
+    metrics_->running().add(-1);
+    if (status.ok()) {
+      metrics_->record(items, outcomes);
+    } else {
+      metrics_->record_failure(net::from_grpc(status));
+    }
+    metrics_->observe_latency(std::chrono::duration<double>(Clock::now() - start).count());
+  }
+  return status;
+}
+
+grpc::Status RewardServiceImpl::grade(grpc::ServerContext* context,
+                                      const forge::v1::GradeRequest* request,
+                                      std::vector<GradeItem>* items_out,
+                                      std::vector<GradeOutcome>* outcomes_out) {
   try {
     const double timeout = request->item_timeout_s();
     if (!std::isfinite(timeout) || timeout < 0 || timeout > kMaxItemTimeoutS) {
       return invalid(absl::StrCat("item_timeout_s: must be in [0, ", kMaxItemTimeoutS,
                                   "] (0: the server's default)"));
     }
-    std::vector<GradeItem> items;
+    std::vector<GradeItem>& items = *items_out;
     items.reserve(request->items_size());
     for (int i = 0; i < request->items_size(); ++i) {
       absl::StatusOr<GradeItem> item = from_proto(request->items(i));
@@ -55,7 +77,7 @@ grpc::Status RewardServiceImpl::Grade(grpc::ServerContext* context,
     options.cancelled = [context] { return context->IsCancelled(); };
     absl::StatusOr<std::vector<GradeOutcome>> outcomes = grader_->grade_batch(items, options);
     if (!outcomes.ok()) return net::to_grpc(outcomes.status());
-    for (const GradeOutcome& outcome : *outcomes) *response->add_results() = to_proto(outcome);
+    *outcomes_out = std::move(outcomes).value();
     return grpc::Status::OK;
   } catch (const std::exception& e) {
     return grpc::Status(grpc::StatusCode::INTERNAL, absl::StrCat("Grade: ", e.what()));

@@ -11,6 +11,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "base/status_macros.h"
+#include "base/stopwatch.h"
 #include "base/utf8.h"
 #include "policy/sampler.h"
 #include "policy/streaming_detokenizer.h"
@@ -20,6 +21,7 @@ namespace forge::rollout {
 struct Engine::Request {
   GenerationRequest request;
   std::shared_ptr<const WeightSet> weights;  // pinned at submit
+  std::chrono::steady_clock::time_point submitted = std::chrono::steady_clock::now();
   Callbacks callbacks;
   policy::SamplingParams params;
   int total = 0;        // prompts x n
@@ -113,6 +115,16 @@ Engine::Engine(policy::Model model, std::shared_ptr<const policy::Tokenizer> tok
   stats_.max_batch_size = options_.max_batch_size;
   stats_.cache_bytes_capacity = cache_.bytes_per_slot() * cache_.capacity();
   stats_.device = device_;
+  registry_.on_scrape([this] {
+    const EngineStats s = stats();
+    metrics_.running.set(s.active_sequences);
+    metrics_.waiting.set(s.queued_sequences);
+    metrics_.policy_version.set(static_cast<double>(s.policy_version));
+    metrics_.kv_cache_usage.set(s.cache_bytes_capacity > 0
+                                    ? static_cast<double>(s.cache_bytes_used) /
+                                          s.cache_bytes_capacity
+                                    : 0.0);
+  });
   thread_ = std::thread([this] { run(); });
 }
 
@@ -282,6 +294,7 @@ void Engine::prefill(std::vector<Queued>& joining) {
     if (!q.request->request.sampling.stop.empty()) {
       seq->detokenizer.emplace(*tokenizer_, q.request->request.sampling.stop);
     }
+    metrics_.prompt_tokens.inc(static_cast<double>(q.request->request.prompts[q.prompt].size()));
     seq->slot = *cache_.alloc();  // admit() left room
     auto [it, inserted] = leader_index.emplace(std::make_pair(q.request.get(), q.prompt),
                                                static_cast<int>(leaders.size()));
@@ -379,6 +392,10 @@ void Engine::append(Sequence& seq, int64_t token, float logprob) {
   seq.tokens.push_back(static_cast<int32_t>(token));
   seq.logprobs.push_back(logprob);
   tokens_generated_.fetch_add(1);
+  metrics_.generation_tokens.inc();
+  if (seq.tokens.size() == 1) {
+    metrics_.time_to_first_token.observe(seconds_since(seq.request->submitted));
+  }
   const SamplingOptions& s = seq.request->request.sampling;
   if (token == config_.eos_token_id) return finish_sequence(seq, "stop");
   if (seq.detokenizer) {
@@ -411,6 +428,8 @@ void Engine::finish_sequence(Sequence& seq, const std::string& reason) {
   c.finish_reason = reason;
   c.policy_version = r.weights->version;
   if (r.done) return;
+  metrics_.e2e_latency.observe(seconds_since(r.submitted));
+  (reason == "length" ? metrics_.finished_length : metrics_.finished_stop).inc();
   r.callbacks.on_completion(std::move(c));
   if (++r.finished == r.total) {
     r.done = true;

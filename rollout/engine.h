@@ -35,9 +35,11 @@
 #include "absl/status/statusor.h"
 #include "policy/kv_cache.h"
 #include "policy/tokenizer.h"
+#include "rollout/engine_metrics.h"
 #include "rollout/engine_stats.h"
 #include "rollout/request.h"
 #include "rollout/weight_store.h"
+#include "telemetry/registry.h"
 
 namespace forge::rollout {
 
@@ -89,6 +91,8 @@ class Engine {
   RequestLimits limits() const { return limits_; }
   const policy::ModelConfig& config() const { return config_; }
   const policy::Tokenizer& tokenizer() const { return *tokenizer_; }
+  // The engine's Prometheus series (engine_metrics.h), for a worker's /metrics.
+  const telemetry::Registry& metrics() const { return registry_; }
 
   // Stops the thread; requests still queued or running get UNAVAILABLE. Idempotent.
   void stop();
@@ -133,6 +137,9 @@ class Engine {
   std::vector<std::shared_ptr<Request>> live_;
   bool stopping_ = false;
   EngineStats stats_;
+
+  telemetry::Registry registry_;
+  EngineMetrics metrics_{registry_};
 
   std::atomic<int64_t> tokens_generated_{0};
   std::atomic<int64_t> requests_completed_{0};

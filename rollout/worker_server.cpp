@@ -11,13 +11,16 @@
 namespace forge::rollout {
 
 absl::StatusOr<std::unique_ptr<RolloutWorker>> RolloutWorker::start(
-    const std::string& listen_address, std::unique_ptr<Engine> engine) {
+    const std::string& listen_address, std::unique_ptr<Engine> engine,
+    const net::Security& security) {
   std::unique_ptr<RolloutWorker> worker(new RolloutWorker());
   worker->engine_ = std::move(engine);
   worker->service_ = std::make_unique<RolloutServiceImpl>(*worker->engine_);
+  net::ServerOptions options;
+  options.security = security;
   absl::StatusOr<net::RunningServer> running = net::start_server(
-      listen_address,
-      {{worker->service_.get(), forge::v1::RolloutService::service_full_name()}});
+      listen_address, {{worker->service_.get(), forge::v1::RolloutService::service_full_name()}},
+      options);
   if (!running.ok()) return running.status();
   worker->server_ = std::move(running->server);
   worker->port_ = running->port;

@@ -9,6 +9,7 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "proto/security.h"
 #include "rollout/engine.h"
 
 namespace grpc {
@@ -22,10 +23,11 @@ class RolloutServiceImpl;
 class RolloutWorker {
  public:
   // Serves `engine` on `listen_address` ("HOST:PORT", port 0 = any free port, or "unix:PATH", a
-  // Unix socket: several times TCP loopback's throughput for weight updates on the same host);
-  // the error names an address that cannot be bound.
+  // Unix socket: several times TCP loopback's throughput for weight updates on the same host)
+  // under `security` (proto/security.h); the error names an address that cannot be bound.
   static absl::StatusOr<std::unique_ptr<RolloutWorker>> start(const std::string& listen_address,
-                                                              std::unique_ptr<Engine> engine);
+                                                              std::unique_ptr<Engine> engine,
+                                                              const net::Security& security = {});
   ~RolloutWorker();  // shutdown(0)
   RolloutWorker(const RolloutWorker&) = delete;
   RolloutWorker& operator=(const RolloutWorker&) = delete;

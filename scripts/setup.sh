@@ -15,6 +15,8 @@ packages=(
   # Hugging Face tokenizers: Split regexes (UTF + UCP, JIT) and NFC/NFKC
   libpcre2-dev libutf8proc-dev
   libgtest-dev libgmock-dev googletest libbenchmark-dev
+  # operating a run: TLS certificates in tests, Prometheus scraping, forge top in a pseudo-terminal
+  openssl prometheus tmux
   # runtime: sandbox, Python for sandboxed programs and numeric cross-checks, plots
   bubblewrap python3 python3-minimal python3-torch gnuplot-nox jq procps
 )

@@ -72,6 +72,7 @@ class SandboxWorker : public std::enable_shared_from_this<SandboxWorker> {
   void shut_down(Clock::time_point grace = Clock::time_point::min());
 
   bool idle() const { return state_ == State::kIdle; }
+  bool busy() const { return state_ == State::kBusy; }
   bool ever_ready() const { return ever_ready_; }
   int id() const { return id_; }
   pid_t pid() const { return pid_; }

@@ -252,14 +252,22 @@ void WorkerPool::fail_queue(const absl::Status& status) {
   for (auto& job : queue) finish(job, status);
 }
 
+std::atomic<int> busy_workers_in_process{0};
+
+int busy_sandbox_workers() { return busy_workers_in_process.load(); }
+
 void WorkerPool::publish_state() {
   std::lock_guard<std::mutex> lock(mu_);
   pids_.clear();
   idle_count_ = 0;
+  int busy = 0;
   for (const auto& w : workers_) {
     if (w->pid() > 0) pids_.push_back(w->pid());
     if (w->idle()) ++idle_count_;
+    if (w->busy()) ++busy;
   }
+  busy_workers_in_process.fetch_add(busy - busy_count_);
+  busy_count_ = busy;
   cv_.notify_all();
 }
 

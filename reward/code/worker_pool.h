@@ -32,6 +32,10 @@
 
 namespace forge::reward::code {
 
+// Sandbox workers running a job now, over every WorkerPool of this process (a reward server's
+// forge:reward_sandbox_workers_busy).
+int busy_sandbox_workers();
+
 class WorkerPool {
  public:
   using Clock = std::chrono::steady_clock;
@@ -97,6 +101,7 @@ class WorkerPool {
   mutable std::condition_variable cv_;
   std::vector<pid_t> pids_;
   int idle_count_ = 0;
+  int busy_count_ = 0;  // this pool's share of busy_sandbox_workers()
   std::atomic<int> started_{0};
   std::thread thread_;
 };

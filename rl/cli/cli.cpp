@@ -18,7 +18,7 @@ int run_cli(int argc, char** argv) {
       add_reward_server_command(app), add_grade_command(app),
       add_generate_command(app),     add_model_info_command(app),
       add_sft_command(app),          add_eval_command(app),
-      add_distill_command(app),
+      add_distill_command(app),      add_top_command(app),
   };
   for (Command& c : add_data_commands(app)) commands.push_back(std::move(c));
   commands.push_back(add_tokenize_command(app));

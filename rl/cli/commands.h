@@ -53,6 +53,7 @@ Command add_sft_command(CLI::App& parent);             // recipe_commands.cpp
 Command add_eval_command(CLI::App& parent);            // recipe_commands.cpp
 Command add_distill_command(CLI::App& parent);         // recipe_commands.cpp
 Command add_tokenize_command(CLI::App& parent);        // tokenize_command.cpp
+Command add_top_command(CLI::App& parent);             // top_command.cpp
 // `forge data <action>`: returns one Command per action (`gen`, ...).
 std::vector<Command> add_data_commands(CLI::App& parent);  // recipe_commands.cpp
 

@@ -1,5 +1,5 @@
-// The `forge` executable's command line, without LibTorch: it runs grade and reward-server itself
-// and lists every subcommand in --help; any other subcommand (and --help-all) is handed to
+// The `forge` executable's command line, without LibTorch: it runs grade, reward-server and top
+// itself and lists every subcommand in --help; any other subcommand (and --help-all) is handed to
 // `forge-torch`, the executable beside it, by exec: same pid, same arguments, with
 // FORGE_EXECUTABLE naming this front end (the children `forge run` starts go through it too) and,
 // for the long torch subcommands, the idle-thread settings already in the environment
@@ -56,6 +56,8 @@ int run_front_end(int argc, char** argv) {
       commands.push_back(add_grade_command(app));
     } else if (name == "reward-server") {
       commands.push_back(add_reward_server_command(app));
+    } else if (name == "top") {
+      commands.push_back(add_top_command(app));
     } else {
       app.add_subcommand(s.name, s.description);  // listed here, parsed by forge-torch
     }

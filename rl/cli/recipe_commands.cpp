@@ -19,6 +19,7 @@
 #include "base/logger.h"
 #include "rl/cli/commands.h"
 #include "rl/cli/subcommands.h"
+#include "rl/cli/server_flags.h"
 #include "rl/config/run_config.h"
 #include "rl/dist/job.h"
 #include "rl/orchestrator/run_inputs.h"
@@ -132,6 +133,9 @@ int run_distill(const std::string& config_path, const std::vector<std::string>& 
   const std::string name = "distill";
   absl::StatusOr<RunConfig> config = RunConfig::load(config_path, overrides);
   if (!config.ok()) return fail(name, std::string(config.status().message()), kExitUsage);
+  // Its rollout workers serve under the config's server section: talk to them the same way.
+  absl::StatusOr<net::Security> security = setup_serving(name, ServerFlags{}, *config, {});
+  if (!security.ok()) return fail(name, std::string(security.status().message()), kExitUsage);
   StreamLogger logger("forge distill");
   return sft_outcome(name, run_distill_stage(*config, resume, &logger), logger);
 }

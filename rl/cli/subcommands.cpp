@@ -21,6 +21,8 @@ const std::vector<SubcommandInfo>& subcommands() {
        "Rejection-sample a teacher and SFT a smaller student on its accepted answers", true,
        true},
       {"data", "Datasets: generate synthetic reasoning tasks", true, false},
+      {"top", "Watch a running `forge run` live: step, ETA, reward and accuracy, time split, workers",
+       false, false},
       {"tokenize",
        "Encode {\"text\"} lines to {\"ids\"} (or back with --decode) with a Hugging Face "
        "tokenizer",

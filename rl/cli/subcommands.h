@@ -1,7 +1,7 @@
 // Every `forge` subcommand of DESIGN.md's contract, in one table: its name, its one-line
 // description (what `forge --help` lists), and where it runs. `forge` is a torch-free front end
-// (front_end.h): it runs the subcommands that need no torch itself (grade, reward-server: they
-// start in milliseconds) and hands the others to `forge-torch`, its sibling executable, by exec
+// (front_end.cpp): it runs the subcommands that need no torch itself (grade, reward-server, top:
+// they start in milliseconds) and hands the others to `forge-torch`, its sibling executable, by exec
 // (same pid, same arguments).
 #pragma once
 

@@ -14,6 +14,7 @@
 #include "rl/cli/commands.h"
 #include "rl/cli/subcommands.h"
 #include "rl/cli/serve_until_signal.h"
+#include "rl/cli/server_flags.h"
 #include "rl/config/run_config.h"
 #include "rl/orchestrator/backends.h"
 #include "rl/policy_loader.h"
@@ -24,7 +25,8 @@ namespace forge::rl::cli {
 namespace {
 
 int run_rollout_worker(const std::string& listen, const std::string& config_path,
-                       const std::string& checkpoint, const std::vector<std::string>& overrides) {
+                       const std::string& checkpoint, const std::vector<std::string>& overrides,
+                       const ServerFlags& flags) {
   const char* name = "rollout-worker";
   StopSignal signal;  // before any server or engine thread exists
   if (config_path.empty() == checkpoint.empty()) {
@@ -33,6 +35,8 @@ int run_rollout_worker(const std::string& listen, const std::string& config_path
   absl::StatusOr<RunConfig> config = RunConfig::load(config_path, overrides);
   if (!config.ok()) return fail(name, std::string(config.status().message()), kExitUsage);
   if (!checkpoint.empty()) config->model.checkpoint = checkpoint;
+  absl::StatusOr<net::Security> security = setup_serving(name, flags, *config, {listen});
+  if (!security.ok()) return fail(name, std::string(security.status().message()), kExitUsage);
 
   const int threads = set_torch_threads(config->run.threads);
   absl::StatusOr<LoadedPolicy> loaded = load_policy(config->model, config->run.seed, config->run.device);
@@ -49,8 +53,11 @@ int run_rollout_worker(const std::string& listen, const std::string& config_path
   }
   const rollout::EngineStats stats = (*engine)->stats();
   absl::StatusOr<std::unique_ptr<rollout::RolloutWorker>> worker =
-      rollout::RolloutWorker::start(listen, std::move(engine).value());
+      rollout::RolloutWorker::start(listen, std::move(engine).value(), *security);
   if (!worker.ok()) return fail(name, std::string(worker.status().message()));
+  absl::StatusOr<std::unique_ptr<telemetry::MetricsServer>> metrics =
+      start_metrics(name, *config, *security, (*worker)->engine().metrics());
+  if (!metrics.ok()) return fail(name, std::string(metrics.status().message()), kExitUsage);
   const std::string served = absl::StartsWith(listen, "unix:")
       ? listen
       : absl::StrCat(listen.substr(0, listen.rfind(':')), ":", (*worker)->port());
@@ -63,6 +70,7 @@ int run_rollout_worker(const std::string& listen, const std::string& config_path
   return serve_until_signal(signal, name, [&] {
     (*worker)->shutdown(std::chrono::seconds(5));
     (*worker)->wait();
+    metrics->reset();
     worker->reset();
   });
 }
@@ -76,11 +84,14 @@ Command add_rollout_worker_command(CLI::App& parent) {
   auto config = std::make_shared<std::string>();
   auto checkpoint = std::make_shared<std::string>();
   auto overrides = std::make_shared<std::vector<std::string>>();
+  auto flags = std::make_shared<ServerFlags>();
   app->add_option("--listen", *listen, "HOST:PORT to serve on (port 0: any free port), or unix:PATH (a Unix socket)")->required();
   app->add_option("--config", *config, "run config YAML (model, tokenizer, rollout, run sections)");
   app->add_option("--checkpoint", *checkpoint, "checkpoint folder (config.json + safetensors)");
   app->add_option("overrides", *overrides, "config overrides key=value (rollout.max_batch_size=32)");
-  return {app, [=] { return run_rollout_worker(*listen, *config, *checkpoint, *overrides); }};
+  add_server_flags(app, *flags);
+  return {app,
+          [=] { return run_rollout_worker(*listen, *config, *checkpoint, *overrides, *flags); }};
 }
 
 }  // namespace forge::rl::cli

@@ -158,6 +158,13 @@ void visit_section(ConfigVisitor& v, DistSection& s) {
 
 void visit_section(ConfigVisitor& v, ServerSection& s) {
   v.value("trainer_address", s.trainer_address);
+  v.value("metrics_address", s.metrics_address);
+  v.path("auth_token_file", s.auth_token_file);
+  v.section("tls", [&] {
+    v.path("cert", s.tls.cert);
+    v.path("key", s.tls.key);
+    v.path("client_ca", s.tls.client_ca);
+  });
 }
 
 void visit_section(ConfigVisitor& v, SftSection& s) {

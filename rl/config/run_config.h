@@ -133,8 +133,23 @@ struct DistSection {
   int bucket_mb = 25;            // gradient all-reduce bucket size
 };
 
+// TLS for every gRPC server of the process (and the client side of Forge's own calls): a server
+// certificate and key, and a CA whose client certificates are required (mutual TLS).
+struct ServerTlsSection {
+  std::string cert;       // PEM certificate chain; "" = no TLS
+  std::string key;        // PEM private key of `cert`
+  std::string client_ca;  // PEM CA: clients must present a certificate it signed;
+                          // Forge's own clients also verify servers against it
+};
+
+// How a process serves: the addresses of the trainer's services and, for every server (trainer,
+// rollout worker, reward server), Prometheus metrics and authentication. A non-loopback listen
+// address needs TLS or a token (or --insecure).
 struct ServerSection {
   std::string trainer_address;          // TrainerService listen address; "" = off
+  std::string metrics_address;          // Prometheus /metrics HOST:PORT; "" = off
+  std::string auth_token_file;          // file holding a bearer token every RPC but health needs
+  ServerTlsSection tls;
 };
 
 // `forge sft`: cross-entropy on completion tokens (the prompt is masked) with AdamW, warmup +

@@ -6,6 +6,7 @@
 #include "reward/grader.h"
 #include "reward/reward_client.h"
 #include "rl/policy_loader.h"
+#include "rl/service/metrics_endpoint.h"
 #include "rollout/local_generation.h"
 #include "rollout/pool.h"
 
@@ -63,10 +64,11 @@ absl::StatusOr<StartedGrading> start_grading(Supervisor& supervisor, const RunCo
   }
   std::string address = config.reward.address;
   if (address.empty()) {
-    ASSIGN_OR_RETURN(address, supervisor.start_service(
-                                  "reward-server",
-                                  {"reward-server", "--config", config.run.dir + "/config.yaml"},
-                                  kChildHealthTimeout));
+    ASSIGN_OR_RETURN(address,
+                     supervisor.start_service("reward-server",
+                                              {"reward-server", "--config",
+                                               config.run.dir + "/config.yaml", kNoChildMetrics},
+                                              kChildHealthTimeout));
   } else if (absl::Status st = net::wait_until_healthy(address, std::chrono::seconds(30));
              !st.ok()) {
     return absl::Status(st.code(), absl::StrCat("reward.address: ", st.message()));

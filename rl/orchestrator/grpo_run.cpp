@@ -13,23 +13,38 @@
 #include "rl/orchestrator/run_inputs.h"
 #include "rl/orchestrator/supervisor.h"
 #include "rl/policy_loader.h"
+#include "rl/service/metrics_endpoint.h"
+#include "rl/service/trainer_control.h"
+#include "rl/service/trainer_metrics.h"
 #include "rl/service/trainer_service.h"
 #include "rl/trainer/grpo_trainer.h"
 
 namespace forge::rl {
 namespace {
 
-// Serves TrainerService on server.trainer_address while it lives (nothing when it is "").
+// Serves TrainerService on server.trainer_address (nothing when it is "") and the trainer's
+// Prometheus metrics on server.metrics_address (nothing when it is "") while it lives.
 class TrainerServer {
  public:
   absl::Status start(const RunConfig& config, const TrainerStatusBoard& board,
                      const MetricsLog& metrics, std::vector<WorkerAddress> workers,
-                     Logger* logger) {
+                     TrainerControl& control, const net::Security& security, Logger* logger) {
+    register_trainer_metrics(registry_, board, metrics, &control);
+    ASSIGN_OR_RETURN(metrics_server_,
+                     serve_metrics(config.server.metrics_address, security, registry_));
+    if (metrics_server_) {
+      log_info(logger, absl::StrCat("metrics on http://",
+                                    config.server.metrics_address.substr(
+                                        0, config.server.metrics_address.rfind(':')),
+                                    ":", metrics_server_->port(), "/metrics"));
+    }
     if (config.server.trainer_address.empty()) return absl::OkStatus();
-    service_ = std::make_unique<TrainerServiceImpl>(board, metrics, std::move(workers));
+    service_ = std::make_unique<TrainerServiceImpl>(board, metrics, std::move(workers), &control);
+    net::ServerOptions options;
+    options.security = security;
     auto running = net::start_server(
         config.server.trainer_address,
-        {{service_.get(), forge::v1::TrainerService::service_full_name()}});
+        {{service_.get(), forge::v1::TrainerService::service_full_name()}}, options);
     if (!running.ok()) {
       return absl::InvalidArgumentError(
           absl::StrCat("server.trainer_address: ", running.status().message()));
@@ -45,6 +60,8 @@ class TrainerServer {
   }
 
  private:
+  telemetry::Registry registry_;
+  std::unique_ptr<telemetry::MetricsServer> metrics_server_;
   std::unique_ptr<TrainerServiceImpl> service_;
   std::unique_ptr<grpc::Server> server_;
 };
@@ -102,7 +119,9 @@ absl::StatusOr<GrpoRunOutcome> train(const RunConfig& config, Job& job, Supervis
   deps.collective = job.collective.get();
   deps.board = &board;
   deps.logger = logger;
-  deps.stop_requested = [&] { return supervisor.stop_requested(); };
+  TrainerControl control;
+  deps.stop_requested = [&] { return supervisor.stop_requested() || control.stop_requested(); };
+  deps.control = &control;
   deps.children_health = [&] { return supervisor.health(); };
   ASSIGN_OR_RETURN(std::unique_ptr<GrpoTrainer> trainer, GrpoTrainer::create(deps));
   if (resume.checkpoint) {
@@ -115,7 +134,10 @@ absl::StatusOr<GrpoRunOutcome> train(const RunConfig& config, Job& job, Supervis
   std::vector<WorkerAddress> workers = grading.workers;
   workers.insert(workers.end(), generation.workers.begin(), generation.workers.end());
   TrainerServer server;
-  if (job.is_root()) RETURN_IF_ERROR(server.start(config, board, *metrics, workers, logger));
+  if (job.is_root()) {
+    RETURN_IF_ERROR(
+        server.start(config, board, *metrics, workers, control, options.security, logger));
+  }
   log_info(logger, absl::StrCat(threads, " torch threads; ",
                                 grading.workers.empty() ? "grading in process"
                                                         : "reward server " + workers[0].address,
@@ -125,9 +147,12 @@ absl::StatusOr<GrpoRunOutcome> train(const RunConfig& config, Job& job, Supervis
                                     : absl::StrCat(generation.workers.size(), " rollout worker(s)")));
 
   absl::Status status = trainer->run();
+  control.close();
   if (metrics) metrics->close();
   if (!status.ok()) return status;
-  return GrpoRunOutcome{trainer->step(), supervisor.stop_requested(), job.is_root()};
+  if (control.stop_requested()) log_info(logger, "stopped by TrainerService.Stop");
+  return GrpoRunOutcome{trainer->step(), supervisor.stop_requested() || control.stop_requested(),
+                        job.is_root()};
 }
 
 }  // namespace

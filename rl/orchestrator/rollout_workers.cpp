@@ -2,6 +2,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "proto/grpc_util.h"
+#include "rl/service/metrics_endpoint.h"
 
 namespace forge::rl {
 
@@ -23,6 +24,7 @@ absl::StatusOr<std::vector<std::string>> start_rollout_workers(
   std::vector<std::string> started;
   std::vector<std::string> args = {"rollout-worker"};
   args.insert(args.end(), spec.worker_args.begin(), spec.worker_args.end());
+  args.push_back(kNoChildMetrics);
   for (int i = 0; i < spec.count; ++i) {
     absl::StatusOr<std::string> address =
         supervisor.start_service(absl::StrCat("rollout-worker-", i), args, health_timeout,

@@ -4,6 +4,7 @@
 // Unix socket: no free port to find; weight updates run at 1-2 GB/s per worker over it or TCP
 // loopback alike, bench/rollout_bench), started by the Supervisor (which stops them on exit and on
 // SIGINT/SIGTERM).
+// The children get server.metrics_address='' (they share the parent's config, not its port).
 // Thread-safety: a function; the Supervisor is thread-safe.
 #pragma once
 

@@ -108,6 +108,7 @@ absl::Status GrpoTrainer::run() {
   log_info(deps_.logger, absl::StrCat("training steps ", step_ + 1, "..",
                                       config.trainer.total_steps, " of ", config.run.dir));
   while (step_ < config.trainer.total_steps) {
+    RETURN_IF_ERROR(serve_control());
     ASSIGN_OR_RETURN(const bool stop, any_rank_stopping());  // every rank stops after one step
     if (stop) break;
     if (deps_.children_health) RETURN_IF_ERROR(deps_.children_health());
@@ -119,8 +120,27 @@ absl::Status GrpoTrainer::run() {
   }
   set_state("stopping");
   RETURN_IF_ERROR(torch_boundary([&] { return recorder_->finish(state()); }));
+  RETURN_IF_ERROR(save_if_requested());
   set_state(step_ >= config.trainer.total_steps ? "finished" : "stopping");
   return absl::OkStatus();
+}
+
+absl::Status GrpoTrainer::save_if_requested() {
+  if (deps_.control == nullptr || !deps_.control->take_save_request()) return absl::OkStatus();
+  set_state("saving");
+  const absl::Status saved = torch_boundary([&] { return model_->save(state()); });
+  deps_.control->saved(saved.ok() ? absl::StatusOr<int64_t>(step_) : saved);
+  return saved;
+}
+
+absl::Status GrpoTrainer::serve_control() {
+  if (deps_.control == nullptr) return absl::OkStatus();
+  while (true) {
+    RETURN_IF_ERROR(save_if_requested());
+    if (!deps_.control->paused() || stopping()) return absl::OkStatus();
+    set_state("paused");
+    deps_.control->wait_for_request(std::chrono::milliseconds(250));
+  }
 }
 
 absl::Status GrpoTrainer::run_step(int64_t step) {

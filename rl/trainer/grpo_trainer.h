@@ -9,8 +9,9 @@
 // reward::GradingBackend), so the same loop runs with rollout workers and a reward server on other
 // machines or entirely in this process. A resumed trainer reproduces a straight run's steps on the
 // CPU. With a Collective of several ranks (rl/dist/) every rank runs this loop on its share of
-// each step's prompts and they apply one update; rank 0 records.
-// Not thread-safe: one thread runs it; stop_requested may be flipped from another.
+// each step's prompts and they apply one update; rank 0 records. Between steps it serves
+// TrainerControl's requests (a checkpoint now, pause until resumed).
+// Not thread-safe: one thread runs it; stop_requested and the control may be flipped from another.
 #pragma once
 
 #include <cstdint>
@@ -28,6 +29,7 @@
 #include "rl/data/prompt_source.h"
 #include "rl/dist/collective.h"
 #include "rl/metrics/metrics_log.h"
+#include "rl/service/trainer_control.h"
 #include "rl/service/trainer_status_board.h"
 #include "rl/trainer/score_stage.h"
 #include "rl/trainer/update_stage.h"
@@ -53,6 +55,7 @@ struct GrpoTrainerDeps {
   Logger* logger = nullptr;                      // optional: progress lines and warnings
   std::function<bool()> stop_requested;          // checked between steps; optional
   std::function<absl::Status()> children_health; // checked between steps; optional
+  TrainerControl* control = nullptr;             // optional: checkpoint / pause requests
 };
 
 class GrpoTrainer {
@@ -78,6 +81,10 @@ class GrpoTrainer {
   // One step through the five stages; step_ and the data position advance once its update is done.
   absl::Status run_step(int64_t step);
   absl::Status publish(int64_t version);
+  // Between steps: writes a checkpoint when one was requested, and waits while rollouts are
+  // paused (until resumed or stopped).
+  absl::Status serve_control();
+  absl::Status save_if_requested();
   TrainingState state() const;
   void set_state(const char* state);
   bool stopping() const;             // this rank was asked to stop
