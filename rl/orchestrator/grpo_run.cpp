@@ -67,7 +67,7 @@ class TrainerServer {
 };
 
 absl::StatusOr<GrpoRunOutcome> train(const RunConfig& config, Job& job, Supervisor& supervisor,
-                                     bool resume_requested) {
+                                     const GrpoRunOptions& options) {
   Logger* logger = job.logger;
   const std::string resolved = config.run.dir + "/config.yaml";
   const int threads = set_rank_threads(config, job.rank.local_world_size);
@@ -90,7 +90,7 @@ absl::StatusOr<GrpoRunOutcome> train(const RunConfig& config, Job& job, Supervis
                                         static_cast<uint64_t>(config.run.seed),
                                         config.data.shuffle));
   ResumePoint resume;
-  if (resume_requested) {
+  if (options.resume) {
     ASSIGN_OR_RETURN(resume, find_resume_point(config.run.dir, logger));
   }
 
@@ -169,7 +169,7 @@ absl::StatusOr<GrpoRunOutcome> run_grpo(const RunConfig& config, const GrpoRunOp
       supervisor.stop_all(std::chrono::milliseconds(1000));
     }
   });
-  absl::StatusOr<GrpoRunOutcome> outcome = train(config, job, supervisor, options.resume);
+  absl::StatusOr<GrpoRunOutcome> outcome = train(config, job, supervisor, options);
   // A failed RPC may be a child that just died: give the supervisor a moment to notice.
   const bool bad_input = absl::IsInvalidArgument(outcome.status()) ||
                          absl::IsNotFound(outcome.status());

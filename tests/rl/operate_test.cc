@@ -22,7 +22,6 @@
 #include "proto/grpc_util.h"
 #include "tests/common/forge_command.h"
 #include "tests/common/http_get.h"
-#include "tests/common/jsonl.h"
 #include "tests/common/test_pki.h"
 
 namespace {
