@@ -1,11 +1,18 @@
 #include "proto/grpc_util.h"
 
+#include <arpa/inet.h>
+#include <netdb.h>
+#include <netinet/in.h>
+
+#include <algorithm>
 #include <thread>
 
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <grpcpp/health_check_service_interface.h>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "proto/credentials.h"
 
@@ -62,7 +69,52 @@ std::shared_ptr<grpc::Channel> make_channel(const std::string& address, const Se
   grpc::ChannelArguments args;
   args.SetMaxReceiveMessageSize(options.max_message_bytes);
   args.SetMaxSendMessageSize(options.max_message_bytes);
+  args.SetServiceConfigJSON(R"({"loadBalancingConfig": [{"round_robin": {}}]})");
   return secure_channel(address, args, security);
+}
+
+std::vector<std::string> expand_target(const std::string& target) {
+  for (const char* scheme : {"ipv4:", "ipv6:"}) {
+    if (!absl::StartsWith(target, scheme)) continue;
+    std::vector<std::string> out;
+    for (absl::string_view part : absl::StrSplit(target.substr(5), ',', absl::SkipEmpty())) {
+      out.push_back(absl::StrCat(scheme, part));
+    }
+    return out;
+  }
+  if (!absl::StartsWith(target, "dns:")) return {target};
+  // dns:[//authority/]host:port
+  std::string name = target.substr(4);
+  if (absl::StartsWith(name, "//")) {
+    const size_t slash = name.find('/', 2);
+    if (slash == std::string::npos) return {target};
+    name = name.substr(slash + 1);
+  }
+  const size_t colon = name.rfind(':');
+  if (colon == std::string::npos) return {target};
+  const std::string host = name.substr(0, colon), port = name.substr(colon + 1);
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  addrinfo* found = nullptr;
+  if (::getaddrinfo(host.c_str(), port.c_str(), &hints, &found) != 0) return {target};
+  std::vector<std::string> out;
+  for (addrinfo* a = found; a != nullptr; a = a->ai_next) {
+    char ip[INET6_ADDRSTRLEN] = {};
+    std::string address;
+    if (a->ai_family == AF_INET) {
+      ::inet_ntop(AF_INET, &reinterpret_cast<sockaddr_in*>(a->ai_addr)->sin_addr, ip, sizeof ip);
+      address = absl::StrCat("ipv4:", ip, ":", port);
+    } else if (a->ai_family == AF_INET6) {
+      ::inet_ntop(AF_INET6, &reinterpret_cast<sockaddr_in6*>(a->ai_addr)->sin6_addr, ip, sizeof ip);
+      address = absl::StrCat("ipv6:[", ip, "]:", port);
+    } else {
+      continue;
+    }
+    if (std::find(out.begin(), out.end(), address) == out.end()) out.push_back(address);
+  }
+  ::freeaddrinfo(found);
+  return out.empty() ? std::vector<std::string>{target} : out;
 }
 
 absl::Status check_health(const std::string& address, std::chrono::milliseconds timeout,

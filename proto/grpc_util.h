@@ -49,12 +49,20 @@ absl::StatusOr<RunningServer> start_server(const std::string& listen_address,
                                            const ServerOptions& options = {});
 
 // A channel with Forge's message-size limits and the process's client settings
-// (client_security()): TLS and the bearer token when the process has them.
+// (client_security()): TLS and the bearer token when the process has them. Calls are spread over
+// every address the target resolves to, round robin (a dns:/// name of a headless Service, or a
+// multi-address "ipv4:a:p1,b:p2" target).
 std::shared_ptr<grpc::Channel> make_channel(const std::string& address,
                                             const ServerOptions& options = {});
 // The same with explicit client settings (tests acting as another client).
 std::shared_ptr<grpc::Channel> make_channel(const std::string& address, const Security& security,
                                             const ServerOptions& options = {});
+
+// The single-server targets behind `target`: each address of a multi-address "ipv4:" / "ipv6:"
+// target, or each address a "dns:" name resolves to now ("ipv4:10.0.0.7:50051"); any other target
+// (one host:port, unix:PATH, a name that does not resolve) is itself. For what must reach every
+// server, such as a weight update.
+std::vector<std::string> expand_target(const std::string& target);
 
 // One grpc.health.v1.Health/Check call; OK only when the answer is SERVING.
 absl::Status check_health(const std::string& address, std::chrono::milliseconds timeout,

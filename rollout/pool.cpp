@@ -4,6 +4,7 @@
 #include <thread>
 
 #include "absl/strings/str_cat.h"
+#include "proto/grpc_util.h"
 
 namespace forge::rollout {
 namespace {
@@ -42,7 +43,10 @@ absl::StatusOr<std::unique_ptr<Pool>> Pool::create(const std::vector<std::string
 
 Pool::Pool(const std::vector<std::string>& addresses, const PoolOptions& options)
     : options_(options), state_(addresses.size()) {
-  for (const std::string& a : addresses) clients_.push_back(std::make_unique<Client>(a, options.client));
+  for (const std::string& a : addresses) {
+    clients_.push_back(std::make_unique<Client>(a, options.client));
+    backends_.push_back(std::max<size_t>(1, net::expand_target(a).size()));
+  }
 }
 
 std::vector<PoolWorker> Pool::workers() const {
@@ -123,8 +127,20 @@ absl::StatusOr<std::vector<Completion>> Pool::generate(const GenerationRequest& 
   if (workers.empty()) {
     return absl::UnavailableError("rollout pool: every worker missed the last weight update");
   }
+  // One shard per server: an address that resolves to several (round robin over them) takes as
+  // many shards, so they all generate at once.
+  std::vector<size_t> targets;
+  for (size_t round = 0, added = 1; added > 0; ++round) {
+    added = 0;
+    for (size_t w : workers) {
+      if (round < backends_[w]) {
+        targets.push_back(w);
+        ++added;
+      }
+    }
+  }
   const size_t p = request.prompts.size();
-  const size_t shards = std::min(workers.size(), p);
+  const size_t shards = std::min(targets.size(), p);
   std::vector<GenerationRequest> parts(shards);
   size_t begin = 0;
   for (size_t s = 0; s < shards; ++s) {
@@ -136,11 +152,11 @@ absl::StatusOr<std::vector<Completion>> Pool::generate(const GenerationRequest& 
   }
   std::vector<absl::StatusOr<std::vector<Completion>>> results(shards);
   if (shards == 1) {
-    results[0] = run_shard(parts[0], workers[0]);
+    results[0] = run_shard(parts[0], targets[0]);
   } else {
     std::vector<std::thread> threads;
     for (size_t s = 0; s < shards; ++s) {
-      threads.emplace_back([&, s] { results[s] = run_shard(parts[s], workers[s]); });
+      threads.emplace_back([&, s] { results[s] = run_shard(parts[s], targets[s]); });
     }
     for (std::thread& t : threads) t.join();
   }
@@ -165,22 +181,54 @@ absl::StatusOr<WeightPublishResult> Pool::push_weights(const NamedTensors& tenso
   return out;
 }
 
+Client& Pool::push_client(size_t worker, const std::string& server) {
+  if (server == clients_[worker]->address()) return *clients_[worker];
+  std::lock_guard<std::mutex> lock(mu_);
+  std::unique_ptr<Client>& c = push_clients_[server];
+  if (!c) c = std::make_unique<Client>(server, options_.client);
+  return *c;
+}
+
 absl::StatusOr<WeightPublishResult> Pool::push_weights(const WeightPayload& payload) {
   const auto start = std::chrono::steady_clock::now();
-  std::vector<absl::StatusOr<WeightPushResult>> results(clients_.size());
-  std::vector<std::thread> threads;
+  // Every server each address stands for gets the update (resolved now: a Service may have
+  // grown); an address took it when all of its servers did.
+  struct Push {
+    size_t worker;
+    std::string server;
+    absl::StatusOr<WeightPushResult> result = absl::UnknownError("not pushed");
+  };
+  std::vector<Push> pushes;
   for (size_t w = 0; w < clients_.size(); ++w) {
-    threads.emplace_back([&, w] { results[w] = clients_[w]->push_weights(payload); });
+    for (const std::string& server : net::expand_target(clients_[w]->address())) {
+      pushes.push_back({w, server});
+    }
+  }
+  std::vector<std::thread> threads;
+  for (Push& push : pushes) {
+    Push* p = &push;
+    threads.emplace_back(
+        [this, p, &payload] { p->result = push_client(p->worker, p->server).push_weights(payload); });
   }
   for (std::thread& t : threads) t.join();
+  std::vector<absl::Status> worker_status(clients_.size());
+  for (const Push& push : pushes) {
+    if (!push.result.ok() && worker_status[push.worker].ok()) {
+      worker_status[push.worker] = absl::Status(
+          push.result.status().code(),
+          push.server == clients_[push.worker]->address()
+              ? std::string(push.result.status().message())
+              : absl::StrCat(push.server, ": ", push.result.status().message()));
+    }
+  }
   WeightPublishResult out;
   out.version = payload.version();
   out.bytes = payload.total_bytes();
   for (size_t w = 0; w < clients_.size(); ++w) {
-    if (results[w].ok()) {
+    if (worker_status[w].ok()) {
       out.updated.push_back(clients_[w]->address());
     } else {
-      out.failed.push_back(absl::StrCat(clients_[w]->address(), ": ", results[w].status().message()));
+      out.failed.push_back(absl::StrCat(clients_[w]->address(), ": ", worker_status[w].message()));
     }
   }
   if (!out.updated.empty()) {
@@ -188,8 +236,8 @@ absl::StatusOr<WeightPublishResult> Pool::push_weights(const WeightPayload& payl
     // later push reaches them. (When every push failed, all still agree on the old version.)
     std::lock_guard<std::mutex> lock(mu_);
     for (size_t w = 0; w < clients_.size(); ++w) {
-      state_[w].stale = !results[w].ok();
-      if (results[w].ok()) {
+      state_[w].stale = !worker_status[w].ok();
+      if (worker_status[w].ok()) {
         state_[w].version = payload.version();
         state_[w].down_until = {};
       }
@@ -197,7 +245,7 @@ absl::StatusOr<WeightPublishResult> Pool::push_weights(const WeightPayload& payl
   }
   out.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   if (out.updated.empty()) {
-    return absl::Status(results[0].status().code(),
+    return absl::Status(worker_status[0].code(),
                         absl::StrCat("rollout pool: no worker took weight version ",
                                      payload.version(), ": ", out.failed[0]));
   }

@@ -8,10 +8,14 @@
 //  * push_weights() streams one payload to every worker concurrently. When some workers took the
 //    update and others did not, those are "stale" (excluded from generate()) until a later push
 //    reaches them; the call fails only when no worker took the update (nothing is marked then).
+//  * An address may stand for several servers (a dns:/// name of a Kubernetes headless Service, an
+//    "ipv4:a:p1,b:p2" target): generation goes through gRPC's round-robin balancing with one
+//    shard per server, and weight updates go to each server the name resolves to at the time.
 // Thread-safety: thread-safe; generate() calls may overlap each other, not push_weights().
 #pragma once
 
 #include <chrono>
+#include <map>
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -69,6 +73,8 @@ class Pool : public GenerationBackend {
   };
   Pool(const std::vector<std::string>& addresses, const PoolOptions& options);
 
+  // The client that pushes weights to `server`, one of what worker `worker`'s address resolves to.
+  Client& push_client(size_t worker, const std::string& server);
   // Usable workers now (not stale, not down); if none, every non-stale one.
   std::vector<size_t> usable() const;
   void mark_down(size_t worker);
@@ -77,6 +83,8 @@ class Pool : public GenerationBackend {
 
   PoolOptions options_;
   std::vector<std::unique_ptr<Client>> clients_;
+  std::vector<size_t> backends_;  // servers each address resolved to when the pool was made
+  std::map<std::string, std::unique_ptr<Client>> push_clients_;  // per resolved server, under mu_
   mutable std::mutex mu_;
   std::vector<State> state_;
 };

@@ -17,6 +17,8 @@ packages=(
   libgtest-dev libgmock-dev googletest libbenchmark-dev
   # operating a run: TLS certificates in tests, Prometheus scraping, forge top in a pseudo-terminal
   openssl prometheus tmux
+  # a real single-node Slurm for the data-parallel launch test (tests/rl/slurm_sbatch_test.sh)
+  slurmctld slurmd slurm-client munge
   # runtime: sandbox, Python for sandboxed programs and numeric cross-checks, plots
   bubblewrap python3 python3-minimal python3-torch gnuplot-nox jq procps
 )

@@ -63,6 +63,29 @@ TEST(PoolTest, SpreadsPromptsOverWorkersWithTheSameSamplesAsOneWorker) {
   EXPECT_EQ((*spread)[0].prompt_index, 10);
 }
 
+// One address standing for two servers (a dns:/// name of a headless Service resolves the same
+// way): generation reaches both through gRPC's round robin, a weight update reaches each.
+TEST(PoolTest, AMultiAddressTargetSpreadsRequestsOverEveryServerAndUpdatesEach) {
+  auto w1 = start_worker(kSeedA);
+  auto w2 = start_worker(kSeedA);
+  const std::string target =
+      "ipv4:127.0.0.1:" + std::to_string(w1->port()) + ",127.0.0.1:" + std::to_string(w2->port());
+  auto pool = Pool::create({target});
+  ASSERT_TRUE(pool.ok()) << pool.status();
+  policy::Model model_b = testing::test_model(kSeedB);
+  auto pushed = (*pool)->push_weights(model_b->named_tensors(), 4);
+  ASSERT_TRUE(pushed.ok()) << pushed.status();
+  EXPECT_EQ(w1->engine().stats().policy_version, 4);
+  EXPECT_EQ(w2->engine().stats().policy_version, 4);
+  for (int call = 0; call < 3; ++call) {
+    auto out = (*pool)->generate(sample_request(4, 1, 4, 5 + call));
+    ASSERT_TRUE(out.ok()) << out.status();
+    EXPECT_EQ(out->size(), 4u);
+  }
+  EXPECT_GT(w1->engine().stats().requests_completed, 0);
+  EXPECT_GT(w2->engine().stats().requests_completed, 0);
+}
+
 TEST(PoolTest, PushesWeightsToEveryWorker) {
   auto w1 = start_worker(kSeedA);
   auto w2 = start_worker(kSeedA);
