@@ -256,6 +256,24 @@ std::vector<ExpertLoad> ModelImpl::expert_load() const {
   return out;
 }
 
+std::vector<at::Tensor> ModelImpl::last_routing() const {
+  std::vector<at::Tensor> out;
+  for (const DecoderLayer& layer : model->layer_list) {
+    if (layer->is_moe()) out.push_back(layer->moe->last_routing());
+  }
+  return out;
+}
+
+void ModelImpl::replay_routing(const std::vector<at::Tensor>& per_moe_layer) {
+  std::vector<Moe> moes;
+  for (DecoderLayer& layer : model->layer_list) {
+    if (layer->is_moe()) moes.push_back(layer->moe);
+  }
+  TORCH_CHECK(moes.size() == per_moe_layer.size(), "replay_routing: ", per_moe_layer.size(),
+              " tensors for ", moes.size(), " MoE layers");
+  for (size_t i = 0; i < moes.size(); ++i) moes[i]->replay_routing(per_moe_layer[i]);
+}
+
 std::vector<at::Tensor> ModelImpl::pending_expert_loads() const {
   std::vector<at::Tensor> out;
   for (const DecoderLayer& layer : model->layer_list) {

@@ -115,6 +115,13 @@ class ModelImpl : public torch::nn::Module {
   // Per MoE layer, the expert load of the last forward / prefill / decode_step.
   std::vector<ExpertLoad> expert_load() const;
 
+  // Routing replay (moe.h): per MoE layer, in layer order, the experts the last forward / prefill /
+  // decode_step chose, [M, K] int64 with one row per real token (row-major over the batch; padding
+  // has no row). replay_routing() gives the next forward-like call those experts instead (same
+  // layout; a row of -1s routes as usual); one tensor per MoE layer.
+  std::vector<at::Tensor> last_routing() const;
+  void replay_routing(const std::vector<at::Tensor>& per_moe_layer);
+
   // Aux-loss-free balancing (DeepSeek-V3 §2.1.2): for every MoE layer,
   // b_i += gamma * sign(mean load - load_i) over the load of the training-mode forwards since the
   // last call; call it after each optimizer step. gamma == 0 freezes the biases.

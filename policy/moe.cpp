@@ -33,7 +33,7 @@ MoeGateImpl::MoeGateImpl(const ModelConfig& c)
   }
 }
 
-Routing MoeGateImpl::forward(const at::Tensor& x) {
+Routing MoeGateImpl::forward(const at::Tensor& x, const at::Tensor& forced) {
   const int64_t n = x.size(0);
   at::Tensor logits = at::linear(x.to(at::kFloat), weight.to(at::kFloat));    // [N, E]
   at::Tensor scores = sigmoid_ ? logits.sigmoid() : logits.softmax(-1);        // [N, E]
@@ -56,6 +56,13 @@ Routing MoeGateImpl::forward(const at::Tensor& x) {
     choice = choice.masked_fill(keep.logical_not(), -std::numeric_limits<float>::infinity());
   }
   at::Tensor topk_idx = std::get<1>(choice.topk(top_k_, -1));                 // [N, K]
+  if (forced.defined()) {
+    TORCH_CHECK(forced.dim() == 2 && forced.size(0) == n && forced.size(1) == top_k_,
+                "replayed routing must be [", n, ", ", top_k_, "], got ", forced.sizes());
+    const at::Tensor f = forced.to(topk_idx.device(), at::kLong);              // [N, K]
+    TORCH_CHECK(f.lt(n_experts_).all().item<bool>(), "replayed expert id out of range");
+    topk_idx = at::where(f.select(1, 0).ge(0).unsqueeze(1), f, topk_idx);     // [N, K] R3
+  }
   at::Tensor topk_weight = scores.gather(1, topk_idx);                         // [N, K] no bias
   if (top_k_ > 1 && norm_topk_prob_) {
     topk_weight = topk_weight / (topk_weight.sum(-1, /*keepdim=*/true) + 1e-20);
@@ -141,9 +148,14 @@ MoeOutput MoeImpl::forward(const at::Tensor& x, const at::Tensor& segments) {
   if (tokens.size(0) == 0) {
     result.out = at::zeros_like(x);
     last_load_.zero_();
+    last_routing_ = at::zeros({0, top_k_}, at::kLong);
+    replay_ = at::Tensor();
     return result;
   }
-  Routing routing = gate(tokens);
+  const at::Tensor replay = std::move(replay_);
+  replay_ = at::Tensor();
+  Routing routing = gate(tokens, replay);
+  last_routing_ = routing.topk_idx;                                                 // [M, K]
   at::Tensor y = dispatch(tokens, routing);                                         // [M, D]
   if (shared_experts) y = y + shared_experts(tokens);
 

@@ -16,6 +16,11 @@
 //
 // Load balancing: the aux-loss-free bias update (eq. 16's b) via update_bias(gamma) after an optimizer
 // step, plus the optional sequence-wise auxiliary loss (eqs. 17-20) when aux_loss_alpha > 0.
+//
+// Routing replay (R3, Ma et al. 2025): last_routing() is what the last forward chose per token, and
+// replay_routing() makes the next forward use given experts instead of its own top-K; the combine
+// weights are still this gate's affinities of those experts (renormalised, scaled), so the gate
+// keeps its gradient.
 // Thread-safety: not thread-safe (forward records expert load).
 #pragma once
 
@@ -41,7 +46,9 @@ class MoeGateImpl : public torch::nn::Module {
   enum class TopkMethod { kGreedy, kGroupLimitedGreedy, kNoauxTc };
 
   explicit MoeGateImpl(const ModelConfig& config);
-  Routing forward(const at::Tensor& x);  // x [N, D]
+  // x [N, D]; forced [N, K] int64 (optional): these experts instead of the top-K, except in rows
+  // of -1s (they route as usual).
+  Routing forward(const at::Tensor& x, const at::Tensor& forced = {});
 
   at::Tensor weight;                   // [E, D]
   at::Tensor e_score_correction_bias;  // [E] fp32 buffer; undefined unless topk_method == noaux_tc
@@ -74,6 +81,12 @@ class MoeImpl : public torch::nn::Module {
   const at::Tensor& last_load() const { return last_load_; }
   // Load summed over the forwards run in training mode since the last update_bias().
   const at::Tensor& pending_load() const { return pending_load_; }
+  // The experts the last forward chose, [M, K] int64: one row per routed (non-padding) token, in
+  // row-major order of x.
+  const at::Tensor& last_routing() const { return last_routing_; }
+  // The next forward (only) routes its M tokens to topk_idx [M, K] int64 (rows as last_routing();
+  // a row of -1s routes as usual). TORCH_CHECKs the shape then.
+  void replay_routing(at::Tensor topk_idx) { replay_ = std::move(topk_idx); }
 
   // DeepSeek-V3's aux-loss-free balancing: b_i += gamma * sign(mean load - load_i) over the load
   // pending since the last call, then clears it. gamma == 0 freezes the bias (load still clears).
@@ -96,6 +109,8 @@ class MoeImpl : public torch::nn::Module {
   bool seq_aux_;
   at::Tensor last_load_;     // [E] int64, CPU
   at::Tensor pending_load_;  // [E] int64, CPU
+  at::Tensor last_routing_;  // [M, K] int64
+  at::Tensor replay_;        // [M, K] int64 for the next forward; undefined: none
 };
 TORCH_MODULE(Moe);
 

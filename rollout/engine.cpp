@@ -5,6 +5,7 @@
 #include <future>
 #include <map>
 #include <optional>
+#include <set>
 #include <utility>
 
 #include <ATen/core/grad_mode.h>
@@ -46,6 +47,8 @@ struct Engine::Sequence {
   int slot = -1;
   std::vector<int32_t> tokens;
   std::vector<float> logprobs;
+  std::vector<int64_t> versions;  // per token
+  std::vector<int32_t> routing;   // [positions][MoE layers][top_k], when the request asked
   // The text as tokens arrive, when the request has stop strings (found across token boundaries
   // and inside multi-byte characters); without them the tokens are decoded once at the end.
   std::optional<policy::StreamingDetokenizer> detokenizer;
@@ -238,6 +241,7 @@ void Engine::run() {
     std::vector<Queued> joining;
     admit(joining);
     try {
+      follow_new_weights();
       if (!joining.empty()) prefill(joining);
       if (!active_.empty()) decode();
     } catch (const std::exception& e) {
@@ -304,44 +308,21 @@ void Engine::prefill(std::vector<Queued>& joining) {
     active_.push_back(std::move(seq));
   }
 
-  // Prefill the leaders, grouped by weights, longest first, in calls of <= max_prefill_tokens.
+  // Prefill the leaders, grouped by weights.
   std::map<const WeightSet*, std::vector<int>> groups;
   for (int u = 0; u < static_cast<int>(leaders.size()); ++u) {
     groups[leaders[u]->request->weights.get()].push_back(u);
   }
-  auto prompt_of = [&](int u) -> const std::vector<int32_t>& {
-    return leaders[u]->request->request.prompts[leaders[u]->prompt];
-  };
   std::vector<at::Tensor> leader_logits(leaders.size());  // [V] each
   for (auto& [set, members] : groups) {
-    std::stable_sort(members.begin(), members.end(),
-                     [&](int a, int b) { return prompt_of(a).size() > prompt_of(b).size(); });
-    size_t begin = 0;
-    while (begin < members.size()) {
-      const int64_t width = static_cast<int64_t>(prompt_of(members[begin]).size());
-      size_t end = begin + 1;
-      while (end < members.size() &&
-             static_cast<int64_t>(end - begin + 1) * width <= options_.max_prefill_tokens) {
-        ++end;
-      }
-      const int64_t rows = static_cast<int64_t>(end - begin);
-      at::Tensor ids = at::zeros({rows, width}, at::kLong);   // [U, T]
-      at::Tensor mask = at::zeros({rows, width}, at::kLong);  // [U, T]
-      auto id = ids.accessor<int64_t, 2>();
-      auto m = mask.accessor<int64_t, 2>();
-      std::vector<int> slots;
-      for (int64_t r = 0; r < rows; ++r) {
-        const std::vector<int32_t>& p = prompt_of(members[begin + r]);
-        for (size_t j = 0; j < p.size(); ++j) {
-          id[r][j] = p[j];
-          m[r][j] = 1;
-        }
-        slots.push_back(leaders[members[begin + r]]->slot);
-      }
-      at::Tensor logits = set->model.ptr()->prefill(cache_, ids, mask, slots);  // [U, V]
-      for (int64_t r = 0; r < rows; ++r) leader_logits[members[begin + r]] = logits[r];
-      begin = end;
+    std::vector<PrefillRow> rows;
+    for (int u : members) {
+      Sequence* leader = leaders[u];
+      rows.push_back({&leader->request->request.prompts[leader->prompt], leader->slot,
+                      leader->request->request.return_routing ? &leader->routing : nullptr});
     }
+    std::vector<at::Tensor> logits = prefill_rows(*set->model.ptr(), rows);
+    for (size_t i = 0; i < members.size(); ++i) leader_logits[members[i]] = logits[i];
   }
 
   // Followers copy their leader's latents; then every joiner samples its first token.
@@ -358,6 +339,7 @@ void Engine::prefill(std::vector<Queued>& joining) {
         layer.narrow(0, seq->slot * max_len, len).copy_(layer.narrow(0, leader->slot * max_len, len));
       }
       cache_.set_length(seq->slot, len);
+      seq->routing = leader->routing;
     }
     rows.push_back(leader_logits[leader_of[j]]);
     samplers.push_back(&seq->sampler);
@@ -365,6 +347,77 @@ void Engine::prefill(std::vector<Queued>& joining) {
   const std::vector<policy::SampledToken> picked =
       policy::sample_batch(at::stack(rows), samplers);  // logits [J, V]
   for (size_t j = 0; j < seqs.size(); ++j) append(*seqs[j], picked[j].token, picked[j].logprob);
+}
+
+namespace {
+
+// Each MoE layer's routing of the last model call ([M, K] int64 each), on the CPU.
+std::vector<at::Tensor> routing_on_cpu(const policy::ModelImpl& model) {
+  std::vector<at::Tensor> out;
+  for (const at::Tensor& r : model.last_routing()) out.push_back(r.to(at::kCPU).contiguous());
+  return out;
+}
+
+// Appends rows [first, first + count) of `layers` to `out` as [position][layer][k].
+void append_routing(const std::vector<at::Tensor>& layers, int64_t first, int64_t count,
+                    std::vector<int32_t>& out) {
+  for (int64_t row = first; row < first + count; ++row) {
+    for (const at::Tensor& layer : layers) {
+      const int64_t* ids = layer.data_ptr<int64_t>() + row * layer.size(1);
+      out.insert(out.end(), ids, ids + layer.size(1));
+    }
+  }
+}
+
+}  // namespace
+
+std::vector<at::Tensor> Engine::prefill_rows(policy::ModelImpl& model,
+                                             const std::vector<PrefillRow>& rows) {
+  // Longest first, in calls of <= max_prefill_tokens.
+  std::vector<int> order(rows.size());
+  for (size_t i = 0; i < rows.size(); ++i) order[i] = static_cast<int>(i);
+  std::stable_sort(order.begin(), order.end(),
+                   [&](int a, int b) { return rows[a].tokens->size() > rows[b].tokens->size(); });
+  std::vector<at::Tensor> out(rows.size());  // [V] each
+  size_t begin = 0;
+  while (begin < order.size()) {
+    const int64_t width = static_cast<int64_t>(rows[order[begin]].tokens->size());
+    size_t end = begin + 1;
+    while (end < order.size() &&
+           static_cast<int64_t>(end - begin + 1) * width <= options_.max_prefill_tokens) {
+      ++end;
+    }
+    const int64_t n = static_cast<int64_t>(end - begin);
+    at::Tensor ids = at::zeros({n, width}, at::kLong);   // [U, T]
+    at::Tensor mask = at::zeros({n, width}, at::kLong);  // [U, T]
+    auto id = ids.accessor<int64_t, 2>();
+    auto m = mask.accessor<int64_t, 2>();
+    std::vector<int> slots;
+    bool routing = false;
+    for (int64_t r = 0; r < n; ++r) {
+      const PrefillRow& row = rows[order[begin + r]];
+      for (size_t j = 0; j < row.tokens->size(); ++j) {
+        id[r][j] = (*row.tokens)[j];
+        m[r][j] = 1;
+      }
+      slots.push_back(row.slot);
+      routing |= row.routing != nullptr;
+    }
+    at::Tensor logits = model.prefill(cache_, ids, mask, slots);  // [U, V]
+    // Routing rows: each row's real tokens, row after row.
+    std::vector<at::Tensor> layers;  // [M, K] per MoE layer
+    if (routing) layers = routing_on_cpu(model);
+    int64_t first = 0;
+    for (int64_t r = 0; r < n; ++r) {
+      const PrefillRow& row = rows[order[begin + r]];
+      const int64_t len = static_cast<int64_t>(row.tokens->size());
+      if (row.routing != nullptr) append_routing(layers, first, len, *row.routing);
+      first += len;
+      out[order[begin + r]] = logits[r];
+    }
+    begin = end;
+  }
+  return out;
 }
 
 void Engine::decode() {
@@ -383,6 +436,12 @@ void Engine::decode() {
     }
     at::Tensor logits =
         set->model.ptr()->decode_step(cache_, at::tensor(tokens, at::kLong), slots);  // [B, V]
+    std::vector<at::Tensor> layers;
+    for (size_t k = 0; k < seqs.size(); ++k) {
+      if (!seqs[k]->request->request.return_routing) continue;
+      if (layers.empty()) layers = routing_on_cpu(*set->model.ptr());
+      append_routing(layers, static_cast<int64_t>(k), 1, seqs[k]->routing);
+    }
     const std::vector<policy::SampledToken> picked = policy::sample_batch(logits, samplers);
     for (size_t k = 0; k < seqs.size(); ++k) append(*seqs[k], picked[k].token, picked[k].logprob);
   }
@@ -391,6 +450,7 @@ void Engine::decode() {
 void Engine::append(Sequence& seq, int64_t token, float logprob) {
   seq.tokens.push_back(static_cast<int32_t>(token));
   seq.logprobs.push_back(logprob);
+  seq.versions.push_back(seq.request->weights->version);
   tokens_generated_.fetch_add(1);
   metrics_.generation_tokens.inc();
   if (seq.tokens.size() == 1) {
@@ -426,7 +486,13 @@ void Engine::finish_sequence(Sequence& seq, const std::string& reason) {
   c.token_ids = std::move(seq.tokens);
   c.logprobs = std::move(seq.logprobs);
   c.finish_reason = reason;
-  c.policy_version = r.weights->version;
+  c.policy_version = seq.versions.front();  // a finished sequence has a token
+  c.token_versions = std::move(seq.versions);
+  if (r.request.return_routing) {
+    c.routed_experts = std::move(seq.routing);
+    for (int l = 0; l < config_.num_hidden_layers; ++l) c.routing_layers += config_.is_moe_layer(l);
+    c.routing_top_k = config_.num_experts_per_tok;
+  }
   if (r.done) return;
   metrics_.e2e_latency.observe(seconds_since(r.submitted));
   (reason == "length" ? metrics_.finished_length : metrics_.finished_stop).inc();
@@ -481,6 +547,50 @@ void Engine::publish_stats() {
   stats_.active_sequences = active;
   stats_.queued_sequences = static_cast<int>(queue_.size());
   stats_.cache_bytes_used = tokens * cache_.bytes_per_token();
+}
+
+// Partial rollouts (request.h's PartialRollout): between two decode steps, the requests that asked
+// for them move from the weights they run on to the newest published set, so an asynchronous
+// trainer's weight update reaches sequences that are already running instead of waiting for them
+// to finish (or restarting them). kKeep decodes on over the cache the old weights wrote: nothing to
+// do but re-pin. kRecompute first rewrites each running sequence's cache with the new weights: its
+// slot is replaced by a fresh one filled by one prefill of prompt + every token but the last
+// (which the next decode step reads), so from then on it decodes exactly as if the new weights had
+// read the whole sequence; its routing record is replaced by that prefill's.
+void Engine::follow_new_weights() {
+  const std::shared_ptr<const WeightSet> current = weights_->current();
+  std::set<const Request*> moved;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (const std::shared_ptr<Request>& r : live_) {
+      if (r->request.partial == PartialRollout::kOff || r->done || r->weights == current) continue;
+      r->weights = current;  // read by this thread only (prefill, decode, append)
+      moved.insert(r.get());
+    }
+  }
+  if (moved.empty()) return;
+
+  std::vector<Sequence*> rewrite;
+  for (auto& seq : active_) {
+    if (!seq->finished && moved.count(seq->request.get()) > 0 &&
+        seq->request->request.partial == PartialRollout::kRecompute) {
+      rewrite.push_back(seq.get());
+    }
+  }
+  if (rewrite.empty()) return;
+  std::vector<std::vector<int32_t>> texts(rewrite.size());  // prompt ++ tokens[0 .. n-2]
+  std::vector<PrefillRow> rows;
+  for (size_t i = 0; i < rewrite.size(); ++i) {
+    Sequence& seq = *rewrite[i];
+    texts[i] = seq.request->request.prompts[seq.prompt];
+    texts[i].insert(texts[i].end(), seq.tokens.begin(), seq.tokens.end() - 1);
+    cache_.free(seq.slot);
+    seq.slot = *cache_.alloc();  // the slot just freed, or a lower one
+    seq.routing.clear();
+    rows.push_back(
+        {&texts[i], seq.slot, seq.request->request.return_routing ? &seq.routing : nullptr});
+  }
+  prefill_rows(*current->model.ptr(), rows);  // the logits that follow are those of a token sampled
 }
 
 }  // namespace forge::rollout

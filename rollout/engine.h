@@ -13,7 +13,10 @@
 //
 // Weights: a request is pinned at submit() to the current WeightSet (weight_store.h) and every one of
 // its tokens comes from those weights; completions carry that version. Weight updates publish a new
-// set without stopping the engine.
+// set without stopping the engine. A request that asks for partial rollouts (request.h) moves to
+// each newly published set between two decode steps instead (follow_new_weights); every
+// completion carries each token's version, and on request the experts every MoE layer routed each
+// token to.
 //
 // Callbacks run on the engine thread and must be quick (queue the result and return).
 // Torch errors inside a step fail the requests of that step with INTERNAL; the engine keeps serving.
@@ -106,11 +109,25 @@ class Engine {
   Engine(policy::Model model, std::shared_ptr<const policy::Tokenizer> tokenizer,
          const EngineOptions& options, int64_t initial_version, policy::LatentKvCache cache);
 
+  // A row to prefill into an empty slot; `routing` (optional) receives its tokens' routing.
+  struct PrefillRow {
+    const std::vector<int32_t>* tokens;
+    int slot;
+    std::vector<int32_t>* routing;
+  };
+
   void run();
   void cancel_requests();
   void admit(std::vector<Queued>& joining);
   void prefill(std::vector<Queued>& joining);
+  // Prefills `rows` on `model`, longest first, in calls of at most max_prefill_tokens padded
+  // tokens; returns the logits [V] that follow each row.
+  std::vector<at::Tensor> prefill_rows(policy::ModelImpl& model,
+                                       const std::vector<PrefillRow>& rows);
   void decode();
+  // Partial rollouts: moves the requests that asked for them to the current weights, rewriting
+  // their running sequences' caches when they asked for kRecompute.
+  void follow_new_weights();
   // Appends a sampled token; finishes the sequence (callbacks, slot freed) when it stops.
   void append(Sequence& seq, int64_t token, float logprob);
   void finish_sequence(Sequence& seq, const std::string& reason);

@@ -29,6 +29,15 @@ absl::StatusOr<GenerationRequest> request_from_proto(const forge::v1::GenerateRe
   out.sampling.stop.assign(s.stop().begin(), s.stop().end());
   out.sampling.seed = s.seed();
   out.first_prompt_index = proto.first_prompt_index();
+  switch (proto.partial_rollout()) {
+    case forge::v1::PARTIAL_ROLLOUT_OFF: out.partial = PartialRollout::kOff; break;
+    case forge::v1::PARTIAL_ROLLOUT_RECOMPUTE: out.partial = PartialRollout::kRecompute; break;
+    case forge::v1::PARTIAL_ROLLOUT_KEEP: out.partial = PartialRollout::kKeep; break;
+    default:
+      return absl::InvalidArgumentError(
+          absl::StrCat("partial_rollout: unknown value ", proto.partial_rollout()));
+  }
+  out.return_routing = proto.return_routing();
   return out;
 }
 
@@ -46,6 +55,14 @@ void request_to_proto(const GenerationRequest& request, forge::v1::GenerateReque
   for (const std::string& stop : request.sampling.stop) s->add_stop(stop);
   s->set_seed(request.sampling.seed);
   proto->set_first_prompt_index(static_cast<int32_t>(request.first_prompt_index));
+  switch (request.partial) {
+    case PartialRollout::kOff: proto->set_partial_rollout(forge::v1::PARTIAL_ROLLOUT_OFF); break;
+    case PartialRollout::kRecompute:
+      proto->set_partial_rollout(forge::v1::PARTIAL_ROLLOUT_RECOMPUTE);
+      break;
+    case PartialRollout::kKeep: proto->set_partial_rollout(forge::v1::PARTIAL_ROLLOUT_KEEP); break;
+  }
+  proto->set_return_routing(request.return_routing);
 }
 
 void completion_to_proto(const Completion& c, forge::v1::Completion* proto) {
@@ -57,6 +74,10 @@ void completion_to_proto(const Completion& c, forge::v1::Completion* proto) {
   proto->set_text(c.text);
   proto->set_finish_reason(c.finish_reason);
   proto->set_policy_version(c.policy_version);
+  proto->mutable_token_versions()->Add(c.token_versions.begin(), c.token_versions.end());
+  proto->mutable_routed_experts()->Add(c.routed_experts.begin(), c.routed_experts.end());
+  proto->set_routing_layers(c.routing_layers);
+  proto->set_routing_top_k(c.routing_top_k);
 }
 
 Completion completion_from_proto(const forge::v1::Completion& proto) {
@@ -69,6 +90,10 @@ Completion completion_from_proto(const forge::v1::Completion& proto) {
   c.text = proto.text();
   c.finish_reason = proto.finish_reason();
   c.policy_version = proto.policy_version();
+  c.token_versions.assign(proto.token_versions().begin(), proto.token_versions().end());
+  c.routed_experts.assign(proto.routed_experts().begin(), proto.routed_experts().end());
+  c.routing_layers = proto.routing_layers();
+  c.routing_top_k = proto.routing_top_k();
   return c;
 }
 

@@ -26,10 +26,21 @@ struct SamplingOptions {
   uint64_t seed = 0;
 };
 
+// What a request's unfinished sequences do when the worker publishes new weights (partial
+// rollouts, for asynchronous RL).
+enum class PartialRollout {
+  kOff,        // pinned: every token comes from the weights current when the request was accepted
+  kRecompute,  // move to the new weights between two decode steps; each running sequence's cache
+               // is first rewritten by the new weights (one prefill of prompt + tokens so far)
+  kKeep,       // move to the new weights and decode over the cache the old weights wrote
+};
+
 struct GenerationRequest {
   std::vector<std::vector<int32_t>> prompts;  // token ids, each non-empty
   SamplingOptions sampling;
   int64_t first_prompt_index = 0;  // prompts[k] is prompt first_prompt_index + k (seeds, results)
+  PartialRollout partial = PartialRollout::kOff;
+  bool return_routing = false;     // fill Completion.routed_experts
 };
 
 struct Completion {
@@ -40,7 +51,15 @@ struct Completion {
   std::vector<float> logprobs;     // one per token: log softmax(logits / T)[token], T=0 read as 1
   std::string text;                // valid UTF-8 (invalid bytes become U+FFFD), stop string cut off
   std::string finish_reason;       // "stop" (eos or a stop string) | "length"
-  int64_t policy_version = 0;      // the weights that produced every token (requests are pinned)
+  int64_t policy_version = 0;      // the weights of its first token (of every token unless partial)
+  std::vector<int64_t> token_versions;  // one per token: the version of the weights that sampled it
+  // With return_routing: the routed experts of every token the model read, MoE layer by layer:
+  // [P + R - 1][routing_layers][routing_top_k] for the P prompt tokens and the first R - 1
+  // generated ones (the last token is sampled, never read). Partial rollouts with kRecompute
+  // hold the routing of the new weights' prefill for the positions before the switch.
+  std::vector<int32_t> routed_experts;
+  int32_t routing_layers = 0;
+  int32_t routing_top_k = 0;
 };
 
 // What a worker accepts; the request's fields are checked against it.

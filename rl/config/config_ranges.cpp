@@ -109,6 +109,17 @@ absl::Status check_section_ranges(const RunConfig& c) {
   }
   if (c.trainer.micro_batch_size <= 0) return bad("trainer.micro_batch_size", "must be > 0");
   if (c.trainer.tis_cap < 0) return bad("trainer.tis_cap", "must be >= 0");
+  if (c.rollout.max_staleness < 0) return bad("rollout.max_staleness", "must be >= 0");
+  if (c.rollout.max_staleness > 0 && c.trainer.tis_cap <= 0) {
+    return bad("trainer.tis_cap",
+               "must be > 0 with rollout.max_staleness > 0: the cap of the importance weights "
+               "that correct stale samples (e.g. 2)");
+  }
+  if (c.rollout.max_staleness > 0 && c.trainer.old_log_probs != OldLogProbs::kRecompute) {
+    return bad("trainer.old_log_probs",
+               "must be recompute with rollout.max_staleness > 0 (the proximal policy of "
+               "decoupled PPO)");
+  }
   if (c.trainer.max_gen_batches <= 0) return bad("trainer.max_gen_batches", "must be > 0");
   if (c.trainer.moe_bias_update_speed < 0) {
     return bad("trainer.moe_bias_update_speed", "must be >= 0");

@@ -47,6 +47,14 @@ void visit_section(ConfigVisitor& v, DataSection& s) {
   });
 }
 
+const EnumNames<rollout::PartialRollout>& partial_rollout_names() {
+  static const EnumNames<rollout::PartialRollout> names = {
+      {"off", rollout::PartialRollout::kOff},
+      {"recompute", rollout::PartialRollout::kRecompute},
+      {"keep", rollout::PartialRollout::kKeep}};
+  return names;
+}
+
 void visit_section(ConfigVisitor& v, RolloutSection& s) {
   v.value("workers", s.workers);
   v.value("addresses", s.addresses);
@@ -64,6 +72,9 @@ void visit_section(ConfigVisitor& v, RolloutSection& s) {
   v.value("weight_chunk_mb", s.weight_chunk_mb);
   v.value("timeout_s", s.timeout_s);
   v.value("max_attempts", s.max_attempts);
+  v.value("max_staleness", s.max_staleness);
+  enum_choice(v, "partial_rollouts", s.partial_rollouts, partial_rollout_names());
+  v.value("return_routing", s.return_routing);
 }
 
 // The code rule's keys (reward/code/code_rule.h, code_rule_options_from_json); their types are
@@ -139,6 +150,7 @@ void visit_section(ConfigVisitor& v, TrainerSection& s) {
   v.value("micro_batch_size", s.micro_batch_size);
   enum_choice(v, "old_log_probs", s.old_log_probs, old_log_probs_names());
   v.value("tis_cap", s.tis_cap);
+  v.value("routing_replay", s.routing_replay);
   v.value("dynamic_sampling", s.dynamic_sampling);
   v.value("max_gen_batches", s.max_gen_batches);
   v.value("overlong_filter", s.overlong_filter);

@@ -14,6 +14,7 @@
 #include "rl/config/config_visitor.h"
 #include "rl/grpo/grpo_options.h"
 #include "rl/grpo/lr_schedule.h"
+#include "rollout/request.h"
 
 namespace forge::rl {
 
@@ -73,6 +74,15 @@ struct RolloutSection {
   int weight_chunk_mb = 4;              // UpdateWeights chunk size
   double timeout_s = 0;                 // deadline of each Generate call to a worker; 0 = none
   int max_attempts = 3;                 // tries per prompt shard, each on another worker if any
+  // Asynchronous GRPO (rl/trainer/rollout_prefetch.h): while step t trains, the workers generate
+  // for steps t+1 .. t+k, and no sample trains more than k policy versions old; 0 = synchronous.
+  int max_staleness = 0;
+  // What unfinished sequences do at a weight update (matters when max_staleness > 0): off (finish
+  // on the weights they started with) | recompute (continue on the new weights, cache rewritten
+  // by them) | keep (continue on the new weights over the old cache).
+  rollout::PartialRollout partial_rollouts = rollout::PartialRollout::kRecompute;
+  bool return_routing = false;          // workers record routed experts (moe/routing_agreement);
+                                        // trainer.routing_replay turns it on
 };
 
 // The reward stack's keys (weights, timeout_s, concurrency, queue_limit, plugins, plugin_options,
@@ -110,7 +120,9 @@ struct TrainerSection {
   int mini_batch_size = 0;              // prompts per optimizer step; 0 = the whole batch
   int micro_batch_size = 32;            // sequences per forward/backward (gradient accumulation)
   OldLogProbs old_log_probs = OldLogProbs::kRecompute;  // recompute | rollout
-  double tis_cap = 0.0;                 // truncated importance sampling cap; 0 = off
+  double tis_cap = 0.0;                 // truncated importance sampling cap; 0 = off (async: > 0)
+  bool routing_replay = false;          // R3: the trainer's forwards route every token to the
+                                        // experts the rollout recorded for it
   // DAPO.
   bool dynamic_sampling = false;        // drop groups whose rewards are all equal, sample more
   int max_gen_batches = 3;              // bound on generation rounds per step with dynamic sampling

@@ -97,6 +97,7 @@ PolicyLossOutput compute_policy_loss(const PolicyLossInputs& in, const PolicyLos
     const at::Tensor weight =
         at::exp(in.log_probs_old - *in.log_probs_rollout).clamp_max(config.tis_cap).detach();
     pg_losses = pg_losses * weight;
+    out.importance_weight_mean = masked_mean_value(weight, mask);
   }
   at::Tensor loss = agg(pg_losses);
   out.pg_loss = loss.item<double>();

@@ -1,6 +1,9 @@
 // The GRPO/PPO policy loss with verl's knobs and names: asymmetric clipping (DAPO clip-higher),
 // optional dual clip, four loss aggregation modes, KL to a reference policy (k1/k2/k3, in the loss),
-// an entropy bonus, and truncated importance sampling against the rollout's log-probs.
+// an entropy bonus, and truncated importance sampling against the rollout's log-probs. With
+// log_probs_old from the trainer's policy before the update (the proximal policy) and the rollout's
+// from an older one, that is decoupled PPO (Hilton et al. 2022; AReaL): the ratio is clipped around
+// the proximal policy and min(pi_prox / pi_behaviour, tis_cap) corrects for the stale sampler.
 #pragma once
 
 #include <optional>
@@ -53,6 +56,8 @@ struct PolicyLossOutput {
   double clip_fraction = 0;     // fraction of tokens where clipping changed the loss
   double clip_fraction_lower = 0;  // fraction where the dual clip bound applied
   double approx_kl = 0;         // masked mean of (log_probs_old - log_probs_new)
+  double importance_weight_mean = 1;  // masked mean of the truncated importance weights
+                                      // (1 when tis_cap is 0)
 };
 
 PolicyLossOutput compute_policy_loss(const PolicyLossInputs& in, const PolicyLossConfig& config);

@@ -67,6 +67,8 @@ CollectSettings CollectSettings::from_config(const RunConfig& config) {
   s.sampling.max_new_tokens = r.max_new_tokens;
   s.sampling.stop = r.stop;
   s.sampling.seed = static_cast<uint64_t>(config.run.seed);
+  if (config.rollout.max_staleness > 0) s.partial = r.partial_rollouts;
+  s.return_routing = r.return_routing || config.trainer.routing_replay;
   s.batch_size = config.trainer.batch_size;
   s.dynamic_sampling = config.trainer.dynamic_sampling;
   s.max_gen_batches = config.trainer.max_gen_batches;
@@ -84,7 +86,8 @@ Collector::Collector(CollectSettings settings, PromptSource& prompts,
       grading_(grading),
       collective_(collective) {}
 
-absl::StatusOr<CollectedBatch> Collector::collect(int64_t step) {
+absl::StatusOr<CollectedBatch> Collector::collect(int64_t step,
+                                                  std::optional<CollectRound> first_round) {
   CollectedBatch batch;
   const int ranks = collective_.world_size();
   for (int round = 0; round < settings_.max_gen_batches; ++round) {
@@ -92,7 +95,19 @@ absl::StatusOr<CollectedBatch> Collector::collect(int64_t step) {
                                                     : settings_.batch_size;
     if (want <= 0) break;
     const size_t first = batch.groups.size();
-    RETURN_IF_ERROR(collect_round(step, round, want, batch));
+    CollectRound made;
+    if (round == 0 && first_round.has_value()) {
+      made = *std::move(first_round);
+    } else {
+      made = draw(step, round, want);
+      RETURN_IF_ERROR(generate(made));
+    }
+    const bool ahead = made.wait_seconds >= 0;  // graded ahead too: nothing to wait for
+    batch.rollout_seconds += ahead ? made.wait_seconds : made.rollout_seconds;
+    batch.reward_seconds += ahead ? 0.0 : made.reward_seconds;
+    batch.generation_seconds += made.rollout_seconds;
+    batch.generated_tokens += made.generated_tokens;
+    for (PromptGroup& g : made.groups) batch.groups.push_back(std::move(g));
     std::vector<size_t> kept;
     for (size_t g = first; g < batch.groups.size(); ++g) {
       if (settings_.dynamic_sampling && batch.groups[g].rewards_all_equal()) {
@@ -144,11 +159,15 @@ absl::Status Collector::check_grading_errors(const CollectedBatch& batch) {
                        : std::string("the failures are on another rank")));
 }
 
-absl::Status Collector::collect_round(int64_t step, int round, int64_t want,
-                                      CollectedBatch& batch) {
-  const int n = settings_.sampling.n;
-  rollout::GenerationRequest request;
+CollectRound Collector::draw(int64_t step, int round, int64_t want) {
+  CollectRound out;
+  out.step = step;
+  out.round = round;
+  out.want = want;
+  rollout::GenerationRequest& request = out.request;
   request.sampling = settings_.sampling;
+  request.partial = settings_.partial;
+  request.return_routing = settings_.return_routing;
   // Independent, reproducible seeds for (run seed, step, round).
   request.sampling.seed = splitmix64_nth(
       splitmix64_nth(settings_.sampling.seed, static_cast<uint64_t>(step) + 1),
@@ -158,25 +177,30 @@ absl::Status Collector::collect_round(int64_t step, int round, int64_t want,
   std::vector<SourcedPrompt> drawn = prompts_.next_batch(want);
   const int64_t ranks = collective_.world_size(), rank = collective_.rank();
   const int64_t begin = want * rank / ranks, end = want * (rank + 1) / ranks;
+  out.begin = begin;
   request.first_prompt_index = begin;
-  std::vector<PromptGroup> groups;
   for (int64_t i = begin; i < end; ++i) {
     SourcedPrompt& p = drawn[static_cast<size_t>(i)];
     PromptGroup g;
     g.prompt_ids = tokenizer_.encode_prompt(p.text);
     g.prompt = std::move(p);
-    g.samples.resize(static_cast<size_t>(n));
+    g.samples.resize(static_cast<size_t>(settings_.sampling.n));
     request.prompts.push_back(g.prompt_ids);
-    groups.push_back(std::move(g));
+    out.groups.push_back(std::move(g));
   }
+  return out;
+}
 
+absl::Status Collector::generate(CollectRound& round) const {
+  std::vector<PromptGroup>& groups = round.groups;
   if (groups.empty()) return absl::OkStatus();  // more ranks than prompts this round
   const auto rollout_start = Clock::now();
-  ASSIGN_OR_RETURN(std::vector<rollout::Completion> completions, generation_.generate(request));
-  batch.rollout_seconds += seconds_since(rollout_start);
+  ASSIGN_OR_RETURN(std::vector<rollout::Completion> completions,
+                   generation_.generate(round.request));
+  round.rollout_seconds += seconds_since(rollout_start);
   // Completions are numbered from request.first_prompt_index.
-  for (rollout::Completion& c : completions) c.prompt_index -= static_cast<int32_t>(begin);
-  RETURN_IF_ERROR(place_completions(std::move(completions), groups, n));
+  for (rollout::Completion& c : completions) c.prompt_index -= static_cast<int32_t>(round.begin);
+  RETURN_IF_ERROR(place_completions(std::move(completions), groups, settings_.sampling.n));
 
   std::vector<reward::GradeItem> items;
   std::vector<Sample*> graded;  // graded[k] is what items[k] grades
@@ -185,12 +209,13 @@ absl::Status Collector::collect_round(int64_t step, int round, int64_t want,
     for (size_t s = 0; s < groups[p].samples.size(); ++s) {
       Sample& sample = groups[p].samples[s];
       reward::GradeItem item;
-      item.id = absl::StrCat(step, "-", round, "-", begin + static_cast<int64_t>(p), "-", s);
+      item.id = absl::StrCat(round.step, "-", round.round, "-",
+                             round.begin + static_cast<int64_t>(p), "-", s);
       item.completion = sample.response;
       item.answer = example.answer;
       item.tests = example.tests;
       item.completion_tokens = static_cast<int>(sample.completion.token_ids.size());
-      batch.generated_tokens += static_cast<int64_t>(sample.completion.token_ids.size());
+      round.generated_tokens += static_cast<int64_t>(sample.completion.token_ids.size());
       items.push_back(std::move(item));
       graded.push_back(&sample);
     }
@@ -198,9 +223,8 @@ absl::Status Collector::collect_round(int64_t step, int round, int64_t want,
   const auto reward_start = Clock::now();
   ASSIGN_OR_RETURN(std::vector<reward::GradeOutcome> outcomes,
                    reward::grade_joined(grading_, items));
-  batch.reward_seconds += seconds_since(reward_start);
+  round.reward_seconds += seconds_since(reward_start);
   for (size_t k = 0; k < outcomes.size(); ++k) graded[k]->grade = std::move(outcomes[k]);
-  for (PromptGroup& g : groups) batch.groups.push_back(std::move(g));
   return absl::OkStatus();
 }
 

@@ -15,10 +15,14 @@
 // Grading failures (an outcome with `error`: a sandbox that could not start, a crashed worker)
 // are not wrong answers: those samples take no part in their group, and a step where more than
 // reward.max_error_fraction of the samples (over every rank) failed is an error naming the cause.
-// Not thread-safe: the training loop calls it (on every rank).
+// A round is three calls: draw() (the prompts, on the training thread), generate() (generation and
+// grading: the only part that may run on another thread, as asynchronous GRPO's prefetch does for
+// a step's first round) and collect(), which takes a first round made ahead or makes it itself.
+// Not thread-safe, but for generate(): the training loop calls the rest (on every rank).
 #pragma once
 
 #include <cstdint>
+#include <optional>
 
 #include "absl/status/statusor.h"
 #include "policy/tokenizer.h"
@@ -31,8 +35,26 @@
 
 namespace forge::rl {
 
+// One round of a step: this rank's share of its prompts, the request that generates them, and
+// (after Collector::generate) their samples, graded.
+struct CollectRound {
+  int64_t step = 0;
+  int round = 0;
+  int64_t want = 0;                   // prompts in the round over every rank
+  int64_t begin = 0;                  // this rank's first prompt's place in the round
+  std::vector<PromptGroup> groups;    // this rank's share
+  rollout::GenerationRequest request;
+  int64_t generated_tokens = 0;
+  double rollout_seconds = 0;         // generation, wall clock
+  double reward_seconds = 0;
+  double wait_seconds = -1;           // generated ahead: what the trainer waited for it; -1: not
+};
+
 struct CollectSettings {
   rollout::SamplingOptions sampling;  // rollout.* (n, temperature, ...); seed = run.seed
+  rollout::PartialRollout partial = rollout::PartialRollout::kOff;  // rollout.partial_rollouts
+                                                                    // (async only)
+  bool return_routing = false;        // rollout.return_routing or trainer.routing_replay
   int64_t batch_size = 16;            // prompts per step
   bool dynamic_sampling = false;
   int max_gen_batches = 3;
@@ -47,12 +69,15 @@ class Collector {
             rollout::GenerationBackend& generation, const reward::GradingBackend& grading,
             Collective& collective);
 
-  absl::StatusOr<CollectedBatch> collect(int64_t step);
+  // The step's batch; `first`, when given, is its round 0 drawn and generated already.
+  absl::StatusOr<CollectedBatch> collect(int64_t step, std::optional<CollectRound> first = {});
+
+  // The next `want` prompts of the source as round `round` of `step` (every rank draws them all).
+  CollectRound draw(int64_t step, int round, int64_t want);
+  // Generates and grades the round's samples. Thread-safe (generation and grading are).
+  absl::Status generate(CollectRound& round) const;
 
  private:
-  // One round: this rank's share of `want` prompts generated and graded, appended to
-  // `batch.groups`.
-  absl::Status collect_round(int64_t step, int round, int64_t want, CollectedBatch& batch);
   // FailedPrecondition when too many of the step's samples could not be graded.
   absl::Status check_grading_errors(const CollectedBatch& batch);
 

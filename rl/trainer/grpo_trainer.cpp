@@ -1,6 +1,7 @@
 #include "rl/trainer/grpo_trainer.h"
 
 #include <chrono>
+#include <optional>
 
 #include "absl/strings/str_cat.h"
 #include "base/status_macros.h"
@@ -11,6 +12,7 @@
 #include "rl/trainer/collect_stage.h"
 #include "rl/trainer/publish_stage.h"
 #include "rl/trainer/record_stage.h"
+#include "rl/trainer/rollout_prefetch.h"
 
 namespace forge::rl {
 using Clock = std::chrono::steady_clock;
@@ -44,6 +46,8 @@ absl::StatusOr<std::unique_ptr<GrpoTrainer>> GrpoTrainer::create(GrpoTrainerDeps
   trainer->collector_ = std::make_unique<Collector>(CollectSettings::from_config(config),
                                                     *d.prompts, *d.tokenizer, *d.generation,
                                                     *d.grading, trainer->collective_);
+  trainer->prefetch_ = std::make_unique<RolloutPrefetch>(
+      *trainer->collector_, *d.prompts, config.rollout.max_staleness, t.total_steps, t.batch_size);
   trainer->recorder_ = std::make_unique<StepRecorder>(RecordSettings::from_config(config),
                                                       d.metrics, *trainer->model_, d.board,
                                                       d.logger);
@@ -56,6 +60,9 @@ absl::Status GrpoTrainer::restore(const std::string& checkpoint_dir) {
   return torch_boundary([&]() -> absl::Status {
     ASSIGN_OR_RETURN(TrainingState state, model_->restore(checkpoint_dir));
     ASSIGN_OR_RETURN(DataPosition position, DataPosition::from_json(state.data));
+    if (state.data.contains("in_flight")) {
+      RETURN_IF_ERROR(prefetch_->restore(state.data["in_flight"]));
+    }
     RETURN_IF_ERROR(deps_.prompts->restore(position));
     step_ = state.step;
     policy_version_ = state.policy_version;
@@ -69,6 +76,8 @@ TrainingState GrpoTrainer::state() const {
   state.step = step_;
   state.policy_version = policy_version_;
   state.data = completed_position_.to_json();
+  const nlohmann::json in_flight = prefetch_->in_flight();
+  if (!in_flight.empty()) state.data["in_flight"] = in_flight;  // asynchronous runs only
   return state;
 }
 
@@ -105,6 +114,7 @@ absl::Status GrpoTrainer::run() {
   const RunConfig& config = *deps_.config;
   set_state("starting");
   RETURN_IF_ERROR(publish(step_));
+  admit_rollouts();
   log_info(deps_.logger, absl::StrCat("training steps ", step_ + 1, "..",
                                       config.trainer.total_steps, " of ", config.run.dir));
   while (step_ < config.trainer.total_steps) {
@@ -123,6 +133,12 @@ absl::Status GrpoTrainer::run() {
   RETURN_IF_ERROR(save_if_requested());
   set_state(step_ >= config.trainer.total_steps ? "finished" : "stopping");
   return absl::OkStatus();
+}
+
+void GrpoTrainer::admit_rollouts() {
+  prefetch_->admit(policy_version_);
+  // What was drawn ahead belongs to the state a checkpoint describes (as in-flight rounds).
+  if (deps_.config->rollout.max_staleness > 0) completed_position_ = deps_.prompts->position();
 }
 
 absl::Status GrpoTrainer::save_if_requested() {
@@ -149,7 +165,10 @@ absl::Status GrpoTrainer::run_step(int64_t step) {
   CollectedBatch batch;
   UpdateStats update;
   RETURN_IF_ERROR(torch_boundary([&]() -> absl::Status {
-    ASSIGN_OR_RETURN(batch, collector_->collect(step));
+    const auto wait_start = Clock::now();
+    ASSIGN_OR_RETURN(std::optional<CollectRound> first, prefetch_->take(step));
+    if (first) first->wait_seconds = seconds_since(wait_start);
+    ASSIGN_OR_RETURN(batch, collector_->collect(step, std::move(first)));
     if (batch.kept_total == 0) return absl::OkStatus();  // no rank kept a group
     ASSIGN_OR_RETURN(const ScoredBatch scored, score(batch, score_settings_, collective_));
     ASSIGN_OR_RETURN(update, update_policy(scored, step, update_settings_, *model_,
@@ -163,10 +182,12 @@ absl::Status GrpoTrainer::run_step(int64_t step) {
   // The step's update is done: from here a checkpoint describes it.
   step_ = step;
   completed_position_ = deps_.prompts->position();
+  prefetch_->done(step);
 
   const auto sync_start = Clock::now();
   RETURN_IF_ERROR(publish(step));
   const double sync_seconds = seconds_since(sync_start);
+  admit_rollouts();
   return torch_boundary([&]() -> absl::Status {
     ASSIGN_OR_RETURN(const auto metrics, step_metrics(batch, update, sync_seconds,
                                                       seconds_since(start), policy_version_,

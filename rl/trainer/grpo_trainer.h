@@ -11,6 +11,10 @@
 // CPU. With a Collective of several ranks (rl/dist/) every rank runs this loop on its share of
 // each step's prompts and they apply one update; rank 0 records. Between steps it serves
 // TrainerControl's requests (a checkpoint now, pause until resumed).
+// Asynchronous GRPO (rollout.max_staleness = k > 0): after each publish the RolloutPrefetch
+// (rollout_prefetch.h) starts generating the steps that version admits, so steps t+1 .. t+k
+// generate while step t trains; collect takes a step's first round from it. Checkpoints name the
+// rounds in flight, and restore() draws them again.
 // Not thread-safe: one thread runs it; stop_requested and the control may be flipped from another.
 #pragma once
 
@@ -39,6 +43,7 @@ namespace forge::rl {
 
 class TrainableModel;
 class Collector;
+class RolloutPrefetch;
 class StepRecorder;
 
 struct GrpoTrainerDeps {
@@ -81,6 +86,8 @@ class GrpoTrainer {
   // One step through the five stages; step_ and the data position advance once its update is done.
   absl::Status run_step(int64_t step);
   absl::Status publish(int64_t version);
+  // After a publish: lets the prefetch start the generation the new version admits.
+  void admit_rollouts();
   // Between steps: writes a checkpoint when one was requested, and waits while rollouts are
   // paused (until resumed or stopped).
   absl::Status serve_control();
@@ -97,6 +104,7 @@ class GrpoTrainer {
   const UpdateSettings update_settings_;
   std::unique_ptr<TrainableModel> model_;
   std::unique_ptr<Collector> collector_;
+  std::unique_ptr<RolloutPrefetch> prefetch_;  // after collector_: destroyed (joined) first
   std::unique_ptr<StepRecorder> recorder_;
   int64_t step_ = 0;            // steps completed
   int64_t policy_version_ = 0;

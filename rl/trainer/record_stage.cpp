@@ -58,8 +58,14 @@ absl::StatusOr<std::map<std::string, double>> step_metrics(const CollectedBatch&
   m["time/step"] = step_seconds;
   m["tokens_per_s"] = step_seconds > 0 ? double(update.trained_tokens) / step_seconds : 0.0;
   m["response_tokens_per_s"] =
-      batch.rollout_seconds > 0 ? counts[1] / batch.rollout_seconds : 0.0;
+      batch.generation_seconds > 0 ? counts[1] / batch.generation_seconds : 0.0;
   m["policy_version"] = static_cast<double>(policy_version);
+  if (update.staleness_mean) m["async/staleness_mean"] = *update.staleness_mean;
+  if (update.staleness_max) m["async/staleness_max"] = *update.staleness_max;
+  if (update.importance_weight_mean) {
+    m["async/importance_weight_mean"] = *update.importance_weight_mean;
+  }
+  if (update.routing_agreement) m["moe/routing_agreement"] = *update.routing_agreement;
   return m;
 }
 
@@ -69,6 +75,7 @@ RecordSettings RecordSettings::from_config(const RunConfig& config) {
   s.samples_per_step = config.trainer.samples_per_step;
   s.save_every = config.trainer.save_every;
   s.total_steps = config.trainer.total_steps;
+  s.token_versions = config.rollout.max_staleness > 0;
   return s;
 }
 
@@ -127,6 +134,7 @@ absl::Status StepRecorder::write_samples(int64_t step, const CollectedBatch& bat
       j["components"] = s.grade.components;
       j["finish_reason"] = s.completion.finish_reason;
       j["policy_version"] = s.completion.policy_version;
+      if (settings_.token_versions) j["token_versions"] = s.completion.token_versions;
       out << j.dump() << "\n";
     }
   }

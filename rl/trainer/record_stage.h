@@ -1,7 +1,9 @@
 // record, the last stage of a GRPO step: the step's metrics (DESIGN.md's names) to the MetricsLog
 // (metrics.jsonl, TensorBoard, the TrainerService stream), the first trainer.samples_per_step
 // samples to run.dir/samples.jsonl, one progress line to the logger, and a checkpoint every
-// trainer.save_every steps (finish() writes the last one). With several ranks, rank 0 writes the
+// trainer.save_every steps (finish() writes the last one). Asynchronous runs add
+// async/staleness_{mean,max} and async/importance_weight_mean, and a rollout that recorded routing
+// moe/routing_agreement. With several ranks, rank 0 writes the
 // metrics, samples and progress line; every rank takes part in a checkpoint (TrainableModel::save).
 // Not thread-safe: the training loop calls it.
 #pragma once
@@ -36,6 +38,7 @@ struct RecordSettings {
   int samples_per_step = 4;
   int64_t save_every = 0;  // 0: only finish() saves
   int64_t total_steps = 0;
+  bool token_versions = false;  // samples.jsonl lines carry every token's policy version (async)
 
   static RecordSettings from_config(const RunConfig& config);
 };

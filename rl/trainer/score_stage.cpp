@@ -2,7 +2,10 @@
 
 #include <ATen/ATen.h>
 
+#include <algorithm>
+
 #include "rl/grpo/advantages.h"
+#include "rl/trainer/routing_replay.h"
 
 namespace forge::rl {
 
@@ -35,6 +38,9 @@ absl::StatusOr<ScoredBatch> score(const CollectedBatch& batch, const ScoreSettin
       group_ids.push_back(static_cast<int64_t>(g));
       truncated.push_back(s.completion.finish_reason == "length");
       samples.push_back(&s);
+      const std::vector<int64_t>& v = s.completion.token_versions;
+      out.oldest_version.push_back(v.empty() ? s.completion.policy_version
+                                             : *std::min_element(v.begin(), v.end()));
     }
   }
   const int64_t n = static_cast<int64_t>(out.sequences.size());
@@ -69,6 +75,23 @@ absl::StatusOr<ScoredBatch> score(const CollectedBatch& batch, const ScoreSettin
   for (int64_t i = 0; i < n; ++i) {
     const std::vector<float>& lp = samples[i]->completion.logprobs;
     for (size_t j = 0; j < lp.size() && static_cast<int64_t>(j) < columns; ++j) acc[i][j] = lp[j];
+  }
+  // The routing the rollout recorded, when every row has one.
+  const bool routed = n > 0 && std::all_of(samples.begin(), samples.end(), [](const Sample* s) {
+    return s->completion.routing_layers > 0;
+  });
+  if (routed) {
+    out.routing_layers = samples[0]->completion.routing_layers;
+    out.routing_top_k = samples[0]->completion.routing_top_k;
+    for (const Sample* s : samples) {
+      if (s->completion.routing_layers != out.routing_layers ||
+          s->completion.routing_top_k != out.routing_top_k) {
+        return absl::FailedPreconditionError(
+            "the rollout recorded routing of different shapes in one batch");
+      }
+      out.routed_experts.push_back(s->completion.routed_experts);
+    }
+    if (absl::Status st = check_recorded_routing(out); !st.ok()) return st;
   }
   return out;
 }

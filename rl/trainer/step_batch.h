@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -46,8 +47,10 @@ struct CollectedBatch {
   int64_t kept_total = 0;           // groups kept over every rank: at most trainer.batch_size
   int64_t dropped_groups = 0;       // groups dynamic sampling left out for equal rewards (this rank)
   int64_t generated_tokens = 0;
-  double rollout_seconds = 0;
-  double reward_seconds = 0;
+  double rollout_seconds = 0;     // what the step waited for generation (time/rollout)
+  double reward_seconds = 0;      // ... and for grading (time/reward)
+  double generation_seconds = 0;  // the generation's own wall clock (more than rollout_seconds
+                                  // when a round was generated ahead, rollout_prefetch.h)
 };
 
 // score's output: the kept samples flattened into rows, group after group, with their advantages.
@@ -61,6 +64,12 @@ struct ScoredBatch {
   at::Tensor rollout_log_probs;  // [N, C] fp32: what the rollout engine reported, 0 past the end
   at::Tensor response_mask;      // [N, C] fp32: 1 for real response tokens
   at::Tensor loss_mask;          // [N, C] fp32: response_mask, 0 for rows the loss leaves out
+  std::vector<int64_t> oldest_version;  // [N] the policy version of each row's first token
+  // [N] the experts the rollout routed each row's tokens to (rollout::Completion::routed_experts),
+  // or empty when it recorded none.
+  std::vector<std::vector<int32_t>> routed_experts;
+  int32_t routing_layers = 0;
+  int32_t routing_top_k = 0;
 };
 
 // update's output (DESIGN.md's metric names; means over the step's optimizer steps).
@@ -75,6 +84,12 @@ struct UpdateStats {
   double load_imbalance = 1;    // moe/load_imbalance: max / mean expert load, averaged over layers
   int64_t trained_tokens = 0;
   double seconds = 0;
+  // Set only where they apply (rollout.max_staleness > 0; a rollout that recorded routing):
+  std::optional<double> staleness_mean;          // async/staleness_mean (versions)
+  std::optional<double> staleness_max;           // async/staleness_max
+  std::optional<double> importance_weight_mean;  // async/importance_weight_mean: the truncated
+                                                 // weights pi_prox / pi_behaviour, token mean
+  std::optional<double> routing_agreement;       // moe/routing_agreement
 };
 
 }  // namespace forge::rl

@@ -11,6 +11,8 @@
 #include "rl/dist/data_parallel.h"
 #include "rl/trainer/expert_load_tally.h"
 #include "rl/trainer/response_scorer.h"
+#include "rl/trainer/routing_replay.h"
+#include "rl/trainer/staleness.h"
 
 namespace forge::rl {
 namespace {
@@ -32,9 +34,11 @@ PackedBatch pack_rows(const ScoredBatch& batch, const std::vector<int64_t>& rows
   return pack_sequences(sequences, pad_id);
 }
 
-// Log-probs of every row under `model` without gradient (the old or the reference policy).
+// Log-probs of every row under `model` without gradient (the old or the reference policy). With
+// `replay` the forwards route as the rollout recorded; `agreement` (optional) tallies routing.
 at::Tensor fixed_log_probs(policy::ModelImpl& model, const ScoredBatch& batch,
-                           const UpdateSettings& settings) {
+                           const UpdateSettings& settings, bool replay = false,
+                           RoutingAgreement* agreement = nullptr) {
   at::NoGradGuard no_grad;
   const int64_t n = static_cast<int64_t>(batch.sequences.size());
   const int64_t columns = batch.response_mask.size(1);
@@ -43,8 +47,12 @@ at::Tensor fixed_log_probs(policy::ModelImpl& model, const ScoredBatch& batch,
   for (int64_t i = 0; i < n; ++i) every_row[i] = i;
   for (const auto& rows : micro_batches(every_row, settings.micro_batch_size)) {
     const PackedBatch b = pack_rows(batch, rows, settings.pad_id);
+    std::vector<at::Tensor> recorded;
+    if (replay || agreement != nullptr) recorded = recorded_routing(batch, rows);
+    if (replay) model.replay_routing(recorded);
     at::Tensor lp =
         score_responses(model, b, settings.temperature, false).log_probs.cpu();  // [m, c]
+    if (agreement != nullptr) agreement->add(recorded, model.last_routing());
     std::vector<int64_t> local(rows.size());
     for (size_t i = 0; i < rows.size(); ++i) local[i] = static_cast<int64_t>(i);
     out.index_copy_(0, at::tensor(rows, at::kLong), gather_rows(lp, local, columns));
@@ -56,6 +64,7 @@ at::Tensor fixed_log_probs(policy::ModelImpl& model, const ScoredBatch& batch,
 struct Totals {
   double loss = 0, kl = 0, entropy = 0, clip = 0, grad_norm = 0;
   double mismatch = 0, mismatch_tokens = 0;
+  double weight = 0, weight_tokens = 0;  // importance weights
   int optimizer_steps = 0;
 };
 
@@ -87,6 +96,8 @@ UpdateSettings UpdateSettings::from_config(const RunConfig& config, int32_t pad_
   s.moe_bias_update_speed = t.moe_bias_update_speed;
   s.seed = static_cast<uint64_t>(config.run.seed);
   s.pad_id = pad_id;
+  s.max_staleness = config.rollout.max_staleness;
+  s.routing_replay = t.routing_replay;
   return s;
 }
 
@@ -105,15 +116,33 @@ absl::StatusOr<UpdateStats> update_policy(const ScoredBatch& batch, int64_t step
   const int64_t num_minis = (groups + groups_per_mini - 1) / groups_per_mini;
   const bool single_pass = settings.ppo_epochs == 1 && num_minis == 1;
   const bool old_from_rollout = settings.old_log_probs == OldLogProbs::kRollout;
+  UpdateStats stats;
+  if (settings.max_staleness > 0) {
+    // The trainer holds version step - 1 (the proximal policy).
+    ASSIGN_OR_RETURN(const Staleness lag,
+                     staleness_of(batch, step - 1, settings.max_staleness, collective));
+    stats.staleness_mean = lag.mean;
+    stats.staleness_max = lag.max;
+  }
+  const bool routed = !batch.routed_experts.empty();
+  if (settings.routing_replay && !routed && !batch.sequences.empty() &&
+      !policy.expert_load().empty()) {
+    return absl::FailedPreconditionError(
+        "trainer.routing_replay: the rollout returned no routed experts");
+  }
+  const bool replay = settings.routing_replay && routed;
+  RoutingAgreement agreement;
 
   // Log-probs that do not change during the updates: old (recomputed) and reference. In a single
   // pass the policy is still the old one when each row is scored, so old = new.detach().
   at::Tensor old_lp, ref_lp;  // [N, C]
-  if (!single_pass && !old_from_rollout) old_lp = fixed_log_probs(policy, batch, settings);
+  const bool old_recomputed = !single_pass && !old_from_rollout;
+  if (old_recomputed) {
+    old_lp = fixed_log_probs(policy, batch, settings, replay, routed ? &agreement : nullptr);
+  }
   if (old_from_rollout) old_lp = batch.rollout_log_probs;
   if (settings.loss.kl_coef > 0) ref_lp = fixed_log_probs(*reference, batch, settings);
 
-  UpdateStats stats;
   Totals totals;
   ExpertLoadTally load(policy);
   stats.lr = settings.schedule.at(step);
@@ -144,7 +173,13 @@ absl::StatusOr<UpdateStats> update_policy(const ScoredBatch& batch, int64_t step
       for (const auto& micro : micro_batches(rows, settings.micro_batch_size)) {
         const PackedBatch b = pack_rows(batch, micro, settings.pad_id);
         const int64_t c = b.response_ids.size(1);
+        std::vector<at::Tensor> recorded;
+        if (routed) recorded = recorded_routing(batch, micro);
+        if (replay) policy.replay_routing(recorded);
         ResponseScores s = score_responses(policy, b, settings.temperature, true);
+        if (routed && epoch == 0 && !old_recomputed) {
+          agreement.add(recorded, policy.last_routing());
+        }
         PolicyLossInputs in;
         in.log_probs_new = s.log_probs;
         const at::Tensor micro_rollout = gather_rows(batch.rollout_log_probs, micro, c);
@@ -168,6 +203,8 @@ absl::StatusOr<UpdateStats> update_policy(const ScoredBatch& batch, int64_t step
         const double micro_tokens = in.mask.sum().item<double>();
         step_clip += out.clip_fraction * micro_tokens;
         if (epoch == 0) {
+          totals.weight += out.importance_weight_mean * micro_tokens;
+          totals.weight_tokens += micro_tokens;
           // Rollout-vs-trainer log-prob mismatch on the first pass over each sequence.
           const at::Tensor recomputed = old_lp.defined() && !old_from_rollout
                                             ? gather_rows(old_lp, micro, c)
@@ -198,7 +235,9 @@ absl::StatusOr<UpdateStats> update_policy(const ScoredBatch& batch, int64_t step
                    sum_over_ranks(collective, {totals.loss, totals.kl, totals.entropy,
                                                totals.clip, totals.mismatch,
                                                totals.mismatch_tokens,
-                                               static_cast<double>(stats.trained_tokens)}));
+                                               static_cast<double>(stats.trained_tokens),
+                                               totals.weight, totals.weight_tokens,
+                                               agreement.matches, agreement.total}));
   RETURN_IF_ERROR(load.sum_over_ranks(collective));
   const double steps = std::max(totals.optimizer_steps, 1);
   stats.loss = sums[0] / steps;
@@ -209,6 +248,10 @@ absl::StatusOr<UpdateStats> update_policy(const ScoredBatch& batch, int64_t step
   stats.logprob_mismatch = sums[5] > 0 ? sums[4] / sums[5] : 0.0;
   stats.trained_tokens = static_cast<int64_t>(sums[6]);
   stats.load_imbalance = load.imbalance();
+  if (settings.max_staleness > 0) {
+    stats.importance_weight_mean = sums[8] > 0 ? sums[7] / sums[8] : 1.0;
+  }
+  if (routed) stats.routing_agreement = sums[10] > 0 ? sums[9] / sums[10] : 1.0;
   stats.seconds = std::chrono::duration<double>(Clock::now() - start).count();
   return stats;
 }

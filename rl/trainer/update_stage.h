@@ -8,6 +8,11 @@
 // rank), each rank runs the rows of its own groups, the loss is normalised by the mini-batch's
 // token and sequence counts over every rank, and the gradients are summed before each optimizer
 // step (TrainableModel::step), so N ranks compute the update one rank would on the same batch.
+// Asynchronous GRPO (max_staleness > 0): the rows' staleness against the weights the trainer holds
+// (version step - 1) is measured and bounded (staleness.h), and the loss is decoupled PPO
+// (policy_loss.h: proximal = recomputed, behaviour = the rollout's, truncated at tis_cap). When the
+// rollout recorded routing, moe/routing_agreement is measured on the forwards that give the
+// recomputed log-probs, and with routing_replay every policy forward uses the recorded experts.
 // Torch errors are thrown (c10::Error): call it inside torch_boundary.
 // Thread-safety: a function; one thread trains (on every rank).
 #pragma once
@@ -35,6 +40,8 @@ struct UpdateSettings {
   double moe_bias_update_speed = 0.0;
   uint64_t seed = 1;          // run.seed: the mini-batch shuffles
   int32_t pad_id = 0;
+  int max_staleness = 0;      // rollout.max_staleness
+  bool routing_replay = false;
 
   static UpdateSettings from_config(const RunConfig& config, int32_t pad_id);
 };
