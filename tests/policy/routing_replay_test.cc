@@ -71,11 +71,14 @@ TEST(RoutingReplay, ReplayedExpertsAreUsedForOneForwardAndKeepTheGateGradient) {
   }
   EXPECT_GT((out.logits.detach() - natural).abs().max().item<double>(), 1e-4);
   out.logits.sum().backward();
-  for (const auto& [name, p] : model->named_parameters()) {
+  int gates = 0;
+  for (const auto& [name, p] : model->named_tensors()) {
     if (name.find("mlp.gate.weight") == std::string::npos) continue;
+    ++gates;
     ASSERT_TRUE(p.grad().defined()) << name;
     EXPECT_GT(p.grad().abs().sum().item<double>(), 0.0) << name;
   }
+  EXPECT_EQ(gates, 2);  // one per MoE layer
 
   // The replay lasted one forward: the next routes by itself again.
   model->forward(b.ids, b.mask);
