@@ -288,6 +288,10 @@ TEST(EvalReportTest, MetricsFollowTheirDefinitions) {
   EXPECT_DOUBLE_EQ(a["response_length"].get<double>(), 10.0);
   EXPECT_EQ(a["n_prompts"].get<int>(), 2);
   EXPECT_EQ(a["k"].get<int>(), 4);
+  // Per-prompt greedy 1, 0: std sqrt(0.5), over sqrt(2) prompts; pass1_t06 per prompt 0.75, 0.25.
+  EXPECT_DOUBLE_EQ(a["standard_errors"]["greedy"].get<double>(), 0.5);
+  EXPECT_DOUBLE_EQ(a["standard_errors"]["pass1_t06"].get<double>(), 0.25);
+  EXPECT_DOUBLE_EQ(a["standard_errors"]["pass1_t1"].get<double>(), 0.25);
 
   const json& c = report["tasks"]["countdown"];
   EXPECT_DOUBLE_EQ(c["greedy"].get<double>(), 0.0);
