@@ -21,6 +21,7 @@
 
 #include "tests/common/forge_command.h"
 #include "tests/common/forge_process.h"
+#include "tests/common/small_model_yaml.h"
 
 namespace forge::rl {
 namespace {
@@ -44,11 +45,7 @@ class AsyncRunTest : public ::testing::Test {
                   (dir_ / "train.jsonl").string());
     ASSERT_EQ(gen.exit_code, 0) << gen.output;
     std::ofstream(dir_ / "run.yaml")
-        << "run: {seed: 3, threads: 1}\n"
-        << "model:\n  config: " << FORGE_SOURCE_DIR << "/configs/models/tiny.json\n"
-        << "  num_hidden_layers: 2\n  hidden_size: 64\n  intermediate_size: 96\n"
-        << "  moe_intermediate_size: 32\n"
-        << "data: {train: train.jsonl}\n"
+        << test_support::small_model_yaml() << "data: {train: train.jsonl}\n"
         << "rollout: {workers: 1, n: 4, max_new_tokens: 24, max_staleness: 1}\n"
         << "reward: {weights: {math: 1.0, format: 0.1}}\n"
         << "trainer: {total_steps: 8, batch_size: 4, lr: 1.0e-3, micro_batch_size: 8,"
