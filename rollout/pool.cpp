@@ -141,11 +141,15 @@ absl::StatusOr<std::vector<Completion>> Pool::generate(const GenerationRequest& 
   }
   const size_t p = request.prompts.size();
   const size_t shards = std::min(targets.size(), p);
-  std::vector<GenerationRequest> parts(shards);
+  // Each shard is the request (sampling, partial rollouts, routing, ...) with its own prompts.
+  GenerationRequest without_prompts;
+  without_prompts.sampling = request.sampling;
+  without_prompts.partial = request.partial;
+  without_prompts.return_routing = request.return_routing;
+  std::vector<GenerationRequest> parts(shards, without_prompts);
   size_t begin = 0;
   for (size_t s = 0; s < shards; ++s) {
     const size_t count = p / shards + (s < p % shards ? 1 : 0);
-    parts[s].sampling = request.sampling;
     parts[s].first_prompt_index = request.first_prompt_index + static_cast<int64_t>(begin);
     parts[s].prompts.assign(request.prompts.begin() + begin, request.prompts.begin() + begin + count);
     begin += count;

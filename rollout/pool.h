@@ -11,7 +11,8 @@
 //  * An address may stand for several servers (a dns:/// name of a Kubernetes headless Service, an
 //    "ipv4:a:p1,b:p2" target): generation goes through gRPC's round-robin balancing with one
 //    shard per server, and weight updates go to each server the name resolves to at the time.
-// Thread-safety: thread-safe; generate() calls may overlap each other, not push_weights().
+// Thread-safety: thread-safe; generate() calls may overlap each other and push_weights() (as
+// asynchronous GRPO's generation ahead does), push_weights() calls may not overlap each other.
 #pragma once
 
 #include <chrono>

@@ -86,6 +86,32 @@ TEST(PoolTest, AMultiAddressTargetSpreadsRequestsOverEveryServerAndUpdatesEach) 
   EXPECT_GT(w2->engine().stats().requests_completed, 0);
 }
 
+// Every shard carries the whole request but its prompts: the routing asked for comes back from
+// every worker (as one worker records it), with each token's version.
+TEST(PoolTest, ShardsKeepTheRequestsRoutingAndPartialRolloutSettings) {
+  auto w1 = start_worker(kSeedA);
+  auto w2 = start_worker(kSeedA);
+  auto pool = Pool::create({w1->address(), w2->address()});
+  ASSERT_TRUE(pool.ok());
+  GenerationRequest request = sample_request(4, 2, 6, 9);
+  request.return_routing = true;
+  request.partial = PartialRollout::kKeep;
+  auto spread = (*pool)->generate(request);
+  ASSERT_TRUE(spread.ok()) << spread.status();
+  EXPECT_EQ(w1->engine().stats().requests_completed, 1);
+  EXPECT_EQ(w2->engine().stats().requests_completed, 1);
+  auto one = w1->engine().generate(request);
+  ASSERT_TRUE(one.ok());
+  expect_same_tokens(*spread, *one);
+  for (size_t i = 0; i < spread->size(); ++i) {
+    const Completion& c = (*spread)[i];
+    EXPECT_GT(c.routing_layers, 0) << i;
+    EXPECT_FALSE(c.routed_experts.empty()) << i;
+    EXPECT_EQ(c.routed_experts, (*one)[i].routed_experts) << i;
+    EXPECT_EQ(c.token_versions, std::vector<int64_t>(c.token_ids.size(), 0)) << i;
+  }
+}
+
 TEST(PoolTest, PushesWeightsToEveryWorker) {
   auto w1 = start_worker(kSeedA);
   auto w2 = start_worker(kSeedA);
