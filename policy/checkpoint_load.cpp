@@ -141,7 +141,7 @@ absl::Status non_finite(const std::string& dir, const std::string& name) {
 // beyond the model itself.
 absl::Status copy_source(const Source& s, const CheckpointFiles& files, const Fp8Quantization& fp8,
                          const std::string& dir) {
-  constexpr int64_t kChunkBytes = int64_t{64} << 20;
+  constexpr int64_t kChunkBytes = int64_t{16} << 20;
   ASSIGN_OR_RETURN(at::Tensor stored, s.reader->view(s.name));
   at::Tensor target = s.target;
   if (s.entry->fp8_e4m3()) {
@@ -173,10 +173,12 @@ absl::Status copy_source(const Source& s, const CheckpointFiles& files, const Fp
     scale_reader.release(s.scale_name);
     return absl::OkStatus();
   }
+  // Values are checked before they are copied, so a bad tensor leaves its target untouched.
   if (!target.is_contiguous()) {
+    if (!all_finite(stored)) return non_finite(dir, s.name);
     target.copy_(stored);
     s.reader->release(s.name);
-    return all_finite(target) ? absl::OkStatus() : non_finite(dir, s.name);
+    return absl::OkStatus();
   }
   const at::Tensor src = stored.view({-1});
   at::Tensor dst = target.view({-1});
@@ -184,10 +186,10 @@ absl::Status copy_source(const Source& s, const CheckpointFiles& files, const Fp
   const int64_t step = std::max<int64_t>(1, kChunkBytes / size);
   for (int64_t offset = 0; offset < src.numel(); offset += step) {
     const int64_t n = std::min(step, src.numel() - offset);
-    at::Tensor out = dst.narrow(0, offset, n);
-    out.copy_(src.narrow(0, offset, n));
+    const at::Tensor in = src.narrow(0, offset, n);
+    if (!all_finite(in)) return non_finite(dir, s.name);
+    dst.narrow(0, offset, n).copy_(in);
     s.reader->release(s.name, offset * size, (offset + n) * size);
-    if (!all_finite(out)) return non_finite(dir, s.name);
   }
   return absl::OkStatus();
 }

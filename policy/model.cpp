@@ -291,7 +291,12 @@ absl::StatusOr<Model> create_model(const ModelConfig& config, uint64_t seed, boo
                                                    "bfloat16, not ", c10::toString(dtype)));
   }
   Model model(config, seed, /*initialise=*/false);
-  model->set_dtype(dtype);  // storage not touched yet: no fp32 copy becomes resident
+  // Fresh `dtype` storage for every parameter, left unset like the fp32 one it replaces (which was
+  // never touched, so it never became resident); init_weights or loading fills it.
+  at::NoGradGuard no_grad;
+  for (at::Tensor& p : model->parameters()) {
+    p.set_data(at::empty(p.sizes(), p.options().dtype(dtype)));
+  }
   if (initialise) model->init_weights(seed);
   return model;
 }

@@ -34,7 +34,7 @@
 //
 // Weights are initialised deterministically from a seed (normal(0, initializer_range) for every
 // matrix, 1 for norms, 0 for projection biases and routing biases); the same seed gives the same
-// weights. Parameters are fp32 or bf16 (set_dtype, `model.dtype`); routing biases stay fp32 and
+// weights. Parameters are fp32 or bf16 (create_model, `model.dtype`); routing biases stay fp32 and
 // logits are always returned in fp32.
 // Thread-safety: not thread-safe; use one Model per thread or serialise calls.
 #pragma once
