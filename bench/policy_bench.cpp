@@ -2,7 +2,7 @@
 //   prefill tokens/s; decode tokens/s at batch 1/16/64 with the latent KV cache and by recomputing
 //   the prefix; training forward+backward tokens/s; cache bytes per token vs plain multi-head
 //   attention; and the 384-token greedy decode, cached vs recomputed (target: >= 2x).
-// Usage: policy_bench [--config configs/models/tiny.json] [--threads N] [--quick]
+// Usage: policy_bench [--config configs/models/tiny.json] [--threads N] [--device cpu|cuda] [--quick]
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -29,12 +29,19 @@ namespace {
 
 using forge::seconds_since;
 using forge::policy::ModelConfig;
+
+at::Device g_device = at::kCPU;  // --device
+
+// Waits for the device's queued work (CUDA runs asynchronously), so a timer reads what it ran.
+void sync(const at::Tensor& t) {
+  if (t.is_cuda()) (void)t.sum().item<double>();
+}
 using Clock = std::chrono::steady_clock;
 
 at::Tensor random_ids(int64_t b, int64_t t, int64_t vocab, uint64_t seed) {
   at::Tensor ids = at::empty({b, t}, at::kLong);
   ids.random_(0, std::min<int64_t>(vocab, 256), at::detail::createCPUGenerator(seed));
-  return ids;
+  return ids.to(g_device);
 }
 
 // Prefill of `batch` prompts of `len` tokens into fresh slots. -> tokens/s
@@ -44,6 +51,7 @@ double prefill_rate(forge::policy::Model& model, int batch, int len, int reps) {
   o.max_seq_len = len;
   o.max_slots = batch;
   o.budget_bytes = int64_t{1} << 40;
+  o.device = g_device;
   auto cache = forge::policy::KvCache::create(c, o);
   at::Tensor ids = random_ids(batch, len, c.vocab_size, 1);
   double best = 0;
@@ -51,7 +59,7 @@ double prefill_rate(forge::policy::Model& model, int batch, int len, int reps) {
     std::vector<int> slots;
     for (int i = 0; i < batch; ++i) slots.push_back(*cache->alloc());
     const auto start = Clock::now();
-    model->prefill(*cache, ids, at::Tensor(), slots);
+    sync(model->prefill(*cache, ids, at::Tensor(), slots));
     best = std::max(best, batch * len / seconds_since(start));
     for (int s : slots) cache->free(s);
   }
@@ -68,12 +76,14 @@ double decode_rate(forge::policy::Model& model, int batch, int prompt, int steps
     o.max_seq_len = prompt + steps;
     o.max_slots = batch;
     o.budget_bytes = int64_t{1} << 40;
+    o.device = g_device;
     auto cache = forge::policy::KvCache::create(c, o);
     std::vector<int> slots;
     for (int i = 0; i < batch; ++i) slots.push_back(*cache->alloc());
     at::Tensor logits = model->prefill(*cache, ids, at::Tensor(), slots);
     const auto start = Clock::now();
     for (int s = 0; s < steps; ++s) logits = model->decode_step(*cache, logits.argmax(-1), slots);
+    sync(logits);
     return batch * steps / seconds_since(start);
   }
   const auto start = Clock::now();
@@ -81,6 +91,7 @@ double decode_rate(forge::policy::Model& model, int batch, int prompt, int steps
     at::Tensor next = model->last_logits(ids).argmax(-1);  // [B]
     ids = at::cat({ids, next.unsqueeze(1)}, 1);
   }
+  sync(ids);
   return batch * steps / seconds_since(start);
 }
 
@@ -97,6 +108,7 @@ double train_rate(forge::policy::Model& model, int batch, int len, int reps) {
     at::Tensor loss = -forge::policy::token_log_probs(out.logits, ids.narrow(1, 1, len)).mean() +
                       out.aux_loss;
     loss.backward();
+    sync(loss);
     best = std::max(best, batch * len / seconds_since(start));
   }
   model->eval();
@@ -115,8 +127,10 @@ int main(int argc, char** argv) {
     if (!std::strcmp(argv[i], "--config") && i + 1 < argc) config_path = argv[++i];
     else if (!std::strcmp(argv[i], "--threads") && i + 1 < argc) threads = std::atoi(argv[++i]);
     else if (!std::strcmp(argv[i], "--quick")) quick = true;
+    else if (!std::strcmp(argv[i], "--device") && i + 1 < argc) g_device = at::Device(argv[++i]);
     else {
-      std::fprintf(stderr, "usage: policy_bench [--config FILE] [--threads N] [--quick]\n");
+      std::fprintf(stderr,
+                   "usage: policy_bench [--config FILE] [--threads N] [--device D] [--quick]\n");
       return 2;
     }
   }
@@ -131,6 +145,7 @@ int main(int argc, char** argv) {
     return 2;
   }
   forge::policy::Model model = *created;
+  model->to(g_device);
   model->eval();
   if (threads > 0) at::set_num_threads(threads);
   else at::set_num_threads(static_cast<int>(std::thread::hardware_concurrency()));

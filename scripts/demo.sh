@@ -35,17 +35,25 @@ rm -rf "$OUT"
 mkdir -p "$OUT/data"
 start=$(date +%s)
 elapsed() { echo $(( $(date +%s) - start )); }
-stage() { echo; echo "== [$(elapsed)s] $*"; }
+# stage NAME DESCRIPTION: prints the header and starts timing NAME (the previous stage ends).
+stage_names=()
+stage_starts=()
+stage() {
+  stage_names+=("$1")
+  stage_starts+=("$(date +%s.%N)")
+  shift
+  echo; echo "== [$(elapsed)s] $*"
+}
 
 common=("run.seed=$SEED" "data.train=$OUT/data/train.jsonl" "data.eval=$OUT/data/heldout.jsonl" "$@")
 
-stage "data: $TRAIN_N arithmetic problems ($TASK_ARGS) with the teacher's traces, $HELDOUT_N held-out (seed $SEED)"
+stage data "data: $TRAIN_N arithmetic problems ($TASK_ARGS) with the teacher's traces, $HELDOUT_N held-out (seed $SEED)"
 "$FORGE" data gen --task arithmetic $TASK_ARGS --n "$TRAIN_N" --seed "$SEED" --teacher \
   --out "$OUT/data/train.jsonl"
 "$FORGE" data gen --task arithmetic $TASK_ARGS --n "$HELDOUT_N" --seed "$((SEED + 1000))" --teacher \
   --exclude "$OUT/data/train.jsonl" --out "$OUT/data/heldout.jsonl"
 
-stage "teacher: grading its held-out traces (forge grade)"
+stage teacher "teacher: grading its held-out traces (forge grade)"
 jq -c '{id, rule: "math", completion, answer}' "$OUT/data/heldout.jsonl" > "$OUT/data/teacher_grade_in.jsonl"
 "$FORGE" grade --config "$CONFIG" --input "$OUT/data/teacher_grade_in.jsonl" \
   --output "$OUT/data/teacher_graded.jsonl"
@@ -53,33 +61,64 @@ teacher_accuracy=$(jq -s '[.[] | if .reward == 1 then 1 else 0 end] | add / leng
   "$OUT/data/teacher_graded.jsonl")
 echo "teacher accuracy on the held-out set: $teacher_accuracy"
 
-stage "sft: cold start on the teacher's traces"
+stage sft "sft: cold start on the teacher's traces"
 "$FORGE" sft --config "$CONFIG" "${common[@]}" "run.dir=$OUT/sft"
-stage "eval: SFT model"
+stage eval_sft "eval: SFT model"
 "$FORGE" eval --config "$CONFIG" --checkpoint "$OUT/sft/model" "${common[@]}" --out "$OUT/sft/eval.json"
 
-stage "rl: GRPO from the SFT model (accuracy + format rewards)"
+stage rl "rl: GRPO from the SFT model (accuracy + format rewards)"
 "$FORGE" run "$CONFIG" "${common[@]}" "model.checkpoint=$OUT/sft/model" "run.dir=$OUT/rl"
 rl_model=$(ls -d "$OUT"/rl/checkpoints/step-* | sort -V | tail -1)
-stage "eval: RL model ($rl_model)"
+stage eval_rl "eval: RL model ($rl_model)"
 "$FORGE" eval --config "$CONFIG" --checkpoint "$rl_model" "${common[@]}" --out "$OUT/rl/eval.json"
 
-stage "distill: rejection-sample the RL model, SFT a dense student on what the rewards accept"
+stage distill "distill: rejection-sample the RL model, SFT a dense student on what the rewards accept"
 # The student trains on the `sft` section too, with up to 1200 steps: it stops at its held-out
 # plateau (~1100 steps on seeds 1 and 2; at 600 it was still far from it, docs/results.md).
 "$FORGE" distill --config "$CONFIG" "sft.max_steps=${STUDENT_STEPS:-1200}" "${common[@]}" \
   "distill.teacher=$rl_model" "run.dir=$OUT/student"
-stage "eval: dense student"
+stage eval_student "eval: dense student"
 "$FORGE" eval --config "$CONFIG" --checkpoint "$OUT/student/model" "${common[@]}" \
   --out "$OUT/student/eval.json"
 
 minutes=$(jq -n "$(elapsed) / 60 * 100 | round / 100")
-pick='.all | {greedy, pass1_t06, pass1_t1, format_rate}'
-jq -n --argjson teacher "$teacher_accuracy" --argjson minutes "$minutes" \
+# Seconds per stage: each stage ends where the next begins (the last one: now).
+stage_starts+=("$(date +%s.%N)")
+stage_seconds="{}"
+for i in "${!stage_names[@]}"; do
+  seconds=$(jq -n "${stage_starts[$((i + 1))]} - ${stage_starts[$i]}")
+  stage_seconds=$(jq -c --arg k "${stage_names[$i]}" --argjson v "$seconds" \
+    '. + {($k): ($v * 10 | round / 10)}' <<<"$stage_seconds")
+done
+teacher_n=$(wc -l <"$OUT/data/teacher_graded.jsonl")
+pick='.all | {greedy, pass1_t06, pass1_t1, format_rate, standard_errors, n_prompts}'
+# The recipe's bars, each with its margin in standard errors of the held-out estimate it rests on
+# (met: margin >= 2 SE; the teacher's SE is the binomial sqrt(p (1 - p) / n)).
+jq -n --argjson teacher "$teacher_accuracy" --argjson teacher_n "$teacher_n" \
+  --argjson minutes "$minutes" --argjson stage_seconds "$stage_seconds" \
   --slurpfile sft "$OUT/sft/eval.json" --slurpfile rl "$OUT/rl/eval.json" \
-  --slurpfile student "$OUT/student/eval.json" --argjson seed "$SEED" \
-  "{seed: \$seed, teacher: {accuracy: \$teacher}, sft: (\$sft[0] | $pick), rl: (\$rl[0] | $pick),
-    student: (\$student[0] | $pick), pipeline_minutes: \$minutes}" > "$OUT/summary.json"
+  --slurpfile student "$OUT/student/eval.json" --argjson seed "$SEED" '
+  ($sft[0] | '"$pick"') as $s | ($rl[0] | '"$pick"') as $r | ($student[0] | '"$pick"') as $d |
+  ((($teacher * (1 - $teacher)) / $teacher_n) | sqrt) as $teacher_se |
+  def bar(name; value; threshold; se; strict):
+    {name: name, value: value, threshold: threshold, margin: (value - threshold), se: se,
+     margin_in_se: (if se > 0 then ((value - threshold) / se * 100 | round / 100) else null end),
+     met: ((if strict then value > threshold else value >= threshold end) and
+           (value - threshold) >= 2 * se)};
+  {seed: $seed, teacher: {accuracy: $teacher, se: $teacher_se, n: $teacher_n},
+   sft: $s, rl: $r, student: $d,
+   bars: [
+     bar("rl pass1_t1 >= sft pass1_t1 + 0.20"; $r.pass1_t1; $s.pass1_t1 + 0.20;
+         $r.standard_errors.pass1_t1; false),
+     bar("rl greedy >= sft greedy"; $r.greedy; $s.greedy; $r.standard_errors.greedy; false),
+     bar("rl greedy > teacher"; $r.greedy; $teacher;
+         ([$r.standard_errors.greedy, $teacher_se] | max); true),
+     bar("rl pass1_t06 > teacher"; $r.pass1_t06; $teacher;
+         ([$r.standard_errors.pass1_t06, $teacher_se] | max); true),
+     bar("rl format_rate >= 0.98"; $r.format_rate; 0.98; $r.standard_errors.format_rate; false),
+     bar("student pass1_t06 > sft pass1_t06"; $d.pass1_t06; $s.pass1_t06;
+         $d.standard_errors.pass1_t06; true)],
+   pipeline_minutes: $minutes, stage_seconds: $stage_seconds}' > "$OUT/summary.json"
 
 # Curves over the GRPO steps: reward, accuracy, response length.
 jq -r '[.step, ."reward/mean", .accuracy, ."response_length/mean"] | @tsv' "$OUT/rl/metrics.jsonl" \
@@ -96,7 +135,7 @@ plot "$OUT/rl/curves.tsv" using 1:4 with lines title "response_length/mean"
 unset multiplot
 EOF
 
-stage "done in $minutes minutes: $OUT/summary.json, $OUT/curves.png"
+echo; echo "== done in $minutes minutes: $OUT/summary.json, $OUT/curves.png"
 printf '\n%-10s %8s %10s %9s %12s\n' stage greedy pass1_t06 pass1_t1 format_rate
 printf '%-10s %8s\n' teacher "$teacher_accuracy"
 for s in sft rl student; do
@@ -104,3 +143,8 @@ for s in sft rl student; do
     | map(if type == "number" then (. * 1000 | round / 1000 | tostring) else . end) | @tsv' \
     "$OUT/summary.json" | awk -F'\t' '{printf "%-10s %8s %10s %9s %12s\n", $1, $2, $3, $4, $5}'
 done
+echo
+jq -r '.bars[] | "\(if .met then "met    " else "NOT MET" end)  \(.name): \(.value * 1000 | round / 1000) vs \(.threshold * 1000 | round / 1000) (\(.margin_in_se) SE)"' \
+  "$OUT/summary.json"
+jq -r '"stage seconds: " + (.stage_seconds | to_entries | map("\(.key) \(.value)") | join(", "))' \
+  "$OUT/summary.json"

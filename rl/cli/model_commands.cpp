@@ -28,15 +28,14 @@ struct Source {
 };
 
 // --config may name a run config (YAML) or a Hugging Face config.json; --checkpoint a folder.
-absl::StatusOr<Source> resolve_source(const std::string& config, const std::string& checkpoint) {
+absl::StatusOr<Source> resolve_source(const std::string& config, const std::string& checkpoint,
+                                      const std::vector<std::string>& overrides = {}) {
   Source s;
-  if (!config.empty() && !absl::EndsWith(config, ".json")) {
-    auto run = RunConfig::load(config);
-    if (!run.ok()) return run.status();
-    s.run = *std::move(run);
-  } else if (!config.empty()) {
-    s.run.model.config = config;
-  }
+  const bool yaml = !config.empty() && !absl::EndsWith(config, ".json");
+  auto run = RunConfig::load(yaml ? config : "", overrides);
+  if (!run.ok()) return run.status();
+  s.run = *std::move(run);
+  if (!config.empty() && !yaml) s.run.model.config = config;
   if (!checkpoint.empty()) s.run.model.checkpoint = checkpoint;
   return s;
 }
@@ -128,6 +127,7 @@ Command add_generate_command(CLI::App& parent) {
   CLI::App* app = parent.add_subcommand("generate", description_of("generate"));
   struct Options {
     std::string config, checkpoint, prompt;
+    std::vector<std::string> overrides;
     int max_new_tokens = 64;
     double temperature = 1.0, top_p = 1.0;
     int top_k = 0;
@@ -149,11 +149,12 @@ Command add_generate_command(CLI::App& parent) {
   app->add_option("--seed", o->seed, "Sampling seed");
   app->add_flag("--no-kv-cache", o->no_kv_cache, "Recompute the whole prefix every step");
   app->add_flag("--json", o->json, "Print {text, token_ids, logprobs, finish_reason} as JSON");
+  app->add_option("overrides", o->overrides, "Config overrides key=value (run.device=cuda)");
   return {app, [o] {
             if (o->config.empty() && o->checkpoint.empty()) {
               return fail("generate", "give --config or --checkpoint", kExitUsage);
             }
-            auto source = resolve_source(o->config, o->checkpoint);
+            auto source = resolve_source(o->config, o->checkpoint, o->overrides);
             if (!source.ok()) return fail_with_status("generate", source.status());
             const RunConfig& run = source->run;
             set_torch_threads(run.run.threads);

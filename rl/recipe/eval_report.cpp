@@ -1,5 +1,6 @@
 #include "rl/recipe/eval_report.h"
 
+#include <cmath>
 #include <map>
 
 namespace forge::rl {
@@ -35,6 +36,17 @@ bool majority_correct(const std::vector<SampleGrade>& samples) {
   return best != nullptr && best->correct;
 }
 
+// The standard error of the mean of per-prompt values: sample std / sqrt(n) (0 for n < 2).
+double standard_error(const std::vector<double>& values) {
+  const double n = static_cast<double>(values.size());
+  if (n < 2) return 0.0;
+  double mean = 0;
+  for (double v : values) mean += v / n;
+  double squares = 0;
+  for (double v : values) squares += (v - mean) * (v - mean);
+  return std::sqrt(squares / (n - 1) / n);
+}
+
 }  // namespace
 
 std::string task_of(const Example& example) {
@@ -47,10 +59,17 @@ nlohmann::ordered_json group_metrics(const std::vector<const PromptResult*>& pro
   double greedy = 0, low = 0, high = 0, pass_k = 0, maj_k = 0;
   double formatted = 0, high_samples = 0, length = 0;
   int64_t errors = 0;
+  std::vector<double> greedy_of, low_of, high_of, format_of;  // per prompt
   for (const PromptResult* p : prompts) {
     greedy += p->greedy.correct ? 1 : 0;
     low += mean_correct(p->low);
     high += mean_correct(p->high);
+    greedy_of.push_back(p->greedy.correct ? 1 : 0);
+    low_of.push_back(mean_correct(p->low));
+    high_of.push_back(mean_correct(p->high));
+    double prompt_formatted = 0;
+    for (const SampleGrade& s : p->high) prompt_formatted += s.well_formed ? 1 : 0;
+    format_of.push_back(p->high.empty() ? 0.0 : prompt_formatted / p->high.size());
     pass_k += any_correct(p->low) ? 1 : 0;
     maj_k += majority_correct(p->low) ? 1 : 0;
     for (const SampleGrade& s : p->high) {
@@ -75,6 +94,10 @@ nlohmann::ordered_json group_metrics(const std::vector<const PromptResult*>& pro
   j["n_prompts"] = prompts.size();
   j["k"] = prompts.empty() ? 0 : prompts.front()->low.size();
   j["grading_errors"] = errors;
+  j["standard_errors"] = {{"greedy", standard_error(greedy_of)},
+                          {"pass1_t06", standard_error(low_of)},
+                          {"pass1_t1", standard_error(high_of)},
+                          {"format_rate", standard_error(format_of)}};
   return j;
 }
 

@@ -12,6 +12,8 @@
 //   format_rate   share of the high-T samples that pass the format rule
 //   response_length  mean completion length in tokens of the high-T samples
 //   n_prompts, k, grading_errors (samples whose grading failed; they count as wrong)
+//   standard_errors  {greedy, pass1_t06, pass1_t1, format_rate}: the standard error of each of those
+//                 means over prompts (sample std of the per-prompt values / sqrt(n_prompts))
 // Thread-safety: pure functions.
 #pragma once
 

@@ -93,7 +93,8 @@ PackedBatch pack_documents(const std::vector<const TokenSequence*>& sequences, i
 
 at::Tensor gather_rows(const at::Tensor& values, const std::vector<int64_t>& rows, int64_t columns,
                        double fill) {
-  const at::Tensor picked = values.index_select(0, at::tensor(rows, at::kLong));  // [n, C0]
+  const at::Tensor index = at::tensor(rows, at::kLong).to(values.device());
+  const at::Tensor picked = values.index_select(0, index);  // [n, C0]
   const int64_t have = picked.size(1);
   if (have == columns) return picked;
   if (have > columns) return picked.narrow(1, 0, columns);

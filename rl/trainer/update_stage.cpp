@@ -32,22 +32,23 @@ PackedBatch pack_rows(const ScoredBatch& batch, const std::vector<int64_t>& rows
   return pack_sequences(sequences, pad_id);
 }
 
-// Log-probs of every row under `model` without gradient (the old or the reference policy).
+// Log-probs of every row under `model` without gradient (the old or the reference policy), on the
+// model's device.
 at::Tensor fixed_log_probs(policy::ModelImpl& model, const ScoredBatch& batch,
                            const UpdateSettings& settings) {
   at::NoGradGuard no_grad;
   const int64_t n = static_cast<int64_t>(batch.sequences.size());
   const int64_t columns = batch.response_mask.size(1);
-  at::Tensor out = at::zeros({n, columns}, at::kFloat);  // [N, C]
+  const at::Device device = model.device();
+  at::Tensor out = at::zeros({n, columns}, at::TensorOptions(at::kFloat).device(device));  // [N, C]
   std::vector<int64_t> every_row(n);
   for (int64_t i = 0; i < n; ++i) every_row[i] = i;
   for (const auto& rows : micro_batches(every_row, settings.micro_batch_size)) {
     const PackedBatch b = pack_rows(batch, rows, settings.pad_id);
-    at::Tensor lp =
-        score_responses(model, b, settings.temperature, false).log_probs.cpu();  // [m, c]
+    at::Tensor lp = score_responses(model, b, settings.temperature, false).log_probs;  // [m, c]
     std::vector<int64_t> local(rows.size());
     for (size_t i = 0; i < rows.size(); ++i) local[i] = static_cast<int64_t>(i);
-    out.index_copy_(0, at::tensor(rows, at::kLong), gather_rows(lp, local, columns));
+    out.index_copy_(0, at::tensor(rows, at::kLong).to(device), gather_rows(lp, local, columns));
   }
   return out;
 }
@@ -96,6 +97,12 @@ absl::StatusOr<UpdateStats> update_policy(const ScoredBatch& batch, int64_t step
   const auto start = Clock::now();
   policy::ModelImpl& policy = trainable.model();
   Collective& collective = trainable.collective();
+  // The batch's [N, C] tensors where the model is (run.device).
+  const at::Device device = policy.device();
+  const at::Tensor advantages = batch.advantages.to(device);
+  const at::Tensor rollout_lp = batch.rollout_log_probs.to(device);
+  const at::Tensor loss_mask = batch.loss_mask.to(device);
+  const at::Tensor response_mask = batch.response_mask.to(device);
   // Groups are numbered over the job; this rank holds some of them.
   const int64_t groups = batch.total_groups;
   std::map<int64_t, size_t> local;  // job-wide group index -> this rank's kept group
@@ -110,7 +117,7 @@ absl::StatusOr<UpdateStats> update_policy(const ScoredBatch& batch, int64_t step
   // pass the policy is still the old one when each row is scored, so old = new.detach().
   at::Tensor old_lp, ref_lp;  // [N, C]
   if (!single_pass && !old_from_rollout) old_lp = fixed_log_probs(policy, batch, settings);
-  if (old_from_rollout) old_lp = batch.rollout_log_probs;
+  if (old_from_rollout) old_lp = rollout_lp;
   if (settings.loss.kl_coef > 0) ref_lp = fixed_log_probs(*reference, batch, settings);
 
   UpdateStats stats;
@@ -132,11 +139,11 @@ absl::StatusOr<UpdateStats> update_policy(const ScoredBatch& batch, int64_t step
         const std::vector<int64_t>& mine = batch.rows_of_group[it->second];
         rows.insert(rows.end(), mine.begin(), mine.end());
       }
-      const at::Tensor row_index = at::tensor(rows, at::kLong);
+      const at::Tensor row_index = at::tensor(rows, at::kLong).to(device);
       // The mini-batch's denominators, over every rank.
       ASSIGN_OR_RETURN(
           std::vector<double> counts,
-          sum_over_ranks(collective, {batch.loss_mask.index_select(0, row_index).sum().item<double>(),
+          sum_over_ranks(collective, {loss_mask.index_select(0, row_index).sum().item<double>(),
                                       static_cast<double>(rows.size())}));
       const double total_tokens = counts[0], total_rows = counts[1];
       trainable.zero_grad();
@@ -147,10 +154,10 @@ absl::StatusOr<UpdateStats> update_policy(const ScoredBatch& batch, int64_t step
         ResponseScores s = score_responses(policy, b, settings.temperature, true);
         PolicyLossInputs in;
         in.log_probs_new = s.log_probs;
-        const at::Tensor micro_rollout = gather_rows(batch.rollout_log_probs, micro, c);
+        const at::Tensor micro_rollout = gather_rows(rollout_lp, micro, c);
         in.log_probs_old = old_lp.defined() ? gather_rows(old_lp, micro, c) : s.log_probs.detach();
-        in.advantages = gather_rows(batch.advantages, micro, c);
-        in.mask = gather_rows(batch.loss_mask, micro, c);
+        in.advantages = gather_rows(advantages, micro, c);
+        in.mask = gather_rows(loss_mask, micro, c);
         if (ref_lp.defined()) in.log_probs_ref = gather_rows(ref_lp, micro, c);
         in.entropy = s.entropy;
         in.log_probs_rollout = micro_rollout;
@@ -172,7 +179,7 @@ absl::StatusOr<UpdateStats> update_policy(const ScoredBatch& batch, int64_t step
           const at::Tensor recomputed = old_lp.defined() && !old_from_rollout
                                             ? gather_rows(old_lp, micro, c)
                                             : s.log_probs.detach();
-          const at::Tensor m = gather_rows(batch.response_mask, micro, c);
+          const at::Tensor m = gather_rows(response_mask, micro, c);
           totals.mismatch += ((recomputed - micro_rollout).abs() * m).sum().item<double>();
           totals.mismatch_tokens += m.sum().item<double>();
         }

@@ -5,6 +5,8 @@
 #include <fstream>
 #include <sstream>
 
+#include <unistd.h>
+
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
@@ -20,8 +22,11 @@ std::vector<json> grade_lines(const std::string& input, GradeFileStats* stats = 
   config.concurrency = 2;
   auto grader = Grader::create(config);
   EXPECT_TRUE(grader.ok()) << grader.status();
-  const std::string in_path = ::testing::TempDir() + "/grade_in.jsonl";
-  const std::string out_path = ::testing::TempDir() + "/grade_out.jsonl";
+  // ctest runs each test as its own process, in parallel: the files are unique to this one.
+  const std::string stem = ::testing::TempDir() + "/grade_" + std::to_string(::getpid()) + "_" +
+                           ::testing::UnitTest::GetInstance()->current_test_info()->name();
+  const std::string in_path = stem + "_in.jsonl";
+  const std::string out_path = stem + "_out.jsonl";
   std::ofstream(in_path, std::ios::binary) << input;
   {
     std::ifstream in(in_path, std::ios::binary);

@@ -20,6 +20,7 @@
 #include <nlohmann/json.hpp>
 
 #include "tests/common/forge_command.h"
+#include "tests/common/forge_process.h"
 #include "proto/grpc_util.h"
 #include "reward/reward_client.h"
 
@@ -210,75 +211,6 @@ TEST(GradeCommand, ConfigErrorsAreUsageErrorsNamingTheKey) {
   EXPECT_EQ(r.exit_code, 2) << r.output;
 }
 
-// A `forge reward-server` child with its stdout on a pipe.
-class ServerProcess {
- public:
-  explicit ServerProcess(const std::vector<std::string>& args) {
-    int fds[2];
-    if (::pipe(fds) != 0) return;
-    pid_ = ::fork();
-    if (pid_ == 0) {
-      ::dup2(fds[1], 1);
-      ::close(fds[0]);
-      ::close(fds[1]);
-      std::vector<char*> argv;
-      argv.push_back(const_cast<char*>(FORGE_BINARY));
-      for (const std::string& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-      argv.push_back(nullptr);
-      ::execv(FORGE_BINARY, argv.data());
-      ::_exit(127);
-    }
-    ::close(fds[1]);
-    out_ = fds[0];
-  }
-  ~ServerProcess() {
-    if (pid_ > 0 && exit_status_ < 0) {
-      ::kill(pid_, SIGKILL);
-      ::waitpid(pid_, nullptr, 0);
-    }
-    if (out_ >= 0) ::close(out_);
-  }
-
-  // Reads stdout until a line containing `needle` arrives (or EOF / `timeout`).
-  std::string read_until(const std::string& needle, milliseconds timeout) {
-    const auto end = std::chrono::steady_clock::now() + timeout;
-    ::fcntl(out_, F_SETFL, O_NONBLOCK);
-    while (std::chrono::steady_clock::now() < end && text_.find(needle) == std::string::npos) {
-      char buffer[1024];
-      const ssize_t n = ::read(out_, buffer, sizeof buffer);
-      if (n > 0) {
-        text_.append(buffer, n);
-      } else if (n == 0) {
-        break;
-      } else {
-        std::this_thread::sleep_for(milliseconds(10));
-      }
-    }
-    return text_;
-  }
-
-  // Waits for the process to exit; its exit code, or -1 after `timeout`.
-  int wait_exit(milliseconds timeout) {
-    const auto end = std::chrono::steady_clock::now() + timeout;
-    while (std::chrono::steady_clock::now() < end) {
-      int status;
-      if (::waitpid(pid_, &status, WNOHANG) == pid_) {
-        exit_status_ = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-        return exit_status_;
-      }
-      std::this_thread::sleep_for(milliseconds(20));
-    }
-    return -1;
-  }
-
-  pid_t pid() const { return pid_; }
-
- private:
-  pid_t pid_ = -1;
-  int out_ = -1;
-  std::string text_;
-  int exit_status_ = -1;
-};
 
 int port_from(const std::string& text) {
   const std::string marker = "listening on 127.0.0.1:";
@@ -288,7 +220,10 @@ int port_from(const std::string& text) {
 }
 
 void serve_and_stop(int signal_number) {
-  ServerProcess server({"reward-server", "--listen", "127.0.0.1:0", "reward.concurrency=2"});
+  // stdout only: the banner and the shutdown lines.
+  test_support::ForgeProcess server({"reward-server", "--listen", "127.0.0.1:0",
+                                     "reward.concurrency=2"},
+                                    /*merge_stderr=*/false);
   ASSERT_GT(server.pid(), 0);
   const std::string banner = server.read_until("grading threads", milliseconds(20000));
   const int port = port_from(banner);
@@ -307,8 +242,8 @@ void serve_and_stop(int signal_number) {
   EXPECT_EQ((*results)[0].reward, 1.0);
 
   ASSERT_EQ(::kill(server.pid(), signal_number), 0);
-  EXPECT_EQ(server.wait_exit(milliseconds(10000)), 0);
-  EXPECT_NE(server.read_until("stopped", milliseconds(1000)).find("stopped"), std::string::npos);
+  EXPECT_EQ(server.wait(milliseconds(10000)), 0);
+  EXPECT_NE(server.output().find("stopped"), std::string::npos) << server.output();
   EXPECT_FALSE(net::check_health(address, milliseconds(300)).ok());
 }
 

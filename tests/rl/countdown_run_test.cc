@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include "tests/common/forge_command.h"
+#include "tests/common/small_model_yaml.h"
 
 namespace {
 
@@ -19,6 +20,7 @@ namespace fs = std::filesystem;
 using forge::test_support::processes_with;
 using forge::test_support::read_jsonl;
 using forge::test_support::run_forge;
+using forge::test_support::small_model_yaml;
 using nlohmann::json;
 
 TEST(CountdownRun, ThreeGrpoStepsAreGradedByTheCountdownRule) {
@@ -31,11 +33,7 @@ TEST(CountdownRun, ThreeGrpoStepsAreGradedByTheCountdownRule) {
   const std::vector<json> data = read_jsonl(dir / "train.jsonl");
   ASSERT_FALSE(data.empty());
   EXPECT_EQ(data[0]["rule"], "countdown");
-  std::ofstream(dir / "run.yaml") << "run: {seed: 3, threads: 1}\n"
-                                  << "model:\n  config: " << FORGE_SOURCE_DIR
-                                  << "/configs/models/tiny.json\n"
-                                  << "  num_hidden_layers: 2\n  hidden_size: 64\n"
-                                  << "  intermediate_size: 96\n  moe_intermediate_size: 32\n"
+  std::ofstream(dir / "run.yaml") << small_model_yaml()
                                   << "data: {train: train.jsonl}\n"
                                   << "rollout: {workers: 1, n: 4, max_new_tokens: 24}\n"
                                   << "reward: {weights: {countdown: 1.0, format: 0.1}}\n"

@@ -25,6 +25,7 @@
 #include "policy/safetensors.h"
 #include "tests/common/forge_command.h"
 #include "tests/common/forge_process.h"
+#include "tests/common/small_model_yaml.h"
 
 namespace forge::rl {
 namespace {
@@ -36,6 +37,7 @@ using test_support::ForgeResult;
 using test_support::processes_with;
 using test_support::read_jsonl;
 using test_support::run_forge;
+using test_support::small_model_yaml;
 
 constexpr double kTolerance = 1e-5;
 
@@ -100,10 +102,7 @@ class DataParallelTest : public ::testing::Test {
                                 (dir_ / "train.jsonl").string());
     ASSERT_EQ(gen.exit_code, 0) << gen.output;
     std::ofstream(dir_ / "run.yaml")
-        << "run: {seed: 3, threads: 1}\n"
-        << "model:\n  config: " << FORGE_SOURCE_DIR << "/configs/models/tiny.json\n"
-        << "  num_hidden_layers: 2\n  hidden_size: 64\n  intermediate_size: 96\n"
-        << "  moe_intermediate_size: 32\n"
+        << small_model_yaml()
         << "data: {train: train.jsonl}\n"
         << "rollout: {workers: 0, n: 4, max_new_tokens: 24}\n"
         << "reward: {in_process: true, weights: {math: 1.0, format: 0.1}}\n"

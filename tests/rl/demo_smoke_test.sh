@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The recipe's wiring, end to end: scripts/demo.sh with every stage shortened to a few steps must
 # run data gen, teacher grading, SFT, eval, GRPO, eval, distill, eval, and write a summary.json with
-# every key of issue 7 (accuracies in [0, 1]) and curves.png.
+# every key of issue 7 (accuracies in [0, 1]), the bars with their standard errors, the seconds of
+# each of the 8 stages, and curves.png.
 #   demo_smoke_test.sh BUILD_DIR
 set -euo pipefail
 build_dir=$(cd "$1" && pwd)
@@ -22,7 +23,9 @@ jq -e '
   def rate: type == "number" and . >= 0 and . <= 1;
   (.teacher.accuracy | rate) and (.pipeline_minutes | type == "number") and
   ([.sft, .rl, .student][] | (.greedy | rate) and (.pass1_t06 | rate) and (.pass1_t1 | rate)
-     and (.format_rate | rate)) ' "$summary" > /dev/null \
+     and (.format_rate | rate) and (.standard_errors.greedy | type == "number")) and
+  (.bars | length == 6) and ([.bars[] | .met | type == "boolean"] | all) and
+  ([.stage_seconds | to_entries[] | .value >= 0] | length == 8) ' "$summary" > /dev/null \
   || { echo "summary.json lacks a key or a rate outside [0, 1]:"; cat "$summary"; exit 1; }
 test "$(wc -l < "$out/demo/rl/metrics.jsonl")" -eq 2 || { echo "GRPO did not log 2 steps"; exit 1; }
 echo "demo smoke: every stage ran; $(jq -c . "$summary")"

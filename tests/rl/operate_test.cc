@@ -22,6 +22,7 @@
 #include "proto/grpc_util.h"
 #include "tests/common/forge_command.h"
 #include "tests/common/http_get.h"
+#include "tests/common/small_model_yaml.h"
 #include "tests/common/test_pki.h"
 
 namespace {
@@ -31,6 +32,7 @@ using forge::test_support::http_get;
 using forge::test_support::processes_with;
 using forge::test_support::read_jsonl;
 using forge::test_support::sample_value;
+using forge::test_support::small_model_yaml;
 using std::chrono::milliseconds;
 using std::chrono::seconds;
 
@@ -112,9 +114,7 @@ class OperateTest : public ::testing::Test {
     ASSERT_EQ(gen.exit_code, 0) << gen.output;
     // The small MoE of the run tests: a step takes a fraction of a second.
     std::ofstream(dir_ / "run.yaml")
-        << "run: {seed: 3, threads: 1}\nmodel:\n  config: " << FORGE_SOURCE_DIR
-        << "/configs/models/tiny.json\n  num_hidden_layers: 2\n  hidden_size: 64\n"
-        << "  intermediate_size: 96\n  moe_intermediate_size: 32\ndata: {train: train.jsonl}\n"
+        << small_model_yaml() << "data: {train: train.jsonl}\n"
         << "rollout: {workers: 1, n: 4, max_new_tokens: 24}\n"
         << "trainer: {total_steps: 100000, batch_size: 4, lr: 1.0e-3, micro_batch_size: 8}\n";
   }

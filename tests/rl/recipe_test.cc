@@ -32,6 +32,7 @@
 #include "rl/recipe/sft_batch.h"
 #include "rl/tasks/answer_check.h"
 #include "tests/common/forge_command.h"
+#include "tests/common/small_model_yaml.h"
 
 namespace forge::rl {
 namespace {
@@ -45,6 +46,7 @@ constexpr char kMemorised[] = "<think>1+1=2.</think><answer>2</answer>";
 using Result = test_support::ForgeResult;
 using test_support::read_jsonl;
 using test_support::run_forge;
+using test_support::small_model_yaml;
 
 json read_json(const fs::path& path) {
   std::ifstream in(path);
@@ -288,6 +290,10 @@ TEST(EvalReportTest, MetricsFollowTheirDefinitions) {
   EXPECT_DOUBLE_EQ(a["response_length"].get<double>(), 10.0);
   EXPECT_EQ(a["n_prompts"].get<int>(), 2);
   EXPECT_EQ(a["k"].get<int>(), 4);
+  // Per-prompt greedy 1, 0: std sqrt(0.5), over sqrt(2) prompts; pass1_t06 per prompt 0.75, 0.25.
+  EXPECT_DOUBLE_EQ(a["standard_errors"]["greedy"].get<double>(), 0.5);
+  EXPECT_DOUBLE_EQ(a["standard_errors"]["pass1_t06"].get<double>(), 0.25);
+  EXPECT_DOUBLE_EQ(a["standard_errors"]["pass1_t1"].get<double>(), 0.25);
 
   const json& c = report["tasks"]["countdown"];
   EXPECT_DOUBLE_EQ(c["greedy"].get<double>(), 0.0);
@@ -393,10 +399,7 @@ class RecipeTest : public ::testing::Test {
     // Held out: half the answers are 2.
     write_examples(dir_ / "heldout.jsonl", {{"8-6", 2}, {"1+2", 3}, {"9-7", 2}, {"5+4", 9}}, true);
     std::ofstream(dir_ / "run.yaml")
-        << "run: {seed: 3, threads: 1}\n"
-        << "model:\n  config: " << FORGE_SOURCE_DIR << "/configs/models/tiny.json\n"
-        << "  num_hidden_layers: 2\n  hidden_size: 64\n"
-        << "  intermediate_size: 96\n  moe_intermediate_size: 32\n"
+        << small_model_yaml()
         << "data: {train: train.jsonl, eval: heldout.jsonl}\n"
         << "rollout: {max_new_tokens: 40}\n"
         << "sft: {max_steps: 60, batch_size: 8, lr: 3.0e-3, warmup_steps: 5, eval_every: 20,"

@@ -18,6 +18,7 @@
 #include <nlohmann/json.hpp>
 
 #include "tests/common/forge_command.h"
+#include "tests/common/small_model_yaml.h"
 
 namespace {
 
@@ -30,6 +31,7 @@ using forge::test_support::run_forge;
 
 using forge::test_support::command_line_of;
 using forge::test_support::processes_with;
+using forge::test_support::small_model_yaml;
 
 const std::vector<std::string>& design_metrics() {
   static const std::vector<std::string> names = {
@@ -49,11 +51,7 @@ class RunTest : public ::testing::Test {
                            (dir_ / "train.jsonl").string());
     ASSERT_EQ(gen.exit_code, 0) << gen.output;
     // A small MoE (every mechanism live) so a step takes a fraction of a second.
-    std::ofstream(dir_ / "run.yaml") << "run: {seed: 3, threads: 1}\n"
-                                     << "model:\n  config: " << FORGE_SOURCE_DIR
-                                     << "/configs/models/tiny.json\n"
-                                     << "  num_hidden_layers: 2\n  hidden_size: 64\n"
-                                     << "  intermediate_size: 96\n  moe_intermediate_size: 32\n"
+    std::ofstream(dir_ / "run.yaml") << small_model_yaml()
                                      << "data: {train: train.jsonl}\n"
                                      << "rollout: {workers: 1, n: 4, max_new_tokens: 24}\n"
                                      << "trainer: {total_steps: 4, batch_size: 4, lr: 1.0e-3,"

@@ -1,5 +1,6 @@
 // A real `forge rollout-worker` child process for the tests: started with its stdout on a pipe, its
-// port read from the "listening on HOST:PORT" line, killed (SIGKILL) and reaped on destruction.
+// port read from the "listening on HOST:PORT" line, killed (SIGKILL) and reaped on destruction
+// (tests/common/forge_process.h underneath).
 #pragma once
 
 #include <sys/types.h>
@@ -8,6 +9,10 @@
 #include <memory>
 #include <string>
 #include <vector>
+
+namespace forge::test_support {
+class ForgeProcess;
+}
 
 namespace forge::rollout::testing {
 
@@ -22,7 +27,7 @@ class WorkerProcess {
 
   int port() const { return port_; }
   std::string address() const { return "127.0.0.1:" + std::to_string(port_); }
-  pid_t pid() const { return pid_; }
+  pid_t pid() const;
 
   void signal(int sig);
   // Waits for the exit (SIGKILL after 30 s); returns the exit code (128 + signal when killed by one)
@@ -30,11 +35,10 @@ class WorkerProcess {
   int wait(std::string* output);
 
  private:
-  WorkerProcess() = default;
-  pid_t pid_ = -1;
-  int out_fd_ = -1;
+  WorkerProcess();
+  std::unique_ptr<test_support::ForgeProcess> process_;
   int port_ = 0;
-  bool reaped_ = false;
+  size_t reported_ = 0;  // output already handed to the caller
 };
 
 // Runs FORGE_BINARY with `args` to completion; returns the exit code and fills *output.
