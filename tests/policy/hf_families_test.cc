@@ -32,8 +32,6 @@ namespace {
 namespace fs = std::filesystem;
 using nlohmann::json;
 
-constexpr char kPython[] = "/usr/bin/python3";
-
 struct FamilyCase {
   const char* name;      // folder name
   const char* config;    // configs/models/<config>
@@ -155,7 +153,8 @@ void write_parity_case(const std::string& root, const FamilyCase& c, ModelImpl& 
 }
 
 TEST(HfFamilies, EveryFamilyLoadsItsHuggingFaceLayoutAndMatchesTheFloat64Reference) {
-  if (::access(kPython, X_OK) != 0) GTEST_SKIP() << kPython << " is not installed";
+  const std::string python = testing::reference_python();
+  if (python.empty()) GTEST_SKIP() << "/usr/bin/python3 is not installed";
   test_support::TempDir tmp("forge_families");
   const fs::path dir = tmp.path();
   std::ofstream(dir / "ids.json") << json(kSequences).dump();
@@ -171,12 +170,12 @@ TEST(HfFamilies, EveryFamilyLoadsItsHuggingFaceLayoutAndMatchesTheFloat64Referen
                      {"logits", (dir / (std::string(c.name) + ".logits.json")).string()}});
   }
   std::ofstream(dir / "specs.json") << specs.dump();
-  const std::string cmd = std::string(kPython) + " -I -S " + FORGE_SOURCE_DIR +
+  const std::string cmd = python + " " + FORGE_SOURCE_DIR +
                           "/tests/policy/hf_write_checkpoint.py --specs " +
                           (dir / "specs.json").string();
   const int status = std::system(cmd.c_str());
   if (WIFEXITED(status) && WEXITSTATUS(status) == 77) {
-    GTEST_SKIP() << "Debian's python3-torch is not installed";
+    GTEST_SKIP() << python << " has no torch (Debian: python3-torch)";
   }
   ASSERT_EQ(status, 0) << cmd;
   const char* parity = std::getenv("FORGE_PARITY_DIR");

@@ -9,7 +9,7 @@ Each case folder holds config.json, model.safetensors (Forge's save, the family'
 names) and forge_logits.json ({"ids": [[...]], "logits": [[[...V] per position] per sequence]}).
 transformers runs each in float32 with eager attention; the script prints one line per case with
 max |transformers - forge| / max |forge| and exits 1 when a case exceeds the tolerance or fails to
-load. Known difference: transformers' own DeepseekV2 port leaves out the YaRN mscale^2 of the
+load (or when the folder holds no case). Known difference: transformers' own DeepseekV2 port leaves out the YaRN mscale^2 of the
 attention scale that DeepSeek's released V2 code (and Forge) apply, so deepseek_v2* cases with
 rope_scaling differ (reported, not failed, with --allow-v2-yarn).
 """
@@ -30,7 +30,9 @@ def main():
     import transformers
 
     print("transformers", transformers.__version__, "torch", torch.__version__, "device", a.device)
-    failed = []
+    # transformers 5 renamed from_pretrained's torch_dtype to dtype (and defaults to "auto").
+    dtype_key = "dtype" if int(transformers.__version__.split(".")[0]) >= 5 else "torch_dtype"
+    failed, compared = [], 0
     for case in sorted(os.listdir(a.root)):
         folder = os.path.join(a.root, case)
         if not os.path.exists(os.path.join(folder, "forge_logits.json")):
@@ -41,11 +43,12 @@ def main():
             family = json.load(f).get("model_type")
         try:
             model = transformers.AutoModelForCausalLM.from_pretrained(
-                folder, torch_dtype=torch.float32, attn_implementation="eager").to(a.device).eval()
+                folder, attn_implementation="eager", **{dtype_key: torch.float32}).to(a.device).eval()
         except Exception as e:  # a load failure is a parity failure: report and go on
             print("%-18s %-12s FAILED to load: %s" % (case, family, e))
             failed.append(case)
             continue
+        compared += 1
         worst, scale = 0.0, 0.0
         with torch.no_grad():
             for ids, want in zip(forge["ids"], forge["logits"]):
@@ -60,6 +63,9 @@ def main():
               (case, family, rel, "" if ok else "  FAIL") + ("  (known: V2 YaRN scale)" if known and rel > a.tolerance else ""))
         if not ok:
             failed.append(case)
+    if compared == 0:
+        print("no case folders with forge_logits.json under", a.root)
+        sys.exit(1)
     if failed:
         print("failed:", ", ".join(failed))
         sys.exit(1)

@@ -1,6 +1,9 @@
 // Shared helpers for the policy tests: small configs with every mechanism live, seeded tensors.
 #pragma once
 
+#include <unistd.h>
+
+#include <cstdlib>
 #include <string>
 
 #include <ATen/ATen.h>
@@ -12,6 +15,17 @@
 #include "policy/model_config.h"
 
 namespace forge::policy::testing {
+
+// The command that runs the Python references (hf_reference.py, hf_write_checkpoint.py): Debian's
+// python3-torch through "/usr/bin/python3 -I -S" (by absolute path, isolated from user site
+// packages and PYTHON* variables), or FORGE_REFERENCE_PYTHON's command on a host whose torch lives
+// elsewhere (scripts/gpu-check.sh on the GPU host). Empty when neither is there.
+inline std::string reference_python() {
+  if (const char* env = std::getenv("FORGE_REFERENCE_PYTHON"); env != nullptr && *env != 0) {
+    return env;
+  }
+  return ::access("/usr/bin/python3", X_OK) == 0 ? "/usr/bin/python3 -I -S" : "";
+}
 
 // configs/models/tiny.json, the shipped ~4M-parameter config.
 inline ModelConfig tiny_config() {
