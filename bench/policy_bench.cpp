@@ -47,12 +47,12 @@ at::Tensor random_ids(int64_t b, int64_t t, int64_t vocab, uint64_t seed) {
 // Prefill of `batch` prompts of `len` tokens into fresh slots. -> tokens/s
 double prefill_rate(forge::policy::Model& model, int batch, int len, int reps) {
   const ModelConfig& c = model->config();
-  forge::policy::LatentKvCache::Options o;
+  forge::policy::KvCache::Options o;
   o.max_seq_len = len;
   o.max_slots = batch;
   o.budget_bytes = int64_t{1} << 40;
   o.device = g_device;
-  auto cache = forge::policy::LatentKvCache::create(c, o);
+  auto cache = forge::policy::KvCache::create(c, o);
   at::Tensor ids = random_ids(batch, len, c.vocab_size, 1);
   double best = 0;
   for (int r = 0; r < reps; ++r) {
@@ -72,12 +72,12 @@ double decode_rate(forge::policy::Model& model, int batch, int prompt, int steps
   at::NoGradGuard no_grad;
   at::Tensor ids = random_ids(batch, prompt, c.vocab_size, 2);
   if (cached) {
-    forge::policy::LatentKvCache::Options o;
+    forge::policy::KvCache::Options o;
     o.max_seq_len = prompt + steps;
     o.max_slots = batch;
     o.budget_bytes = int64_t{1} << 40;
     o.device = g_device;
-    auto cache = forge::policy::LatentKvCache::create(c, o);
+    auto cache = forge::policy::KvCache::create(c, o);
     std::vector<int> slots;
     for (int i = 0; i < batch; ++i) slots.push_back(*cache->alloc());
     at::Tensor logits = model->prefill(*cache, ids, at::Tensor(), slots);

@@ -30,17 +30,6 @@ std::string shard_name(int i, int n) {
   return buf;
 }
 
-// Names a checkpoint may carry that this model does not use: DeepSeek-V3's multi-token-prediction
-// layers (model.layers.{i >= num_hidden_layers}) and stale rotary caches.
-bool ignorable(const std::string& name, int num_layers) {
-  if (absl::EndsWith(name, "rotary_emb.inv_freq")) return true;
-  constexpr absl::string_view kPrefix = "model.layers.";
-  if (!absl::StartsWith(name, kPrefix)) return false;
-  std::vector<std::string> parts = absl::StrSplit(name.substr(kPrefix.size()), '.');
-  int index = 0;
-  return !parts.empty() && absl::SimpleAtoi(parts[0], &index) && index >= num_layers;
-}
-
 absl::Status write_text(const fs::path& path, const std::string& text) {
   return write_file_atomic(path.string(), text);
 }
@@ -103,7 +92,9 @@ absl::Status save_checkpoint(const ModelImpl& model, const std::string& dir,
     json index = {{"metadata", {{"total_size", total_bytes}}}, {"weight_map", weight_map}};
     if (auto st = write_text(tmp / kIndexFile, index.dump(2) + "\n"); !st.ok()) return fail(st);
   }
-  if (auto st = write_text(tmp / kConfigFile, model.config().to_json().dump(2) + "\n"); !st.ok()) {
+  ModelConfig config = model.config();
+  config.torch_dtype = model.dtype() == at::kBFloat16 ? "bfloat16" : "float32";
+  if (auto st = write_text(tmp / kConfigFile, config.to_json().dump(2) + "\n"); !st.ok()) {
     return fail(st);
   }
   fsync_dir(tmp);
@@ -162,88 +153,15 @@ absl::Status copy_named_tensors(ModelImpl& model,
   return absl::OkStatus();
 }
 
-absl::Status load_weights(ModelImpl& model, const std::string& dir) {
-  const fs::path folder(dir);
-  // name -> file holding it
-  std::map<std::string, std::string> where;
-  std::map<std::string, SafetensorsReader> readers;
-  auto open_file = [&](const std::string& file) -> absl::Status {
-    if (readers.count(file)) return absl::OkStatus();
-    ASSIGN_OR_RETURN(SafetensorsReader r, SafetensorsReader::open((folder / file).string()));
-    readers.emplace(file, std::move(r));
-    return absl::OkStatus();
-  };
-  if (fs::exists(folder / kWeightsFile)) {
-    RETURN_IF_ERROR(open_file(kWeightsFile));
-    for (const auto& item : readers.at(kWeightsFile).entries()) where[item.first] = kWeightsFile;
-  } else if (fs::exists(folder / kIndexFile)) {
-    ASSIGN_OR_RETURN(std::string text, read_file((folder / kIndexFile).string()));
-    json index;
-    try {
-      index = json::parse(text);
-      for (const auto& item : index.at("weight_map").items()) where[item.key()] = item.value().get<std::string>();
-    } catch (const json::exception& e) {
-      return absl::DataLossError(absl::StrCat((folder / kIndexFile).string(), ": ", e.what()));
-    }
-    for (const auto& [name, file] : where) {
-      RETURN_IF_ERROR(open_file(file));
-      if (!readers.at(file).entries().count(name)) {
-        return absl::DataLossError(absl::StrCat((folder / kIndexFile).string(), " maps tensor '", name,
-                                                "' to ", file, ", which does not hold it"));
-      }
-    }
-  } else {
-    return absl::NotFoundError(absl::StrCat("checkpoint '", dir, "' has neither ", kWeightsFile,
-                                            " nor ", kIndexFile));
-  }
-
-  const int num_layers = model.config().num_hidden_layers;
-  const std::vector<std::pair<std::string, at::Tensor>> targets = model.named_tensors();
-  std::set<std::string> target_names;
-  for (const auto& item : targets) target_names.insert(item.first);
-  for (const auto& [name, file] : where) {
-    if (!target_names.count(name) && !ignorable(name, num_layers)) {
-      return absl::InvalidArgumentError(absl::StrCat("checkpoint '", dir, "': unexpected tensor '", name,
-                                                     "' in ", file, " (not in this config's model)"));
-    }
-  }
-  // Presence, shapes and dtypes of everything before the first copy.
-  for (const auto& [name, target] : targets) {
-    auto it = where.find(name);
-    if (it == where.end()) {
-      return absl::InvalidArgumentError(absl::StrCat("checkpoint '", dir, "': missing tensor '", name, "'"));
-    }
-    const SafetensorsEntry& e = readers.at(it->second).entries().at(name);
-    if (at::IntArrayRef(e.shape) != target.sizes()) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "checkpoint '", dir, "': tensor '", name, "' has shape ", shape_str(e.shape), " in ",
-          it->second, " but the config needs ", shape_str(target.sizes())));
-    }
-    if (!at::isFloatingType(e.dtype)) {
-      return absl::InvalidArgumentError(absl::StrCat("checkpoint '", dir, "': tensor '", name,
-                                                     "' has non-floating dtype ", e.dtype_name));
-    }
-  }
-  at::NoGradGuard no_grad;
-  for (const auto& [name, target] : targets) {
-    ASSIGN_OR_RETURN(at::Tensor value, readers.at(where.at(name)).read(name));
-    if (!at::isfinite(value).all().item<bool>()) {
-      return absl::DataLossError(absl::StrCat("checkpoint '", dir, "': tensor '", name,
-                                              "' has non-finite values"));
-    }
-    at::Tensor(target).copy_(value);
-  }
-  return absl::OkStatus();
-}
-
-absl::StatusOr<Model> load_checkpoint(const std::string& dir, const nlohmann::json& overrides) {
+absl::StatusOr<Model> load_checkpoint(const std::string& dir, const nlohmann::json& overrides,
+                                      at::ScalarType dtype, LoadReport* report) {
   ASSIGN_OR_RETURN(ModelConfig config, read_checkpoint_config(dir));
   RETURN_IF_ERROR(config.apply_overrides(overrides));
   if (absl::Status st = config.validate(); !st.ok()) {
     return absl::InvalidArgumentError(absl::StrCat(dir, "/", kConfigFile, ": ", st.message()));
   }
-  ASSIGN_OR_RETURN(Model model, create_model(config, 0, /*initialise=*/false));
-  RETURN_IF_ERROR(load_weights(*model, dir));
+  ASSIGN_OR_RETURN(Model model, create_model(config, 0, /*initialise=*/false, dtype));
+  RETURN_IF_ERROR(load_weights(*model, dir, report));
   return model;
 }
 

@@ -65,24 +65,24 @@ absl::StatusOr<std::vector<Generation>> generate(ModelImpl& model,
   for (int64_t i = 0; i < b; ++i) active[i] = i;
   std::vector<std::vector<int32_t>> sequences = prompts;  // prompt + completion so far
 
-  std::unique_ptr<LatentKvCache> cache;
+  std::unique_ptr<KvCache> cache;
   std::vector<int> slot_of(b, -1);
   at::Tensor logits;  // [active, V]
   if (options.use_cache) {
     size_t longest = 0;
     for (const auto& p : prompts) longest = std::max(longest, p.size());
-    LatentKvCache::Options copts;
+    KvCache::Options copts;
     copts.max_seq_len = static_cast<int>(longest) + options.max_new_tokens;
     copts.max_slots = static_cast<int>(b);
     copts.dtype = model.model->embed_tokens->weight.scalar_type();
     copts.device = model.device();
     const int64_t per_slot = static_cast<int64_t>(copts.max_seq_len) * config.num_hidden_layers *
-                             (config.kv_lora_rank + config.qk_rope_head_dim) *
+                             config.kv_cache_row_dim() *
                              static_cast<int64_t>(c10::elementSize(copts.dtype));
     copts.budget_bytes = options.cache_budget_bytes > 0 ? options.cache_budget_bytes : per_slot * b;
-    auto created = LatentKvCache::create(config, copts);
+    auto created = KvCache::create(config, copts);
     if (!created.ok()) return created.status();
-    cache = std::make_unique<LatentKvCache>(std::move(*created));
+    cache = std::make_unique<KvCache>(std::move(*created));
     if (cache->capacity() < b) {
       return absl::ResourceExhaustedError(absl::StrCat("kv cache holds ", cache->capacity(),
                                                        " sequences, batch has ", b));

@@ -1,4 +1,4 @@
-// Reference generation loop over a batch of prompts: prefill into a LatentKvCache, then batched
+// Reference generation loop over a batch of prompts: prefill into a KvCache, then batched
 // absorbed-MLA decode steps, sequences leaving as they finish (or, with use_cache false, recompute
 // the whole prefix every step). `forge generate`, the benches and the tests use it; the rollout
 // engine does the same with continuous batching.

@@ -6,16 +6,16 @@
 
 namespace forge::policy {
 
-absl::StatusOr<LatentKvCache> LatentKvCache::create(const ModelConfig& config,
-                                                    const Options& options) {
-  LatentKvCache cache;
+absl::StatusOr<KvCache> KvCache::create(const ModelConfig& config, const Options& options) {
+  KvCache cache;
   cache.max_seq_len_ = options.max_seq_len > 0 ? options.max_seq_len : config.max_position_embeddings;
   if (cache.max_seq_len_ > config.max_position_embeddings) {
     return absl::InvalidArgumentError(absl::StrCat(
         "kv cache max_seq_len ", cache.max_seq_len_, " exceeds max_position_embeddings ",
         config.max_position_embeddings));
   }
-  cache.latent_dim_ = config.kv_lora_rank + config.qk_rope_head_dim;
+  cache.row_dim_ = config.kv_cache_row_dim();
+  cache.form_ = config.traits().attention;
   cache.element_size_ = static_cast<int64_t>(c10::elementSize(options.dtype));
   cache.layers_.resize(config.num_hidden_layers);
   int64_t slots = options.budget_bytes / cache.bytes_per_slot();
@@ -26,7 +26,7 @@ absl::StatusOr<LatentKvCache> LatentKvCache::create(const ModelConfig& config,
         cache.bytes_per_slot(), " bytes for ", cache.max_seq_len_, " tokens)"));
   }
   for (at::Tensor& layer : cache.layers_) {
-    layer = at::zeros({slots * cache.max_seq_len_, cache.latent_dim_},
+    layer = at::zeros({slots * cache.max_seq_len_, cache.row_dim_},
                       at::TensorOptions().dtype(options.dtype).device(options.device));
   }
   cache.used_.assign(slots, false);
@@ -35,15 +35,15 @@ absl::StatusOr<LatentKvCache> LatentKvCache::create(const ModelConfig& config,
   return cache;
 }
 
-int64_t LatentKvCache::bytes_per_token() const {
-  return static_cast<int64_t>(layers_.size()) * latent_dim_ * element_size_;
+int64_t KvCache::bytes_per_token() const {
+  return static_cast<int64_t>(layers_.size()) * row_dim_ * element_size_;
 }
 
-int LatentKvCache::num_free() const {
+int KvCache::num_free() const {
   return static_cast<int>(std::count(used_.begin(), used_.end(), false));
 }
 
-std::optional<int> LatentKvCache::alloc() {
+std::optional<int> KvCache::alloc() {
   for (int s = 0; s < capacity(); ++s) {
     if (used_[s]) continue;
     if (high_water_[s] > 0) {
@@ -59,28 +59,28 @@ std::optional<int> LatentKvCache::alloc() {
   return std::nullopt;
 }
 
-void LatentKvCache::check_slot(int slot) const {
+void KvCache::check_slot(int slot) const {
   TORCH_CHECK(slot >= 0 && slot < capacity(), "kv cache slot ", slot, " out of range [0, ",
               capacity(), ")");
   TORCH_CHECK(used_[slot], "kv cache slot ", slot, " is not allocated");
 }
 
-void LatentKvCache::free(int slot) {
+void KvCache::free(int slot) {
   check_slot(slot);
   used_[slot] = false;
   lengths_[slot] = 0;
 }
 
-bool LatentKvCache::allocated(int slot) const {
+bool KvCache::allocated(int slot) const {
   return slot >= 0 && slot < capacity() && used_[slot];
 }
 
-int LatentKvCache::length(int slot) const {
+int KvCache::length(int slot) const {
   check_slot(slot);
   return lengths_[slot];
 }
 
-void LatentKvCache::set_length(int slot, int length) {
+void KvCache::set_length(int slot, int length) {
   check_slot(slot);
   TORCH_CHECK(length >= 0 && length <= max_seq_len_, "kv cache slot ", slot, ": length ", length,
               " outside [0, ", max_seq_len_, "]");

@@ -1,6 +1,7 @@
 // The small building blocks of the policy, each holding exactly the parameters Hugging Face's
-// DeepSeek-V3 modules hold (so named_parameters() equals the checkpoint names):
-//   Linear   — `weight` [out, in], no bias (every DeepSeek-V3 projection is bias-free)
+// modules hold (so named_parameters() equals the checkpoint names):
+//   Linear   — `weight` [out, in], and `bias` [out] when asked (Qwen2's q/k/v, Llama's
+//              attention_bias / mlp_bias); every DeepSeek projection is bias-free
 //   Embedding — `weight` [vocab, hidden]
 //   RMSNorm  — `weight` [dim]; computes in fp32 and returns the input's dtype
 //   Mlp      — SwiGLU: down_proj(silu(gate_proj(x)) * up_proj(x)); dense layers and every expert
@@ -18,9 +19,10 @@ namespace forge::policy {
 
 class LinearImpl : public torch::nn::Module {
  public:
-  LinearImpl(int64_t in_features, int64_t out_features);
+  LinearImpl(int64_t in_features, int64_t out_features, bool bias = false);
   at::Tensor forward(const at::Tensor& x);  // [..., in] -> [..., out]
   at::Tensor weight;                        // [out, in]
+  at::Tensor bias;                          // [out], or undefined
 };
 TORCH_MODULE(Linear);
 
@@ -45,7 +47,7 @@ TORCH_MODULE(RMSNorm);
 
 class MlpImpl : public torch::nn::Module {
  public:
-  MlpImpl(int64_t hidden_size, int64_t intermediate_size);
+  MlpImpl(int64_t hidden_size, int64_t intermediate_size, bool bias = false);
   at::Tensor forward(const at::Tensor& x);  // [..., hidden] -> [..., hidden]
   Linear gate_proj{nullptr};                // [intermediate, hidden]
   Linear up_proj{nullptr};                  // [intermediate, hidden]

@@ -1,21 +1,8 @@
 #include "policy/mla.h"
 
-#include <limits>
-
 #include "policy/rope.h"
 
 namespace forge::policy {
-namespace {
-
-// Masked scores [.., L] -> fp32 softmax; masked entries get the lowest finite value, so a fully
-// masked row is uniform instead of NaN.
-at::Tensor masked_softmax(const at::Tensor& scores, const at::Tensor& allowed) {
-  at::Tensor s = scores.to(at::kFloat).masked_fill(allowed.logical_not(),
-                                                   std::numeric_limits<float>::lowest());
-  return at::softmax(s, -1);
-}
-
-}  // namespace
 
 MlaAttentionImpl::MlaAttentionImpl(const ModelConfig& c)
     : heads_(c.num_attention_heads),
@@ -47,22 +34,22 @@ at::Tensor MlaAttentionImpl::queries(const at::Tensor& x) {
   return q.view(shape);  // [..., H, dq]
 }
 
-at::Tensor MlaAttentionImpl::latent(const at::Tensor& x, const at::Tensor& cos,
-                                    const at::Tensor& sin) {
+at::Tensor MlaAttentionImpl::cache_rows(const at::Tensor& x, const at::Tensor& cos,
+                                        const at::Tensor& sin) {
   at::Tensor kv_a = kv_a_proj_with_mqa(x);                          // [..., r + dr]
   at::Tensor c_kv = kv_a_layernorm(kv_a.narrow(-1, 0, kv_rank_));  // [..., r]
   at::Tensor k_pe = apply_rope(kv_a.narrow(-1, kv_rank_, rope_dim_), cos, sin);  // [..., dr]
   return at::cat({c_kv, k_pe}, -1);                                 // [..., r + dr]
 }
 
-MlaOutput MlaAttentionImpl::forward(const at::Tensor& x, const at::Tensor& cos,
-                                    const at::Tensor& sin, const at::Tensor& segments) {
+AttentionOutput MlaAttentionImpl::forward(const at::Tensor& x, const at::Tensor& cos,
+                                          const at::Tensor& sin, const at::Tensor& segments) {
   const int64_t b = x.size(0), t = x.size(1);
   at::Tensor q = queries(x);                                                // [B, T, H, dq]
   at::Tensor q_nope = q.narrow(-1, 0, nope_dim_);                           // [B, T, H, dn]
   at::Tensor q_pe = apply_rope(q.narrow(-1, nope_dim_, rope_dim_),          //
                                cos.unsqueeze(-2), sin.unsqueeze(-2));       // [B, T, H, dr]
-  at::Tensor lat = latent(x, cos, sin);                                     // [B, T, r + dr]
+  at::Tensor lat = cache_rows(x, cos, sin);                                 // [B, T, r + dr]
   at::Tensor kv = kv_b_proj(lat.narrow(-1, 0, kv_rank_))                    //
                       .view({b, t, heads_, nope_dim_ + v_dim_});            // [B, T, H, dn + dv]
   at::Tensor k_nope = kv.narrow(-1, 0, nope_dim_);                          // [B, T, H, dn]
@@ -74,13 +61,7 @@ MlaOutput MlaAttentionImpl::forward(const at::Tensor& x, const at::Tensor& cos,
   at::Tensor key = at::cat({k_nope, k_pe}, -1).transpose(1, 2);             // [B, H, T, dq]
   at::Tensor scores = at::matmul(query, key.transpose(2, 3)) * softmax_scale_;  // [B, H, T, T]
 
-  at::Tensor allowed = at::ones({t, t}, x.options().dtype(at::kBool)).tril();   // [T, T]
-  allowed = allowed.view({1, 1, t, t});
-  if (segments.defined()) {
-    at::Tensor same = segments.unsqueeze(2).eq(segments.unsqueeze(1))            // [B, T, T]
-                          .logical_and(segments.ne(0).unsqueeze(1));             // real keys
-    allowed = allowed.logical_and(same.unsqueeze(1));                           // [B, 1, T, T]
-  }
+  at::Tensor allowed = attention_allowed(t, segments, x.device());          // [(B|1), 1, T, T]
   at::Tensor probs = masked_softmax(scores, allowed).to(v.scalar_type());   // [B, H, T, T]
   at::Tensor out = at::matmul(probs, v)                                     // [B, H, T, dv]
                        .transpose(1, 2).reshape({b, t, heads_ * v_dim_});   // [B, T, H*dv]

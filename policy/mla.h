@@ -20,35 +20,28 @@
 #include <torch/nn/module.h>
 #include <torch/nn/pimpl.h>
 
+#include "policy/attention.h"
 #include "policy/layers.h"
 #include "policy/model_config.h"
 
 namespace forge::policy {
 
-struct MlaOutput {
-  at::Tensor out;     // [B, T, D]
-  at::Tensor latent;  // [B, T, r + dr]: what a cache stores for these tokens
-};
-
-class MlaAttentionImpl : public torch::nn::Module {
+class MlaAttentionImpl : public AttentionImpl {
  public:
   explicit MlaAttentionImpl(const ModelConfig& config);
 
-  // Naive MLA. x [B, T, D]; cos/sin [T, dr/2] or [B, T, dr/2] at each token's position; segments
-  // [B, T] (bool or integer; 0 = padding, equal nonzero values = one document) or undefined for one
-  // document per row. Causal within a document: query t sees keys s <= t with
-  // segments[s] == segments[t] != 0. A padding query gets a finite, meaningless output.
-  MlaOutput forward(const at::Tensor& x, const at::Tensor& cos, const at::Tensor& sin,
-                    const at::Tensor& segments);
+  // Naive MLA (AttentionImpl::forward); cache = the latents [B, T, r + dr].
+  AttentionOutput forward(const at::Tensor& x, const at::Tensor& cos, const at::Tensor& sin,
+                          const at::Tensor& segments) override;
 
   // Latent of tokens x [N, D] at positions with cos/sin [N, dr/2] -> [N, r + dr].
-  at::Tensor latent(const at::Tensor& x, const at::Tensor& cos, const at::Tensor& sin);
+  at::Tensor cache_rows(const at::Tensor& x, const at::Tensor& cos, const at::Tensor& sin) override;
 
   // Absorbed MLA for one new query token per row. x [N, D] with cos/sin [N, dr/2] at that token's
   // position; kv [N, L, r + dr] the latent history (the new token's own latent included); valid
   // [N, L] bool marks the history's real entries. -> [N, D].
   at::Tensor decode(const at::Tensor& x, const at::Tensor& cos, const at::Tensor& sin,
-                    const at::Tensor& kv, const at::Tensor& valid);
+                    const at::Tensor& kv, const at::Tensor& valid) override;
 
   Linear q_a_proj{nullptr};
   RMSNorm q_a_layernorm{nullptr};

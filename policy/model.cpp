@@ -6,6 +6,7 @@
 #include <ATen/CPUGeneratorImpl.h>
 
 #include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
 #include "policy/rope.h"
 
 namespace forge::policy {
@@ -39,13 +40,24 @@ void ModelImpl::init_weights(uint64_t seed) {
   for (auto& [name, tensor] : named_tensors()) {
     if (absl::EndsWith(name, "norm.weight")) {
       tensor.fill_(1.0);
-    } else if (absl::EndsWith(name, "e_score_correction_bias")) {
+    } else if (absl::EndsWith(name, "e_score_correction_bias") || absl::EndsWith(name, ".bias")) {
       tensor.zero_();
     } else {
       at::Tensor values = at::empty(tensor.sizes(), at::kFloat);
       values.normal_(0.0, config_.initializer_range, gen);
       tensor.copy_(values);
     }
+  }
+}
+
+void ModelImpl::set_dtype(at::ScalarType dtype) {
+  TORCH_CHECK(dtype == at::kFloat || dtype == at::kBFloat16,
+              "set_dtype: parameters are float32 or bfloat16");
+  to(dtype);
+  for (DecoderLayer& layer : model->layer_list) {
+    if (!layer->is_moe()) continue;
+    at::Tensor& bias = layer->moe->gate->e_score_correction_bias;
+    if (bias.defined()) bias.set_data(bias.to(at::kFloat));
   }
 }
 
@@ -75,19 +87,19 @@ at::Tensor ModelImpl::valid_mask(const at::Tensor& input_ids,
 }
 
 ModelImpl::Hidden ModelImpl::run_padded(const at::Tensor& input_ids, const at::Tensor& valid,
-                                        std::vector<at::Tensor>* latents) {
+                                        std::vector<at::Tensor>* cache_rows) {
   TORCH_CHECK(input_ids.dim() == 2 && input_ids.scalar_type() == at::kLong,
               "input_ids must be int64 [B, T]");
   const int64_t t = input_ids.size(1);
   TORCH_CHECK(t <= config_.max_position_embeddings, "sequence length ", t,
               " exceeds max_position_embeddings ", config_.max_position_embeddings);
   at::Tensor positions = at::arange(t, at::TensorOptions().dtype(at::kLong).device(device()));  // [T]
-  return run_layers(input_ids, positions, valid, latents);
+  return run_layers(input_ids, positions, valid, cache_rows);
 }
 
 ModelImpl::Hidden ModelImpl::run_layers(const at::Tensor& input_ids, const at::Tensor& positions,
                                         const at::Tensor& segments,
-                                        std::vector<at::Tensor>* latents) {
+                                        std::vector<at::Tensor>* cache_rows) {
   const at::Device dev = device();
   RopeCosSin cs = rope_cos_sin(inv_freq_.to(dev), positions, cos_sin_scale_);  // [(B,) T, dr/2]
   at::Tensor h = model->embed_tokens(input_ids.to(dev));                       // [B, T, D]
@@ -96,7 +108,7 @@ ModelImpl::Hidden ModelImpl::run_layers(const at::Tensor& input_ids, const at::T
     DecoderLayerOutput out = layer(h, cs.cos, cs.sin, segments);
     h = out.hidden;
     if (out.aux_loss.defined()) aux = aux + out.aux_loss;
-    if (latents != nullptr) latents->push_back(out.latent);
+    if (cache_rows != nullptr) cache_rows->push_back(out.cache);
   }
   return {h, aux};
 }
@@ -166,7 +178,7 @@ at::Tensor ModelImpl::last_logits(const at::Tensor& input_ids, const at::Tensor&
   return head(h.hidden.reshape({b * t, -1}).index_select(0, rows));  // [B, V]
 }
 
-at::Tensor ModelImpl::prefill(LatentKvCache& cache, const at::Tensor& input_ids,
+at::Tensor ModelImpl::prefill(KvCache& cache, const at::Tensor& input_ids,
                               const at::Tensor& attention_mask, const std::vector<int>& slots) {
   at::NoGradGuard no_grad;
   TORCH_CHECK(input_ids.dim() == 2, "prefill: input_ids must be [B, T]");
@@ -191,21 +203,21 @@ at::Tensor ModelImpl::prefill(LatentKvCache& cache, const at::Tensor& input_ids,
     }
     last[i] = i * t + lens[i] - 1;
   }
-  std::vector<at::Tensor> latents;
-  Hidden h = run_padded(input_ids, valid, &latents);
+  std::vector<at::Tensor> rows_of_layer;
+  Hidden h = run_padded(input_ids, valid, &rows_of_layer);
   const at::Device dev = device();
   at::Tensor src = at::tensor(src_rows, at::kLong).to(dev);
   at::Tensor dst = at::tensor(dst_rows, at::kLong).to(cache.layer(0).device());
   for (int l = 0; l < cache.num_layers(); ++l) {
-    at::Tensor lat = latents[l].reshape({b * t, -1}).index_select(0, src);  // [sum len, r + dr]
-    cache.layer(l).index_copy_(0, dst, lat.to(cache.layer(l).options()));
+    at::Tensor rows = rows_of_layer[l].reshape({b * t, -1}).index_select(0, src);  // [sum len, C]
+    cache.layer(l).index_copy_(0, dst, rows.to(cache.layer(l).options()));
   }
   for (int64_t i = 0; i < b; ++i) cache.set_length(slots[i], static_cast<int>(lens[i]));
   at::Tensor rows = at::tensor(last, at::kLong).to(dev);
   return head(h.hidden.reshape({b * t, -1}).index_select(0, rows));  // [B, V]
 }
 
-at::Tensor ModelImpl::decode_step(LatentKvCache& cache, const at::Tensor& tokens,
+at::Tensor ModelImpl::decode_step(KvCache& cache, const at::Tensor& tokens,
                                   const std::vector<int>& slots) {
   at::NoGradGuard no_grad;
   const int64_t n = static_cast<int64_t>(slots.size());
@@ -288,9 +300,23 @@ void ModelImpl::update_routing_bias(double gamma) {
   }
 }
 
-absl::StatusOr<Model> create_model(const ModelConfig& config, uint64_t seed, bool initialise) {
+absl::StatusOr<Model> create_model(const ModelConfig& config, uint64_t seed, bool initialise,
+                                   at::ScalarType dtype) {
   if (absl::Status st = config.validate(); !st.ok()) return st;
-  return Model(config, seed, initialise);
+  if (dtype == at::kFloat) return Model(config, seed, initialise);
+  if (dtype != at::kBFloat16) {
+    return absl::InvalidArgumentError(absl::StrCat("model.dtype: parameters are float32 or "
+                                                   "bfloat16, not ", c10::toString(dtype)));
+  }
+  Model model(config, seed, /*initialise=*/false);
+  // Fresh `dtype` storage for every parameter, left unset like the fp32 one it replaces (which was
+  // never touched, so it never became resident); init_weights or loading fills it.
+  at::NoGradGuard no_grad;
+  for (at::Tensor& p : model->parameters()) {
+    p.set_data(at::empty(p.sizes(), p.options().dtype(dtype)));
+  }
+  if (initialise) model->init_weights(seed);
+  return model;
 }
 
 }  // namespace forge::policy

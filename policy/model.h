@@ -1,10 +1,13 @@
-// The policy: a DeepSeek-V3-style causal LM (MLA attention, DeepSeekMoE feed-forward), whose module
-// tree equals Hugging Face's DeepseekV3ForCausalLM, so named_tensors() are the checkpoint names:
+// The policy: a causal LM of one of the families of model_family.h, whose module tree equals
+// Hugging Face's (DeepseekV3ForCausalLM, Qwen3MoeForCausalLM, LlamaForCausalLM, ...), so
+// named_tensors() are the checkpoint names:
 //   model.embed_tokens.weight
 //   model.layers.{i}.input_layernorm.weight, model.layers.{i}.post_attention_layernorm.weight
 //   model.layers.{i}.self_attn.{q_a_proj,q_a_layernorm,q_b_proj | q_proj, kv_a_proj_with_mqa,
-//                               kv_a_layernorm, kv_b_proj, o_proj}.weight
-//   model.layers.{i}.mlp.{gate_proj,up_proj,down_proj}.weight                       (dense layers)
+//                               kv_a_layernorm, kv_b_proj, o_proj}.weight          (MLA)
+//   model.layers.{i}.self_attn.{q_proj,k_proj,v_proj,o_proj}.{weight,bias?},
+//   model.layers.{i}.self_attn.{q_norm,k_norm}.weight (Qwen3)                     (GQA)
+//   model.layers.{i}.mlp.{gate_proj,up_proj,down_proj}.{weight,bias?}             (dense layers)
 //   model.layers.{i}.mlp.gate.weight, model.layers.{i}.mlp.gate.e_score_correction_bias (buffer),
 //   model.layers.{i}.mlp.experts.{j}.{gate,up,down}_proj.weight,
 //   model.layers.{i}.mlp.shared_experts.{gate,up,down}_proj.weight                  (MoE layers)
@@ -14,7 +17,7 @@
 //  * forward(): training / scoring over a right-padded batch with naive MLA -> fp32 logits, the
 //    auxiliary loss, and per-layer expert load; forward_packed() the same over rows that each hold
 //    several documents (SFT packing);
-//  * prefill() + decode_step(): generation over a LatentKvCache with absorbed MLA. decode_step takes
+//  * prefill() + decode_step(): generation over a KvCache (absorbed MLA, or GQA over cached K/V). decode_step takes
 //    one token for each of many slots of different lengths, so a rollout engine can batch
 //    continuously (sequences join with prefill and leave with cache.free between steps);
 //  * last_logits(): the next-token logits of a padded batch by recomputing everything (no cache).
@@ -30,7 +33,9 @@
 // padding rows are neither routed nor counted as expert load.
 //
 // Weights are initialised deterministically from a seed (normal(0, initializer_range) for every
-// matrix, 1 for norms, 0 for routing biases); the same seed gives the same weights.
+// matrix, 1 for norms, 0 for projection biases and routing biases); the same seed gives the same
+// weights. Parameters are fp32 or bf16 (create_model, `model.dtype`); routing biases stay fp32 and
+// logits are always returned in fp32.
 // Thread-safety: not thread-safe; use one Model per thread or serialise calls.
 #pragma once
 
@@ -52,7 +57,7 @@
 
 namespace forge::policy {
 
-// Hugging Face's DeepseekV3Model: registered as "model" inside ModelImpl.
+// Hugging Face's DeepseekV3Model / Qwen3Model / LlamaModel: registered as "model" inside ModelImpl.
 class TransformerImpl : public torch::nn::Module {
  public:
   explicit TransformerImpl(const ModelConfig& config);
@@ -85,6 +90,11 @@ class ModelImpl : public torch::nn::Module {
   // Re-initialises every parameter and buffer from `seed` (on the CPU, then copied to the device).
   void init_weights(uint64_t seed);
 
+  // Converts every parameter to `dtype` (kFloat or kBFloat16) in place; the routing-bias buffers
+  // stay fp32.
+  void set_dtype(at::ScalarType dtype);
+  at::ScalarType dtype() const { return model->embed_tokens->weight.scalar_type(); }
+
   // input_ids [B, T] int64; attention_mask [B, T] (any dtype, nonzero = real token, right padding:
   // each row is 1...1 0...0) or undefined for none. Positions are 0..T-1. Logits at padding
   // positions are meaningless.
@@ -100,16 +110,16 @@ class ModelImpl : public torch::nn::Module {
   // Next-token logits [B, V] fp32 at each row's last real token, recomputing the whole prefix.
   at::Tensor last_logits(const at::Tensor& input_ids, const at::Tensor& attention_mask = {});
 
-  // Writes the latents of input_ids [B, T] (right-padded by attention_mask as in forward) into
+  // Writes the cache rows of input_ids [B, T] (right-padded by attention_mask as in forward) into
   // `slots` [B] — each allocated and empty — and returns the logits [B, V] fp32 that follow each
   // row's last real token. Runs without autograd. Each row needs 1..cache.max_seq_len() tokens.
-  at::Tensor prefill(LatentKvCache& cache, const at::Tensor& input_ids,
+  at::Tensor prefill(KvCache& cache, const at::Tensor& input_ids,
                      const at::Tensor& attention_mask, const std::vector<int>& slots);
 
-  // One absorbed-MLA decoding step: appends tokens[b] (int64 [B]) to slot slots[b] (distinct,
+  // One decoding step (absorbed MLA or GQA): appends tokens[b] (int64 [B]) to slot slots[b] (distinct,
   // allocated, not full) at position cache.length(slots[b]) and returns the logits [B, V] fp32 for
   // the next token of each. Runs without autograd.
-  at::Tensor decode_step(LatentKvCache& cache, const at::Tensor& tokens,
+  at::Tensor decode_step(KvCache& cache, const at::Tensor& tokens,
                          const std::vector<int>& slots);
 
   // Per MoE layer, the expert load of the last forward / prefill / decode_step.
@@ -144,24 +154,25 @@ class ModelImpl : public torch::nn::Module {
     at::Tensor hidden;    // [B, T, D] before the final norm
     at::Tensor aux_loss;  // scalar fp32
   };
-  // positions [T] (every row) or [B, T]; segments as in DecoderLayerImpl::forward. `latents`, when
-  // given, receives each layer's [B, T, r + dr].
+  // positions [T] (every row) or [B, T]; segments as in DecoderLayerImpl::forward. `cache_rows`,
+  // when given, receives each layer's [B, T, C].
   Hidden run_layers(const at::Tensor& input_ids, const at::Tensor& positions,
-                    const at::Tensor& segments, std::vector<at::Tensor>* latents);
+                    const at::Tensor& segments, std::vector<at::Tensor>* cache_rows);
   // Hidden states of a right-padded batch (positions 0..T-1).
   Hidden run_padded(const at::Tensor& input_ids, const at::Tensor& valid,
-                    std::vector<at::Tensor>* latents);
+                    std::vector<at::Tensor>* cache_rows);
   at::Tensor head(const at::Tensor& hidden);  // final norm + lm_head -> fp32 logits
   at::Tensor valid_mask(const at::Tensor& input_ids, const at::Tensor& attention_mask) const;
 
   ModelConfig config_;
-  at::Tensor inv_freq_;  // [dr/2] fp32 CPU; not a checkpoint tensor
+  at::Tensor inv_freq_;  // [rope_head_dim/2] fp32 CPU; not a checkpoint tensor
   double cos_sin_scale_ = 1.0;
 };
 TORCH_MODULE(Model);
 
-// Validates `config` and builds a Model initialised from `seed` (or left unset for loading when
-// initialise is false); the error names the bad key.
-absl::StatusOr<Model> create_model(const ModelConfig& config, uint64_t seed, bool initialise = true);
+// Validates `config` and builds a Model with `dtype` parameters, initialised from `seed` (or left
+// unset for loading when initialise is false); the error names the bad key.
+absl::StatusOr<Model> create_model(const ModelConfig& config, uint64_t seed, bool initialise = true,
+                                   at::ScalarType dtype = at::kFloat);
 
 }  // namespace forge::policy

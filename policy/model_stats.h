@@ -13,11 +13,12 @@ struct ModelStats {
   int64_t total_params = 0;   // every trained parameter (the routing-bias buffers are not counted)
   int64_t active_params = 0;  // parameters one token passes through (top-k routed experts only)
   int64_t embedding_params = 0;            // embed_tokens + lm_head (lm_head counted once if tied)
-  int64_t attention_params_per_layer = 0;  // MLA projections and their norms
+  int64_t attention_params_per_layer = 0;  // MLA or GQA projections and the layer's norms
   int64_t dense_mlp_params = 0;            // one dense SwiGLU layer
   int64_t moe_params_per_layer = 0;        // routed + shared experts + gate of one MoE layer
   int64_t num_moe_layers = 0;
-  // Latent cache: (kv_lora_rank + qk_rope_head_dim) values per token per layer.
+  // The cache's values per token, all layers: MLA latents (kv_lora_rank + qk_rope_head_dim per
+  // layer) or GQA keys and values (2 * num_key_value_heads * head_dim per layer).
   int64_t kv_cache_values_per_token = 0;
   // What plain multi-head attention with the same heads would cache: full K and V per head.
   int64_t mha_cache_values_per_token = 0;

@@ -25,6 +25,7 @@ MoeGateImpl::MoeGateImpl(const ModelConfig& c)
       sigmoid_(c.scoring_func == "sigmoid"),
       norm_topk_prob_(c.norm_topk_prob),
       topk_method_(topk_method_of(c.topk_method)),
+      router_(c.traits().router),
       routed_scaling_factor_(c.routed_scaling_factor) {
   weight = register_parameter("weight", at::empty({n_experts_, c.hidden_size}));
   if (topk_method_ == TopkMethod::kNoauxTc) {
@@ -64,10 +65,24 @@ Routing MoeGateImpl::forward(const at::Tensor& x, const at::Tensor& forced) {
     topk_idx = at::where(f.select(1, 0).ge(0).unsqueeze(1), f, topk_idx);     // [N, K] R3
   }
   at::Tensor topk_weight = scores.gather(1, topk_idx);                         // [N, K] no bias
-  if (top_k_ > 1 && norm_topk_prob_) {
-    topk_weight = topk_weight / (topk_weight.sum(-1, /*keepdim=*/true) + 1e-20);
+  switch (router_) {
+    case RouterKind::kDeepseekV3:
+      if (top_k_ > 1 && norm_topk_prob_) {
+        topk_weight = topk_weight / (topk_weight.sum(-1, /*keepdim=*/true) + 1e-20);
+      }
+      topk_weight = topk_weight * routed_scaling_factor_;
+      break;
+    case RouterKind::kDeepseekV2:
+      if (top_k_ > 1 && norm_topk_prob_) {
+        topk_weight = topk_weight / (topk_weight.sum(-1, /*keepdim=*/true) + 1e-20);
+      } else {
+        topk_weight = topk_weight * routed_scaling_factor_;
+      }
+      break;
+    case RouterKind::kQwen3Moe:
+      if (norm_topk_prob_) topk_weight = topk_weight / topk_weight.sum(-1, /*keepdim=*/true);
+      break;
   }
-  topk_weight = topk_weight * routed_scaling_factor_;
   return {topk_idx, topk_weight, scores};
 }
 

@@ -1,15 +1,20 @@
-// DeepSeekMoE (DeepSeek-V3 §2.1.2), parameters named as in Hugging Face's DeepseekV3MoE:
+// Routed mixture of experts: DeepSeekMoE (DeepSeek-V3 §2.1.2) and Qwen3-MoE's sparse block,
+// parameters named as in Hugging Face's DeepseekV3MoE / Qwen3MoeSparseMoeBlock:
 //   gate.weight [E, D] and, with topk_method "noaux_tc", the fp32 buffer gate.e_score_correction_bias
 //   [E]; experts.{j}.{gate,up,down}_proj; shared_experts.{gate,up,down}_proj (width
-//   moe_intermediate_size * n_shared_experts).
+//   moe_intermediate_size * n_shared_experts; DeepSeek only).
 //
 // Routing of a token with hidden state u (all in fp32):
 //   s = sigmoid(u W^T) or softmax(u W^T)                         (scoring_func)
 //   choice = s + b with noaux_tc, else s                           (eq. 16: b only SELECTS experts)
 //   group-limited (noaux_tc: group score = sum of its top-2 choices; group_limited_greedy: max):
 //     keep the topk_group best of n_group groups; experts outside them cannot be chosen
-//   chosen = top-K of choice; weight_i = s_i (never b), renormalised over the chosen experts when
-//   norm_topk_prob and K > 1, then times routed_scaling_factor.
+//   chosen = top-K of choice; weight_i = s_i (never b), then by the family's RouterKind
+//   (model_family.h): DeepSeek-V3 renormalises over the chosen experts when norm_topk_prob and
+//   K > 1, then multiplies by routed_scaling_factor; DeepSeek-V2 renormalises in that case and
+//   otherwise scales (its released code; transformers' port always scales and has no
+//   norm_topk_prob, the same for every released V2 config, which all have norm_topk_prob false);
+//   Qwen3-MoE renormalises when norm_topk_prob (any K) and never scales.
 // Output = sum_i weight_i * expert_i(u) + shared_experts(u).
 // Note: Hugging Face fills experts outside the kept groups with 0 before the top-K; here they get
 // -inf, so they are never chosen even when a negative bias pushes kept scores below 0.
@@ -57,6 +62,7 @@ class MoeGateImpl : public torch::nn::Module {
   int64_t n_experts_, top_k_, n_group_, topk_group_;
   bool sigmoid_, norm_topk_prob_;
   TopkMethod topk_method_;
+  RouterKind router_;
   double routed_scaling_factor_;
 };
 TORCH_MODULE(MoeGate);

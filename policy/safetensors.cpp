@@ -28,6 +28,9 @@ const std::vector<std::pair<std::string, at::ScalarType>>& dtype_names() {
   return names;
 }
 
+// Dtypes the reader accepts beyond dtype_names(): stored as raw bytes.
+constexpr char kFp8E4m3[] = "F8_E4M3";
+
 absl::StatusOr<std::string> dtype_to_name(at::ScalarType t) {
   for (const auto& [name, type] : dtype_names()) {
     if (type == t) return name;
@@ -163,6 +166,10 @@ absl::StatusOr<SafetensorsReader> SafetensorsReader::open(const std::string& pat
         known = true;
       }
     }
+    if (e.dtype_name == kFp8E4m3) {
+      e.dtype = at::kByte;
+      known = true;
+    }
     if (!known) return bad(absl::StrCat("tensor '", name, "': unsupported dtype ", e.dtype_name));
     int64_t numel = 1;
     for (int64_t d : e.shape) {
@@ -190,5 +197,34 @@ absl::StatusOr<at::Tensor> SafetensorsReader::read(const std::string& name) cons
   if (e.end > e.begin) std::memcpy(t.data_ptr(), data_ + e.begin, static_cast<size_t>(e.end - e.begin));
   return t;
 }
+
+absl::StatusOr<at::Tensor> SafetensorsReader::view(const std::string& name) const {
+  auto it = entries_.find(name);
+  if (it == entries_.end()) {
+    return absl::NotFoundError(absl::StrCat("safetensors file '", path_, "' has no tensor '", name, "'"));
+  }
+  const SafetensorsEntry& e = it->second;
+  if (e.end == e.begin) return at::empty(e.shape, at::TensorOptions().dtype(e.dtype));
+  std::shared_ptr<Mapping> keep = mapping_;
+  // from_blob never writes; the mapping is PROT_READ, so a write would fault rather than corrupt.
+  return at::from_blob(const_cast<uint8_t*>(data_ + e.begin), e.shape,
+                       [keep](void*) mutable { keep.reset(); },
+                       at::TensorOptions().dtype(e.dtype));
+}
+
+void SafetensorsReader::release(const std::string& name, int64_t from, int64_t to) const {
+  auto it = entries_.find(name);
+  if (it == entries_.end()) return;
+  const SafetensorsEntry& e = it->second;
+  if (to < 0 || to > e.end - e.begin) to = e.end - e.begin;
+  if (from >= to) return;
+  const uintptr_t page = static_cast<uintptr_t>(::sysconf(_SC_PAGESIZE));
+  const uintptr_t begin = reinterpret_cast<uintptr_t>(data_ + e.begin + from) & ~(page - 1);
+  const uintptr_t end = reinterpret_cast<uintptr_t>(data_ + e.begin + to);
+  // Pages shared with a neighbouring tensor are dropped too; they are re-read when touched.
+  ::madvise(reinterpret_cast<void*>(begin), end - begin, MADV_DONTNEED);
+}
+
+int64_t SafetensorsReader::file_size() const { return static_cast<int64_t>(mapping_->size); }
 
 }  // namespace forge::policy

@@ -58,13 +58,16 @@ absl::StatusOr<LoadedPolicy> load_policy(const ModelSection& section, int64_t se
   LoadedPolicy p;
   ASSIGN_OR_RETURN(p.config, resolve_model_config(section));
   const bool from_checkpoint = !section.checkpoint.empty();
+  const at::ScalarType dtype = section.dtype == "bfloat16" ? at::kBFloat16 : at::kFloat;
   ASSIGN_OR_RETURN(p.model, policy::create_model(p.config, static_cast<uint64_t>(seed),
-                                                 /*initialise=*/!from_checkpoint));
+                                                 /*initialise=*/!from_checkpoint, dtype));
   if (from_checkpoint) {
-    if (absl::Status st = policy::load_weights(*p.model, section.checkpoint); !st.ok()) {
+    policy::LoadReport report;
+    if (absl::Status st = policy::load_weights(*p.model, section.checkpoint, &report); !st.ok()) {
       return prefixed(st, "model.checkpoint: ");
     }
     p.checkpoint = section.checkpoint;
+    p.load_summary = report.summary();
   }
   if (device == "cuda") {
     if (!torch::cuda::is_available()) {

@@ -21,6 +21,7 @@ struct LoadedPolicy {
   policy::ModelConfig config;
   policy::Model model{nullptr};
   std::string checkpoint;  // the folder the weights came from; "" = initialised from the seed
+  std::string load_summary;  // policy::LoadReport::summary() of the checkpoint; "" without one
 };
 
 // The model config of `section`: DIR/config.json when section.checkpoint is set and has one (the
@@ -28,8 +29,9 @@ struct LoadedPolicy {
 // Errors name the key (and the file).
 absl::StatusOr<policy::ModelConfig> resolve_model_config(const ModelSection& section);
 
-// resolve_model_config, build the Model, then load section.checkpoint's weights (verified) or
-// initialise from `seed`; moves it to `device` ("cpu" | "cuda").
+// resolve_model_config, build the Model with section.dtype parameters, then load
+// section.checkpoint's weights (verified, converted on the way in) or initialise from `seed`;
+// moves it to `device` ("cpu" | "cuda").
 absl::StatusOr<LoadedPolicy> load_policy(const ModelSection& section, int64_t seed,
                                          const std::string& device = "cpu");
 

@@ -89,20 +89,20 @@ absl::StatusOr<std::unique_ptr<Engine>> Engine::create(
                                                    ") exceeds the model's vocab_size ",
                                                    config.vocab_size));
   }
-  policy::LatentKvCache::Options cache_options;
+  policy::KvCache::Options cache_options;
   cache_options.budget_bytes = options.cache_bytes;
   cache_options.max_seq_len = options.max_seq_len;
   cache_options.max_slots = options.max_batch_size;
   cache_options.dtype = model->model->embed_tokens->weight.scalar_type();
   cache_options.device = model->device();
-  absl::StatusOr<policy::LatentKvCache> cache = policy::LatentKvCache::create(config, cache_options);
+  absl::StatusOr<policy::KvCache> cache = policy::KvCache::create(config, cache_options);
   if (!cache.ok()) return cache.status();
   return std::unique_ptr<Engine>(new Engine(std::move(model), std::move(tokenizer), options,
                                             initial_version, std::move(cache).value()));
 }
 
 Engine::Engine(policy::Model model, std::shared_ptr<const policy::Tokenizer> tokenizer,
-               const EngineOptions& options, int64_t initial_version, policy::LatentKvCache cache)
+               const EngineOptions& options, int64_t initial_version, policy::KvCache cache)
     : config_(model->config()),
       tokenizer_(std::move(tokenizer)),
       options_(options),
@@ -325,7 +325,7 @@ void Engine::prefill(std::vector<Queued>& joining) {
     for (size_t i = 0; i < members.size(); ++i) leader_logits[members[i]] = logits[i];
   }
 
-  // Followers copy their leader's latents; then every joiner samples its first token.
+  // Followers copy their leader's cache rows; then every joiner samples its first token.
   const int64_t max_len = cache_.max_seq_len();
   std::vector<at::Tensor> rows;
   std::vector<policy::Sampler*> samplers;
@@ -335,7 +335,7 @@ void Engine::prefill(std::vector<Queued>& joining) {
     if (seq != leader) {
       const int len = cache_.length(leader->slot);
       for (int l = 0; l < cache_.num_layers(); ++l) {
-        at::Tensor& layer = cache_.layer(l);  // [slots * max_len, r + dr]
+        at::Tensor& layer = cache_.layer(l);  // [slots * max_len, C]
         layer.narrow(0, seq->slot * max_len, len).copy_(layer.narrow(0, leader->slot * max_len, len));
       }
       cache_.set_length(seq->slot, len);

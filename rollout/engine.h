@@ -1,8 +1,8 @@
 // The generation engine: one thread steps a continuously batched set of sequences over the policy's
-// latent KV cache. Between two steps, finished sequences leave (their cache slots are freed) and
+// KV cache (MLA latents or GQA keys/values, by the model's family). Between two steps, finished sequences leave (their cache slots are freed) and
 // queued ones join (prefill, then they decode with the rest), so requests of different lengths and
 // arrival times share every decode step. Requests are queued FIFO by sequence; a request's n
-// samples of a prompt that join in the same step share one prefill (its latents are copied).
+// samples of a prompt that join in the same step share one prefill (its cache rows are copied).
 //
 // Sampling: every sequence has its own policy::Sampler seeded with sample_seed(seed, prompt, sample)
 // (request.h), and the logprob of each token is policy::token_log_probs of the temperature-scaled
@@ -48,7 +48,7 @@ namespace forge::rollout {
 
 struct EngineOptions {
   int max_batch_size = 64;             // sequences decoded together (also caps the cache slots)
-  int64_t cache_bytes = int64_t{256} << 20;  // latent KV cache budget
+  int64_t cache_bytes = int64_t{256} << 20;  // KV cache budget
   int max_seq_len = 0;                 // prompt + completion tokens per sequence; 0 = the model's
   int max_queued = 4096;               // sequences waiting for a slot; beyond: RESOURCE_EXHAUSTED
   int max_n = 1024;                    // largest samples-per-prompt a request may ask for
@@ -107,7 +107,7 @@ class Engine {
   class Handle;
 
   Engine(policy::Model model, std::shared_ptr<const policy::Tokenizer> tokenizer,
-         const EngineOptions& options, int64_t initial_version, policy::LatentKvCache cache);
+         const EngineOptions& options, int64_t initial_version, policy::KvCache cache);
 
   // A row to prefill into an empty slot; `routing` (optional) receives its tokens' routing.
   struct PrefillRow {
@@ -144,7 +144,7 @@ class Engine {
   std::string device_;
 
   // Engine thread only.
-  policy::LatentKvCache cache_;
+  policy::KvCache cache_;
   std::vector<std::unique_ptr<Sequence>> active_;
 
   // Shared, under mu_.

@@ -65,13 +65,26 @@ if ((gpus >= 2)); then
     run.dir="$out/grpo2" | tail -1
 fi
 
-say "3. logits parity with Hugging Face transformers"
-if /usr/bin/env python3 -c 'import transformers' 2>/dev/null &&
-   [[ -f tests/policy/hf_transformers_parity.py ]]; then
-  python3 tests/policy/hf_transformers_parity.py --forge "$forge" --device "$device" --out "$out"
+say "3. logits parity: every family against the float64 reference and Hugging Face transformers"
+# policy_tests writes each shrunk family (tests/policy/hf_families_test.cc: DeepSeek-V2/V3 with FP8
+# blocks, Qwen2, Llama 3, Qwen3, Qwen3-MoE), compares Forge's logits with the float64 reference and
+# saves Forge's checkpoint and logits under $parity/<case>/; transformers then loads each folder.
+# The reference needs a Python with torch: Debian's by default, else this host's python3.
+parity="$out/parity"
+mkdir -p "$parity"
+if ! /usr/bin/python3 -I -S -c 'import sys; sys.path.append("/usr/lib/python3/dist-packages"); import torch' \
+    2>/dev/null && python3 -c 'import torch' 2>/dev/null; then
+  export FORGE_REFERENCE_PYTHON=python3
+fi
+FORGE_PARITY_DIR="$parity" "$build/tests/policy/policy_tests" \
+  --gtest_filter='HfReference.*:HfFamilies.*' >"$out/families.log" 2>&1 ||
+  { cat "$out/families.log"; echo "gpu-check: the float64 reference comparison failed" >&2; exit 1; }
+grep -E '^(deepseek|qwen|llama)|SKIPPED|PASSED' "$out/families.log" || true
+if python3 -c 'import transformers' 2>/dev/null; then
+  python3 tests/policy/hf_transformers_parity.py "$parity" --device "$device" --allow-v2-yarn ||
+    parity_failed=1
 else
-  echo "transformers is not installed here: the float64 reference of DeepseekV3 (ctest's HfReference)"
-  "$build/tests/policy/policy_tests" --gtest_filter='HfReference*' | tail -1
+  echo "transformers is not installed here: the families are checked against the float64 reference only"
 fi
 
 say "4. speed on $device"
@@ -85,4 +98,8 @@ else
 fi
 [[ -z ${GPU_CHECK_DIR:-} ]] && rm -rf "$out"
 echo
+if [[ -n ${parity_failed:-} ]]; then
+  echo "gpu-check: done ($mode); logits differ from transformers (step 3)"
+  exit 1
+fi
 echo "gpu-check: done ($mode)"

@@ -8,6 +8,7 @@
 
 #include "absl/strings/match.h"
 #include "policy/checkpoint.h"
+#include "policy/checkpoint_files.h"
 #include "policy/generate.h"
 #include "policy/model_stats.h"
 #include "rl/cli/commands.h"
@@ -39,15 +40,19 @@ absl::StatusOr<Source> resolve_source(const std::string& config, const std::stri
   return s;
 }
 
-json info_json(const policy::ModelConfig& c) {
+json info_json(const policy::ModelConfig& c, const std::string& dtype) {
   const policy::ModelStats s = policy::model_stats(c);
-  const int64_t bytes = 4;  // fp32 weights and cache
+  const int64_t bytes = dtype == "bfloat16" ? 2 : 4;  // the cache holds the parameters' dtype
   return {
+      {"family", c.traits().model_type},
+      {"architecture", c.traits().architecture},
+      {"dtype", dtype},
       {"total_params", s.total_params},
       {"active_params", s.active_params},
       {"kv_cache_bytes_per_token", s.kv_cache_values_per_token * bytes},
       {"mha_kv_cache_bytes_per_token", s.mha_cache_values_per_token * bytes},
-      {"kv_cache_dtype", "float32"},
+      {"kv_cache_dtype", dtype},
+      {"kv_cache_form", c.mla() ? "latent" : "key_value"},
       {"n_routed_experts", c.n_routed_experts},
       {"num_experts_per_tok", c.num_experts_per_tok},
       {"n_shared_experts", c.n_shared_experts},
@@ -55,17 +60,39 @@ json info_json(const policy::ModelConfig& c) {
       {"num_hidden_layers", c.num_hidden_layers},
       {"hidden_size", c.hidden_size},
       {"num_attention_heads", c.num_attention_heads},
+      {"num_key_value_heads", c.mla() ? c.num_attention_heads : c.num_key_value_heads},
+      {"head_dim", c.attention_head_dim()},
       {"q_lora_rank", c.q_lora_rank ? json(*c.q_lora_rank) : json(nullptr)},
       {"kv_lora_rank", c.kv_lora_rank},
       {"qk_rope_head_dim", c.qk_rope_head_dim},
       {"vocab_size", c.vocab_size},
       {"max_position_embeddings", c.max_position_embeddings},
+      {"tie_word_embeddings", c.tie_word_embeddings},
       {"scoring_func", c.scoring_func},
       {"topk_method", c.topk_method},
       {"rope_scaling", c.rope_scaling ? json(c.rope_scaling->type) : json(nullptr)},
   };
 }
 
+// What a checkpoint folder stores (safetensors headers only; nothing is read).
+absl::StatusOr<json> checkpoint_json(const std::string& dir, const policy::ModelConfig& c) {
+  auto files = policy::CheckpointFiles::open(dir);
+  if (!files.ok()) return files.status();
+  json dtypes = json::object();
+  for (const auto& [name, file] : files->tensors()) {
+    const std::string& stored = files->entry(name).dtype_name;
+    dtypes[stored] = dtypes.value(stored, 0) + 1;
+  }
+  return json{{"dir", dir},
+              {"torch_dtype", c.torch_dtype},
+              {"tensor_dtypes", dtypes},
+              {"fp8_block", c.quantization ? json({c.quantization->block_rows,
+                                                   c.quantization->block_cols})
+                                           : json(nullptr)},
+              {"shards", files->shards().size()},
+              {"bytes", files->file_bytes()},
+              {"tensors", files->tensors().size()}};
+}
 }  // namespace
 
 Command add_model_info_command(CLI::App& parent) {
@@ -74,6 +101,9 @@ Command add_model_info_command(CLI::App& parent) {
   auto checkpoint = std::make_shared<std::string>();
   app->add_option("--config", *config, "Run config (YAML) or a Hugging Face config.json");
   app->add_option("--checkpoint", *checkpoint, "Checkpoint folder (its config.json is used)");
+  auto dtype = std::make_shared<std::string>();
+  app->add_option("--dtype", *dtype, "Parameter dtype the sizes assume (default: model.dtype)")
+      ->check(CLI::IsMember({"float32", "bfloat16"}));
   return {app, [=] {
             if (config->empty() && checkpoint->empty()) {
               return fail("model-info", "give --config or --checkpoint", kExitUsage);
@@ -82,7 +112,13 @@ Command add_model_info_command(CLI::App& parent) {
             if (!source.ok()) return fail_with_status("model-info", source.status());
             auto model_config = resolve_model_config(source->run.model);
             if (!model_config.ok()) return fail_with_status("model-info", model_config.status());
-            std::cout << info_json(*model_config).dump(2) << "\n";
+            json info = info_json(*model_config, dtype->empty() ? source->run.model.dtype : *dtype);
+            if (!source->run.model.checkpoint.empty()) {
+              auto stored = checkpoint_json(source->run.model.checkpoint, *model_config);
+              if (!stored.ok()) return fail_with_status("model-info", stored.status());
+              info["checkpoint"] = *stored;
+            }
+            std::cout << info.dump(2) << "\n";
             return kExitOk;
           }};
 }

@@ -21,11 +21,12 @@ void visit_section(ConfigVisitor& v, RunSection& s) {
 void visit_section(ConfigVisitor& v, ModelSection& s) {
   v.path("config", s.config);
   v.path("checkpoint", s.checkpoint);
+  v.choice("dtype", s.dtype, {"float32", "bfloat16"});
   v.remaining(s.overrides, [](const std::string& key) -> std::string {
     const auto& known = policy::ModelConfig::known_keys();
     if (std::find(known.begin(), known.end(), key) != known.end()) return "";
-    return "unknown key (the model section takes 'config', 'checkpoint' and Hugging Face "
-           "config.json keys)";
+    return "unknown key (the model section takes 'config', 'checkpoint', 'dtype' and Hugging "
+           "Face config.json keys)";
   });
 }
 

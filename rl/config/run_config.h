@@ -29,6 +29,9 @@ struct RunSection {
 struct ModelSection {
   std::string config;        // path to config.json
   std::string checkpoint;    // safetensors folder to start from; "" = initialise from run.seed
+  // Parameters for generation and training: float32 | bfloat16 (training keeps fp32 master
+  // weights in the optimizer and computes log-probs in fp32 either way).
+  std::string dtype = "float32";
   nlohmann::json overrides = nlohmann::json::object();  // any HF key, e.g. num_hidden_layers: 2
 };
 

@@ -8,7 +8,13 @@ namespace forge::rl {
 
 AdamW::AdamW(std::vector<std::pair<std::string, at::Tensor>> params, Options options)
     : options_(options) {
-  for (auto& [name, p] : params) slots_.push_back(Slot{name, p, {}, {}});
+  for (auto& [name, p] : params) {
+    Slot slot{name, p, {}, {}, {}};
+    if (p.scalar_type() != at::kFloat && p.scalar_type() != at::kDouble) {
+      slot.master = p.detach().to(at::kFloat);
+    }
+    slots_.push_back(std::move(slot));
+  }
 }
 
 void AdamW::zero_grad() {
@@ -49,17 +55,20 @@ void AdamW::step(double lr) {
       if (!s.exp_avg.defined()) continue;
       grad = at::zeros_like(s.param);
     }
+    at::Tensor& w = s.master.defined() ? s.master : s.param;  // what the update runs on
+    if (s.master.defined()) grad = grad.to(at::kFloat);
     if (!s.exp_avg.defined()) {
-      s.exp_avg = at::zeros_like(s.param);
-      s.exp_avg_sq = at::zeros_like(s.param);
+      s.exp_avg = at::zeros_like(w);
+      s.exp_avg_sq = at::zeros_like(w);
     }
-    if (options_.weight_decay > 0 && s.param.dim() >= 2) {
-      s.param.mul_(1.0 - lr * options_.weight_decay);
+    if (options_.weight_decay > 0 && w.dim() >= 2) {
+      w.mul_(1.0 - lr * options_.weight_decay);
     }
     s.exp_avg.mul_(options_.beta1).add_(grad, 1.0 - options_.beta1);
     s.exp_avg_sq.mul_(options_.beta2).addcmul_(grad, grad, 1.0 - options_.beta2);
     const at::Tensor denom = (s.exp_avg_sq.sqrt() / std::sqrt(bias2)).add_(options_.eps);
-    s.param.addcdiv_(s.exp_avg, denom, -lr / bias1);
+    w.addcdiv_(s.exp_avg, denom, -lr / bias1);
+    if (s.master.defined()) s.param.copy_(s.master);
   }
 }
 
@@ -74,6 +83,7 @@ std::vector<std::pair<std::string, at::Tensor>> AdamW::state_tensors() const {
   std::vector<std::pair<std::string, at::Tensor>> out;
   out.emplace_back("__step__", at::tensor({step_}, at::kLong));
   for (const Slot& s : slots_) {
+    if (s.master.defined()) out.emplace_back(s.name + ".master", s.master);
     if (!s.exp_avg.defined()) continue;
     out.emplace_back(s.name + ".exp_avg", s.exp_avg);
     out.emplace_back(s.name + ".exp_avg_sq", s.exp_avg_sq);
@@ -85,9 +95,20 @@ absl::Status AdamW::load_state(const std::map<std::string, at::Tensor>& state) {
   auto step = state.find("__step__");
   if (step == state.end()) return absl::DataLossError("optimizer state: missing '__step__'");
   std::vector<std::pair<at::Tensor, at::Tensor>> loaded(slots_.size());
+  std::vector<at::Tensor> masters(slots_.size());
   for (size_t i = 0; i < slots_.size(); ++i) {
     if (!owns(i)) continue;
     const Slot& s = slots_[i];
+    if (s.master.defined()) {
+      auto master = state.find(s.name + ".master");
+      if (master != state.end() && master->second.sizes() != s.param.sizes()) {
+        return absl::DataLossError(absl::StrCat("optimizer state: '", master->first,
+                                                "' has shape ", c10::str(master->second.sizes()),
+                                                ", parameter has ", c10::str(s.param.sizes())));
+      }
+      masters[i] = master != state.end() ? master->second.to(at::kFloat).clone()
+                                         : s.param.detach().to(at::kFloat);
+    }
     auto avg = state.find(s.name + ".exp_avg");
     auto sq = state.find(s.name + ".exp_avg_sq");
     if (avg == state.end() && sq == state.end()) continue;  // never updated
@@ -101,12 +122,14 @@ absl::Status AdamW::load_state(const std::map<std::string, at::Tensor>& state) {
                                                 c10::str(s.param.sizes())));
       }
     }
-    loaded[i] = {avg->second.to(s.param.options()).clone(), sq->second.to(s.param.options()).clone()};
+    const at::TensorOptions options = s.master.defined() ? s.master.options() : s.param.options();
+    loaded[i] = {avg->second.to(options).clone(), sq->second.to(options).clone()};
   }
   step_ = step->second.item<int64_t>();
   for (size_t i = 0; i < slots_.size(); ++i) {
     slots_[i].exp_avg = loaded[i].first;
     slots_[i].exp_avg_sq = loaded[i].second;
+    if (masters[i].defined()) slots_[i].master = masters[i];
   }
   return absl::OkStatus();
 }

@@ -1,7 +1,10 @@
 // AdamW (Loshchilov & Hutter) over named parameters, with torch.optim.AdamW's exact update, and its
 // state exposed by parameter name so checkpoints are portable between LibTorch versions (whose
 // optimizer-state APIs differ) and readable as safetensors. Weight decay applies to matrices only
-// (parameters with >= 2 dimensions), not to norm scales. Not thread-safe.
+// (parameters with >= 2 dimensions), not to norm scales. A reduced-precision parameter (bf16) gets
+// an fp32 master copy: the update runs on the master (fp32 moments, fp32 gradient) and the
+// parameter is set to the master rounded to its dtype, so small updates accumulate instead of
+// vanishing in bf16 rounding; the masters are part of the state. Not thread-safe.
 #pragma once
 
 #include <cstdint>
@@ -45,10 +48,11 @@ class AdamW {
   const at::Tensor& param(size_t i) const { return slots_[i].param; }
 
   int64_t steps() const { return step_; }
-  // "<name>.exp_avg", "<name>.exp_avg_sq" for every parameter that has state, plus "__step__".
+  // "<name>.exp_avg", "<name>.exp_avg_sq" for every parameter that has state, "<name>.master" for
+  // every reduced-precision one, plus "__step__".
   std::vector<std::pair<std::string, at::Tensor>> state_tensors() const;
   // Restores what state_tensors() wrote (the owned parameters' entries; others are ignored); errors
-  // name the missing or misshapen entry.
+  // name the missing or misshapen entry. A master absent from `state` is taken from the parameter.
   absl::Status load_state(const std::map<std::string, at::Tensor>& state);
 
  private:
@@ -57,6 +61,7 @@ class AdamW {
     at::Tensor param;
     at::Tensor exp_avg;     // undefined until the first step that sees a gradient
     at::Tensor exp_avg_sq;
+    at::Tensor master;      // fp32 copy of a reduced-precision parameter; undefined for fp32 ones
   };
   std::vector<Slot> slots_;
   std::vector<bool> owned_;  // empty: every slot

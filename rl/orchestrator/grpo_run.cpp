@@ -73,6 +73,9 @@ absl::StatusOr<GrpoRunOutcome> train(const RunConfig& config, Job& job, Supervis
   const int threads = set_rank_threads(config, job.rank.local_world_size);
   ASSIGN_OR_RETURN(LoadedPolicy policy,
                    load_policy(config.model, config.run.seed, config.run.device));
+  if (!policy.load_summary.empty()) {
+    log_info(logger, absl::StrCat("model ", policy.checkpoint, ": ", policy.load_summary));
+  }
   policy::Model reference{nullptr};
   if (config.trainer.kl_coef > 0) {
     ASSIGN_OR_RETURN(LoadedPolicy ref, load_policy(config.model, config.run.seed,

@@ -100,21 +100,47 @@ TEST_F(CheckpointTest, MissingUnexpectedAndIgnorableTensors) {
   std::vector<std::pair<std::string, at::Tensor>> missing(tensors.begin() + 1, tensors.end());
   ASSERT_TRUE(write_safetensors(path("m/model.safetensors"), missing).ok());
   absl::Status st = load_weights(*model, path("m"));
-  EXPECT_NE(st.message().find("missing tensor '" + tensors[0].first + "'"), std::string::npos) << st;
+  EXPECT_NE(st.message().find("1 missing ('" + tensors[0].first + "')"), std::string::npos) << st;
 
   // Unexpected: an extra tensor.
   auto extra = tensors;
   extra.emplace_back("model.layers.0.mlp.surprise.weight", at::zeros({2}));
   ASSERT_TRUE(write_safetensors(path("m/model.safetensors"), extra).ok());
   st = load_weights(*model, path("m"));
-  EXPECT_NE(st.message().find("model.layers.0.mlp.surprise.weight"), std::string::npos) << st;
+  EXPECT_NE(st.message().find("1 unexpected ('model.layers.0.mlp.surprise.weight' in "
+                              "'model.safetensors')"),
+            std::string::npos) << st;
 
-  // Ignorable: a multi-token-prediction layer past num_hidden_layers, and a rotary cache.
+  // Both at once, every name in one error.
+  missing.emplace_back("model.layers.0.mlp.surprise.weight", at::zeros({2}));
+  missing.emplace_back("model.layers.0.mlp.other.weight", at::zeros({2}));
+  ASSERT_TRUE(write_safetensors(path("m/model.safetensors"), missing).ok());
+  st = load_weights(*model, path("m"));
+  EXPECT_NE(st.message().find("1 missing ('" + tensors[0].first + "'); 2 unexpected"),
+            std::string::npos) << st;
+  EXPECT_NE(st.message().find("mlp.other.weight"), std::string::npos) << st;
+
+  // Skipped by name: DeepSeek-V3's multi-token-prediction layers past num_hidden_layers (counted),
+  // and a rotary cache; a layer past those is unexpected.
   auto mtp = tensors;
   mtp.emplace_back("model.layers.3.eh_proj.weight", at::zeros({2, 2}));
+  mtp.emplace_back("model.layers.3.self_attn.o_proj.weight", at::zeros({2, 2}));
   mtp.emplace_back("model.layers.0.self_attn.rotary_emb.inv_freq", at::zeros({4}));
   ASSERT_TRUE(write_safetensors(path("m/model.safetensors"), mtp).ok());
-  EXPECT_TRUE(load_weights(*model, path("m")).ok());
+  EXPECT_FALSE(load_weights(*model, path("m")).ok());  // this config has no MTP layers
+  ModelConfig with_mtp = c;
+  with_mtp.num_nextn_predict_layers = 1;
+  Model mtp_model(with_mtp, 1);
+  LoadReport report;
+  ASSERT_TRUE(load_weights(*mtp_model, path("m"), &report).ok());
+  EXPECT_EQ(report.skipped_mtp_tensors, 2);
+  EXPECT_EQ(report.skipped_mtp_layers, std::vector<int>{3});
+  EXPECT_NE(report.summary().find("multi-token-prediction layer 3 (2 tensors)"), std::string::npos)
+      << report.summary();
+  mtp.emplace_back("model.layers.4.eh_proj.weight", at::zeros({2, 2}));
+  ASSERT_TRUE(write_safetensors(path("m/model.safetensors"), mtp).ok());
+  st = load_weights(*mtp_model, path("m"));
+  EXPECT_NE(st.message().find("model.layers.4.eh_proj.weight"), std::string::npos) << st;
 
   // Non-finite values are rejected by name.
   auto nan = tensors;

@@ -20,10 +20,9 @@ namespace {
 
 namespace fs = std::filesystem;
 
-constexpr char kPython[] = "/usr/bin/python3";
-
 TEST(HfReference, LogitsMatchAFloat64ReferenceOfTheHuggingFaceModel) {
-  if (::access(kPython, X_OK) != 0) GTEST_SKIP() << kPython << " is not installed";
+  const std::string python = testing::reference_python();
+  if (python.empty()) GTEST_SKIP() << "/usr/bin/python3 is not installed";
   const fs::path dir = fs::temp_directory_path() / ("forge_hf_ref_" + std::to_string(::getpid()));
   fs::create_directories(dir);
   ModelConfig c = testing::tiny_config();
@@ -38,13 +37,13 @@ TEST(HfReference, LogitsMatchAFloat64ReferenceOfTheHuggingFaceModel) {
       {256, 'T', 'h', 'e', ' ', 'a', 'n', 's', 'w', 'e', 'r', ' ', 'i', 's', ' ', '4', '2', 259},
       {256, 1, 2, 3, 100, 200, 255, 260, 261, 7}};
   std::ofstream(dir / "ids.json") << nlohmann::json(seqs).dump();
-  const std::string cmd = std::string(kPython) + " -I -S " + FORGE_SOURCE_DIR +
+  const std::string cmd = python + " " + FORGE_SOURCE_DIR +
                           "/tests/policy/hf_reference.py " + (dir / "ckpt").string() + " " +
                           (dir / "ids.json").string() + " " + (dir / "out.json").string();
   const int status = std::system(cmd.c_str());
   if (WIFEXITED(status) && WEXITSTATUS(status) == 77) {
     fs::remove_all(dir);
-    GTEST_SKIP() << "Debian's python3-torch is not installed";
+    GTEST_SKIP() << python << " has no torch (Debian: python3-torch)";
   }
   ASSERT_EQ(status, 0) << cmd;
   nlohmann::json ref;

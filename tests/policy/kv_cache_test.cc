@@ -19,19 +19,19 @@ using testing::tiny_config;
 // magnitude ~1-10.
 constexpr double kTol = 1e-4;
 
-LatentKvCache make_cache(const ModelConfig& c, int64_t budget, int max_seq_len = 0) {
-  LatentKvCache::Options o;
+KvCache make_cache(const ModelConfig& c, int64_t budget, int max_seq_len = 0) {
+  KvCache::Options o;
   o.budget_bytes = budget;
   o.max_seq_len = max_seq_len;
-  auto cache = LatentKvCache::create(c, o);
+  auto cache = KvCache::create(c, o);
   EXPECT_TRUE(cache.ok()) << cache.status();
   return std::move(*cache);
 }
 
-TEST(LatentKvCache, CapacityComesFromTheByteBudget) {
+TEST(KvCache, CapacityComesFromTheByteBudget) {
   ModelConfig c = tiny_config();
   const int64_t per_token = c.num_hidden_layers * (c.kv_lora_rank + c.qk_rope_head_dim) * 4;
-  LatentKvCache cache = make_cache(c, per_token * 100 * 3 + per_token * 50, 100);
+  KvCache cache = make_cache(c, per_token * 100 * 3 + per_token * 50, 100);
   EXPECT_EQ(cache.bytes_per_token(), per_token);
   EXPECT_EQ(cache.bytes_per_slot(), per_token * 100);
   EXPECT_EQ(cache.capacity(), 3);
@@ -46,9 +46,9 @@ TEST(LatentKvCache, CapacityComesFromTheByteBudget) {
   EXPECT_EQ(cache.length(1), 0);
   EXPECT_THROW(cache.free(7), c10::Error);
 
-  LatentKvCache::Options tiny_budget;
+  KvCache::Options tiny_budget;
   tiny_budget.budget_bytes = per_token;  // less than one slot of max_position_embeddings tokens
-  auto bad = LatentKvCache::create(c, tiny_budget);
+  auto bad = KvCache::create(c, tiny_budget);
   ASSERT_FALSE(bad.ok());
   EXPECT_NE(bad.status().message().find("budget_bytes"), std::string::npos) << bad.status();
 }
@@ -58,11 +58,11 @@ at::Tensor full_logits(Model& model, const std::vector<int64_t>& ids) {
   return model->forward(at::tensor(ids, at::kLong).unsqueeze(0)).logits[0];
 }
 
-TEST(LatentKvCache, CachedDecodingEqualsFullForwardAsSequencesJoinAndLeave) {
+TEST(KvCache, CachedDecodingEqualsFullForwardAsSequencesJoinAndLeave) {
   ModelConfig c = tiny_config();
   Model model(c, 21);
   model->eval();
-  LatentKvCache cache = make_cache(c, int64_t{4} << 20, 64);
+  KvCache cache = make_cache(c, int64_t{4} << 20, 64);
   ASSERT_GE(cache.capacity(), 3);
 
   // Three sequences: A and B start together, C joins later, B leaves early.
@@ -134,10 +134,10 @@ TEST(LatentKvCache, CachedDecodingEqualsFullForwardAsSequencesJoinAndLeave) {
   EXPECT_LT(worst, kTol);
 }
 
-TEST(LatentKvCache, ASequenceDecodesTheSameAloneOrInABatch) {
+TEST(KvCache, ASequenceDecodesTheSameAloneOrInABatch) {
   ModelConfig c = micro_config();
   Model model(c, 4);
-  LatentKvCache cache = make_cache(c, int64_t{1} << 20, 32);
+  KvCache cache = make_cache(c, int64_t{1} << 20, 32);
   const int a = *cache.alloc(), b = *cache.alloc(), solo = *cache.alloc();
   at::Tensor pa = randint(c.vocab_size, {1, 5}, 1), pb = randint(c.vocab_size, {1, 11}, 2);
   model->prefill(cache, pa, at::Tensor(), {a});
@@ -153,10 +153,10 @@ TEST(LatentKvCache, ASequenceDecodesTheSameAloneOrInABatch) {
   EXPECT_LT(worst, 1e-5);
 }
 
-TEST(LatentKvCache, MisuseIsReported) {
+TEST(KvCache, MisuseIsReported) {
   ModelConfig c = micro_config();
   Model model(c, 4);
-  LatentKvCache cache = make_cache(c, int64_t{1} << 20, 8);
+  KvCache cache = make_cache(c, int64_t{1} << 20, 8);
   const int s = *cache.alloc();
   model->prefill(cache, randint(c.vocab_size, {1, 8}, 1), at::Tensor(), {s});
   EXPECT_THROW(model->decode_step(cache, at::tensor({1}, at::kLong), {s}), c10::Error);  // full

@@ -28,10 +28,10 @@ void expect_absorbed_equals_naive(const ModelConfig& c) {
   const int64_t t = 24;
   at::Tensor x = randn({1, t, c.hidden_size}, 12);
   RopeCosSin cs = cos_sin(c, at::arange(t, at::kLong));
-  MlaOutput naive = attn(x, cs.cos, cs.sin, at::Tensor());
-  ASSERT_EQ(naive.latent.size(-1), c.kv_lora_rank + c.qk_rope_head_dim);
+  AttentionOutput naive = attn(x, cs.cos, cs.sin, at::Tensor());
+  ASSERT_EQ(naive.cache.size(-1), c.kv_lora_rank + c.qk_rope_head_dim);
 
-  at::Tensor kv = naive.latent[0].unsqueeze(0).expand({t, t, naive.latent.size(-1)}).contiguous();
+  at::Tensor kv = naive.cache[0].unsqueeze(0).expand({t, t, naive.cache.size(-1)}).contiguous();
   at::Tensor valid = at::ones({t, t}, at::kBool).tril();  // query t sees latents 0..t
   at::Tensor absorbed = attn->decode(x[0], cs.cos, cs.sin, kv, valid);
   const double scale = naive.out.abs().max().item<double>();
@@ -61,18 +61,18 @@ TEST(Mla, CausalAndPaddingKeysDoNotLeak) {
   RopeCosSin cs = cos_sin(c, at::arange(t, at::kLong));
   at::Tensor mask = at::ones({2, t}, at::kBool);
   mask[1].narrow(0, 6, 4).fill_(false);  // row 1: 6 real tokens, then padding
-  MlaOutput a = attn(x, cs.cos, cs.sin, mask);
+  AttentionOutput a = attn(x, cs.cos, cs.sin, mask);
 
   at::Tensor y = x.clone();
   y[0][7].add_(3.0);  // a later token of row 0
   y[1][8].add_(3.0);  // a padding token of row 1
-  MlaOutput b = attn(y, cs.cos, cs.sin, mask);
+  AttentionOutput b = attn(y, cs.cos, cs.sin, mask);
   EXPECT_EQ(max_abs_diff(a.out[0].narrow(0, 0, 7), b.out[0].narrow(0, 0, 7)), 0.0);
   EXPECT_GT(max_abs_diff(a.out[0][7], b.out[0][7]), 1e-3);
   EXPECT_EQ(max_abs_diff(a.out[1].narrow(0, 0, 6), b.out[1].narrow(0, 0, 6)), 0.0);
 
   // Row 1 alone, unpadded, equals its padded version.
-  MlaOutput alone = attn(x[1].narrow(0, 0, 6).unsqueeze(0), cs.cos.narrow(0, 0, 6),
+  AttentionOutput alone = attn(x[1].narrow(0, 0, 6).unsqueeze(0), cs.cos.narrow(0, 0, 6),
                          cs.sin.narrow(0, 0, 6), at::Tensor());
   EXPECT_LT(max_abs_diff(alone.out[0], a.out[1].narrow(0, 0, 6)), 1e-6);
 }

@@ -1,15 +1,31 @@
 // Shared helpers for the policy tests: small configs with every mechanism live, seeded tensors.
 #pragma once
 
+#include <unistd.h>
+
+#include <cstdlib>
 #include <string>
 
 #include <ATen/ATen.h>
 #include <ATen/CPUGeneratorImpl.h>
 #include <gtest/gtest.h>
 
+#include <nlohmann/json.hpp>
+
 #include "policy/model_config.h"
 
 namespace forge::policy::testing {
+
+// The command that runs the Python references (hf_reference.py, hf_write_checkpoint.py): Debian's
+// python3-torch through "/usr/bin/python3 -I -S" (by absolute path, isolated from user site
+// packages and PYTHON* variables), or FORGE_REFERENCE_PYTHON's command on a host whose torch lives
+// elsewhere (scripts/gpu-check.sh on the GPU host). Empty when neither is there.
+inline std::string reference_python() {
+  if (const char* env = std::getenv("FORGE_REFERENCE_PYTHON"); env != nullptr && *env != 0) {
+    return env;
+  }
+  return ::access("/usr/bin/python3", X_OK) == 0 ? "/usr/bin/python3 -I -S" : "";
+}
 
 // configs/models/tiny.json, the shipped ~4M-parameter config.
 inline ModelConfig tiny_config() {
@@ -56,6 +72,47 @@ inline ModelConfig micro_config() {
   c.bos_token_id = 1;
   c.eos_token_id = 2;
   return c;
+}
+
+// configs/models/<file> (a released model's config.json) with `overrides` applied and validated.
+inline ModelConfig published_config(const std::string& file, const nlohmann::json& overrides = {}) {
+  auto c = ModelConfig::from_file(std::string(FORGE_SOURCE_DIR) + "/configs/models/" + file);
+  EXPECT_TRUE(c.ok()) << c.status();
+  if (!c.ok()) return ModelConfig{};
+  if (!overrides.is_null()) {
+    absl::Status st = c->apply_overrides(overrides);
+    EXPECT_TRUE(st.ok()) << st;
+  }
+  absl::Status st = c->validate();
+  EXPECT_TRUE(st.ok()) << file << ": " << st;
+  return *c;
+}
+
+// Small GQA configs of each GQA family, from the published files: a few layers and experts, every
+// optional piece on (biases, q/k norms, an mlp_only layer, llama3 rope scaling).
+inline ModelConfig small_qwen3_moe() {
+  return published_config("qwen3-30b-a3b.json",
+                          {{"num_hidden_layers", 3}, {"hidden_size", 64}, {"intermediate_size", 96},
+                           {"moe_intermediate_size", 32}, {"num_attention_heads", 4},
+                           {"num_key_value_heads", 2}, {"head_dim", 16}, {"num_experts", 8},
+                           {"num_experts_per_tok", 2}, {"mlp_only_layers", {1}},
+                           {"vocab_size", 96}, {"bos_token_id", 0}, {"eos_token_id", 1},
+                           {"max_position_embeddings", 256}, {"initializer_range", 0.2}});
+}
+inline ModelConfig small_llama() {
+  return published_config("deepseek-r1-distill-llama-8b.json",
+                          {{"num_hidden_layers", 2}, {"hidden_size", 64}, {"intermediate_size", 96},
+                           {"num_attention_heads", 4}, {"num_key_value_heads", 1},
+                           {"vocab_size", 96}, {"bos_token_id", 0}, {"eos_token_id", 1},
+                           {"attention_bias", true}, {"mlp_bias", true},
+                           {"max_position_embeddings", 256}, {"initializer_range", 0.2}});
+}
+inline ModelConfig small_qwen2() {
+  return published_config("deepseek-r1-distill-qwen-1.5b.json",
+                          {{"num_hidden_layers", 2}, {"hidden_size", 48}, {"intermediate_size", 64},
+                           {"num_attention_heads", 6}, {"num_key_value_heads", 2},
+                           {"vocab_size", 96}, {"bos_token_id", 0}, {"eos_token_id", 1},
+                           {"max_position_embeddings", 256}, {"initializer_range", 0.2}});
 }
 
 inline at::Generator generator(uint64_t seed) { return at::detail::createCPUGenerator(seed); }

@@ -4,6 +4,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <map>
 
 #include <ATen/ATen.h>
 #include <gtest/gtest.h>
@@ -67,6 +68,49 @@ TEST(AdamWTest, MatchesTorchAdamW) {
     theirs.zero_grad();
   }
   EXPECT_LT((a - b).abs().max().item<double>(), 1e-12);
+}
+
+// model.dtype: bfloat16 trains bf16 parameters through fp32 masters: with the same gradients the
+// master follows an fp32 parameter bit for bit and the bf16 parameter is that master rounded, so
+// steps smaller than bf16's spacing (2^-7 at 1.0) still add up; the master survives a round trip
+// through the optimizer state, and without it the parameter itself is taken.
+TEST(AdamWTest, Bfloat16ParametersFollowAnFp32Master) {
+  at::manual_seed(5);
+  at::Tensor fp32 = (1.0 + 0.01 * at::randn({4, 3})).requires_grad_(true);
+  at::Tensor bf16 = fp32.detach().to(at::kBFloat16).requires_grad_(true);
+  fp32.detach().copy_(bf16.detach());  // both start from the same (bf16-representable) values
+  const at::Tensor start = bf16.detach().clone();
+  AdamW a({{"w", fp32}}, {0.9, 0.95, 1e-8, 0.1});
+  AdamW b({{"w", bf16}}, {0.9, 0.95, 1e-8, 0.1});
+  for (int step = 0; step < 12; ++step) {
+    const at::Tensor g = at::randn({4, 3}).to(at::kBFloat16);  // representable in both
+    fp32.mutable_grad() = g.to(at::kFloat);
+    bf16.mutable_grad() = g;
+    a.step(1e-3);  // each step moves a weight by ~1e-3 < 2^-8, half bf16's spacing near 1
+    b.step(1e-3);
+  }
+  EXPECT_EQ(bf16.scalar_type(), at::kBFloat16);
+  EXPECT_TRUE(at::equal(bf16.detach(), fp32.detach().to(at::kBFloat16)));
+  EXPECT_GT((bf16.detach() - start).abs().max().item<float>(), 0.0f);  // small steps added up
+
+  std::map<std::string, at::Tensor> state;
+  for (const auto& [name, t] : b.state_tensors()) state[name] = t.clone();
+  ASSERT_EQ(state.count("w.master"), 1u);
+  EXPECT_EQ(state["w.master"].scalar_type(), at::kFloat);
+  EXPECT_TRUE(at::equal(state["w.master"], fp32.detach()));
+  EXPECT_EQ(a.state_tensors().size(), 3u);  // fp32 parameters have no master
+
+  at::Tensor restored = bf16.detach().clone().requires_grad_(true);
+  AdamW c({{"w", restored}}, {0.9, 0.95, 1e-8, 0.1});
+  ASSERT_TRUE(c.load_state(state).ok());
+  std::map<std::string, at::Tensor> again;
+  for (const auto& [name, t] : c.state_tensors()) again[name] = t;
+  EXPECT_TRUE(at::equal(again["w.master"], state["w.master"]));  // not the rounded parameter
+  state.erase("w.master");
+  AdamW d({{"w", restored}}, {0.9, 0.95, 1e-8, 0.1});
+  ASSERT_TRUE(d.load_state(state).ok());
+  for (const auto& [name, t] : d.state_tensors()) again[name] = t;
+  EXPECT_TRUE(at::equal(again["w.master"], restored.detach().to(at::kFloat)));
 }
 
 TEST(AdamWTest, ClipGradNormScalesToTheBound) {

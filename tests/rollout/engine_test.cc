@@ -147,6 +147,47 @@ TEST(EngineTest, StopsAtEosKeepingTheToken) {
                                               (*plain)[0].token_ids.begin() + first + 1));
 }
 
+// The cache pool holds whichever rows the model's attention caches: keys and values for the GQA
+// families (here a shrunk Qwen3-MoE: q/k norms, 2 key/value heads for 4 query heads, an MoE and a
+// dense layer) as latents for MLA. Prompts of different lengths decode side by side, join and leave,
+// and each completion is still the reference's.
+TEST(EngineTest, GqaModelsDecodeFromKeysAndValuesInThePool) {
+  auto config = policy::ModelConfig::from_file(std::string(FORGE_SOURCE_DIR) +
+                                               "/configs/models/qwen3-30b-a3b.json");
+  ASSERT_TRUE(config.ok()) << config.status();
+  const policy::ModelConfig tiny = testing::test_config();
+  ASSERT_TRUE(config->apply_overrides({{"num_hidden_layers", 2}, {"hidden_size", 64},
+                                       {"intermediate_size", 96}, {"moe_intermediate_size", 32},
+                                       {"num_attention_heads", 4}, {"num_key_value_heads", 2},
+                                       {"head_dim", 16}, {"num_experts", 4},
+                                       {"num_experts_per_tok", 2}, {"mlp_only_layers", {1}},
+                                       {"vocab_size", tiny.vocab_size},
+                                       {"bos_token_id", tiny.bos_token_id},
+                                       {"eos_token_id", tiny.eos_token_id},
+                                       {"max_position_embeddings", 256},
+                                       {"initializer_range", 0.2}})
+                  .ok());
+  auto model = policy::create_model(*config, kSeedA);
+  auto same = policy::create_model(*config, kSeedA);
+  ASSERT_TRUE(model.ok() && same.ok());
+  (*model)->eval();
+  (*same)->eval();
+  auto engine = Engine::create(*model, testing::byte_tokenizer(), {});
+  ASSERT_TRUE(engine.ok()) << engine.status();
+  GenerationRequest request = sample_request(3, 2, 12, 7);
+  request.sampling.temperature = 0.9;
+  auto out = (*engine)->generate(request);
+  ASSERT_TRUE(out.ok()) << out.status();
+  ASSERT_EQ(out->size(), 6u);
+  size_t tokens = 0;
+  for (const Completion& c : *out) {
+    testing::expect_matches_reference(c, **same, request);
+    tokens += c.token_ids.size();
+  }
+  EXPECT_GT(tokens, 36u);  // most samples decode many steps rather than stopping at once
+  EXPECT_NE((*out)[0].token_ids, (*out)[2].token_ids);
+}
+
 TEST(EngineTest, StopStringsEndTheSequenceAndAreCutFromTheText) {
   GenerationRequest request = sample_request(1, 1, 16, 77);
   request.sampling.temperature = 1.5;

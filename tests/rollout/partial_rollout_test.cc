@@ -5,7 +5,9 @@
 // and the new fields survive the wire.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <future>
+#include <memory>
 #include <thread>
 
 #include <ATen/ATen.h>
@@ -48,8 +50,9 @@ void install(Engine& engine, policy::ModelImpl& from, int64_t version) {
 // a token: the engine thread is held in the completion callback of a one-token request that joins
 // with them, so the update lands while they run.
 std::vector<Completion> generate_across_an_update(const GenerationRequest& request,
-                                                  policy::ModelImpl& b) {
-  auto engine = testing::test_engine(kSeedA);
+                                                  policy::ModelImpl& b,
+                                                  std::unique_ptr<Engine> engine = nullptr) {
+  if (!engine) engine = testing::test_engine(kSeedA);
   std::promise<void> held, released;
   std::shared_future<void> release = released.get_future().share();
   std::promise<absl::StatusOr<std::vector<Completion>>> result;
@@ -117,6 +120,29 @@ std::pair<double, int> after_switch_mismatch(const std::vector<Completion>& out,
     }
   }
   return {worst, mixed};
+}
+
+// A shrunk Qwen3-MoE (GQA attention: its cache rows are keys and values, not MLA latents; q/k
+// norms; an MoE layer and a dense one), as engine_test.cc's.
+policy::Model shrunk_qwen3_moe(uint64_t seed) {
+  auto config = policy::ModelConfig::from_file(std::string(FORGE_SOURCE_DIR) +
+                                               "/configs/models/qwen3-30b-a3b.json");
+  EXPECT_TRUE(config.ok()) << config.status();
+  const policy::ModelConfig tiny = testing::test_config();
+  EXPECT_TRUE(config->apply_overrides({{"num_hidden_layers", 2}, {"hidden_size", 64},
+                                       {"intermediate_size", 96}, {"moe_intermediate_size", 32},
+                                       {"num_attention_heads", 4}, {"num_key_value_heads", 2},
+                                       {"head_dim", 16}, {"num_experts", 4},
+                                       {"num_experts_per_tok", 2}, {"mlp_only_layers", {1}},
+                                       {"vocab_size", tiny.vocab_size},
+                                       {"bos_token_id", tiny.bos_token_id},
+                                       {"eos_token_id", tiny.eos_token_id},
+                                       {"max_position_embeddings", 256},
+                                       {"initializer_range", 0.2}})
+                  .ok());
+  policy::Model model = policy::create_model(*config, seed).value();
+  model->eval();
+  return model;
 }
 
 TEST(PartialRolloutTest, PinnedRequestsCarryOneVersionPerToken) {
@@ -228,6 +254,42 @@ TEST(PartialRolloutTest, RecomputeRewritesTheRoutingWithTheNewWeights) {
     ++checked;
   }
   EXPECT_GT(checked, 0);
+}
+
+// The same for a GQA family: kRecompute rewrites the keys and values of the running sequences, so
+// their tokens after the switch are B's over the whole sequence, and the routing they carry is
+// what B's full forward routes.
+TEST(PartialRolloutTest, AGqaMoeModelRecomputesItsKeysAndValuesAndRecordsItsRouting) {
+  policy::Model b = shrunk_qwen3_moe(kSeedB);
+  auto engine = Engine::create(shrunk_qwen3_moe(kSeedA), testing::byte_tokenizer(), {});
+  ASSERT_TRUE(engine.ok()) << engine.status();
+  const std::vector<Completion> out = generate_across_an_update(
+      request_of(PartialRollout::kRecompute, true), *b, std::move(engine).value());
+  ASSERT_EQ(out.size(), 12u);
+  const auto [mismatch, mixed] = after_switch_mismatch(out, *b);
+  EXPECT_GT(mixed, 0);
+  EXPECT_LT(mismatch, 1e-4) << mixed << " mixed completions";
+  int64_t same = 0, total = 0;
+  for (const Completion& c : out) {
+    const size_t j = switch_point(c);
+    if (j == 0 || j + 1 >= c.token_ids.size()) continue;
+    ASSERT_EQ(c.routing_layers, 1);  // layer 1 is dense (mlp_only_layers)
+    ASSERT_EQ(c.routing_top_k, 2);
+    std::vector<int64_t> ids(c.prompt_token_ids.begin(), c.prompt_token_ids.end());
+    ids.insert(ids.end(), c.token_ids.begin(), c.token_ids.end() - 1);
+    ASSERT_EQ(c.routed_experts.size(), ids.size() * 2);
+    at::NoGradGuard no_grad;
+    b->forward(at::tensor(ids, at::kLong).unsqueeze(0));
+    const at::Tensor chosen = std::get<0>(b->last_routing().at(0).sort(1));  // [positions, 2]
+    for (int64_t p = 0; p < static_cast<int64_t>(ids.size()); ++p) {
+      std::vector<int64_t> got(c.routed_experts.begin() + p * 2, c.routed_experts.begin() + p * 2 + 2);
+      std::sort(got.begin(), got.end());
+      same += got[0] == chosen[p][0].item<int64_t>() && got[1] == chosen[p][1].item<int64_t>();
+      ++total;
+    }
+  }
+  ASSERT_GT(total, 0);
+  EXPECT_GE(static_cast<double>(same) / static_cast<double>(total), 0.99) << same << " of " << total;
 }
 
 TEST(PartialRolloutTest, VersionsRoutingAndTheModeSurviveTheWire) {
