@@ -82,6 +82,7 @@ TrainingState GrpoTrainer::state() const {
 }
 
 void GrpoTrainer::set_state(const char* state) {
+  state_ = state;
   if (deps_.board == nullptr) return;
   deps_.board->update([&](auto& s) {
     s.state = state;
@@ -143,8 +144,10 @@ void GrpoTrainer::admit_rollouts() {
 
 absl::Status GrpoTrainer::save_if_requested() {
   if (deps_.control == nullptr || !deps_.control->take_save_request()) return absl::OkStatus();
+  const char* before = state_;
   set_state("saving");
   const absl::Status saved = torch_boundary([&] { return model_->save(state()); });
+  set_state(before);  // back (paused, say) before the caller hears that the save is done
   deps_.control->saved(saved.ok() ? absl::StatusOr<int64_t>(step_) : saved);
   return saved;
 }

@@ -93,7 +93,7 @@ class GrpoTrainer {
   absl::Status serve_control();
   absl::Status save_if_requested();
   TrainingState state() const;
-  void set_state(const char* state);
+  void set_state(const char* state);  // the status board's state (and state_)
   bool stopping() const;             // this rank was asked to stop
   absl::StatusOr<bool> any_rank_stopping();  // some rank was (agreed by every rank)
 
@@ -108,6 +108,7 @@ class GrpoTrainer {
   std::unique_ptr<StepRecorder> recorder_;
   int64_t step_ = 0;            // steps completed
   int64_t policy_version_ = 0;
+  const char* state_ = "starting";  // the last set_state() (a string literal)
   DataPosition completed_position_;  // the data position after the last completed step
 };
 
