@@ -50,17 +50,6 @@ void ModelImpl::init_weights(uint64_t seed) {
   }
 }
 
-void ModelImpl::set_dtype(at::ScalarType dtype) {
-  TORCH_CHECK(dtype == at::kFloat || dtype == at::kBFloat16,
-              "set_dtype: parameters are float32 or bfloat16");
-  to(dtype);
-  for (DecoderLayer& layer : model->layer_list) {
-    if (!layer->is_moe()) continue;
-    at::Tensor& bias = layer->moe->gate->e_score_correction_bias;
-    if (bias.defined()) bias.set_data(bias.to(at::kFloat));
-  }
-}
-
 at::Device ModelImpl::device() const { return model->embed_tokens->weight.device(); }
 
 std::vector<std::pair<std::string, at::Tensor>> ModelImpl::named_tensors() const {

@@ -90,9 +90,6 @@ class ModelImpl : public torch::nn::Module {
   // Re-initialises every parameter and buffer from `seed` (on the CPU, then copied to the device).
   void init_weights(uint64_t seed);
 
-  // Converts every parameter to `dtype` (kFloat or kBFloat16) in place; the routing-bias buffers
-  // stay fp32.
-  void set_dtype(at::ScalarType dtype);
   at::ScalarType dtype() const { return model->embed_tokens->weight.scalar_type(); }
 
   // input_ids [B, T] int64; attention_mask [B, T] (any dtype, nonzero = real token, right padding:
