@@ -18,6 +18,7 @@
 #include "rl/service/trainer_metrics.h"
 #include "rl/service/trainer_service.h"
 #include "rl/trainer/grpo_trainer.h"
+#include "rl/trainer/record_stage.h"
 
 namespace forge::rl {
 namespace {
@@ -107,6 +108,7 @@ absl::StatusOr<GrpoRunOutcome> train(const RunConfig& config, Job& job, Supervis
   std::unique_ptr<MetricsLog> metrics;  // rank 0 writes the run's metrics
   if (job.is_root()) {
     ASSIGN_OR_RETURN(metrics, MetricsLog::open(config.run.dir, resume.step));
+    RETURN_IF_ERROR(open_samples_file(config.run.dir, resume.step));
   }
 
   TrainerStatusBoard board;

@@ -43,6 +43,11 @@ struct RecordSettings {
   static RecordSettings from_config(const RunConfig& config);
 };
 
+// Prepares run_dir/samples.jsonl for a run: with `keep_through_step` >= 0 (a resumed run) the
+// lines of steps up to it stay and later ones (trained again after the resume) go, as do a last
+// line cut off by a kill; with -1 the file starts empty. Mirrors MetricsLog::open.
+absl::Status open_samples_file(const std::string& run_dir, int64_t keep_through_step);
+
 class StepRecorder {
  public:
   // `metrics`: rank 0's (null elsewhere). `board` (optional) shows "saving" while a checkpoint is

@@ -2,8 +2,9 @@
 // worker and a reward server on loopback, or 2 ranks), from a briefly SFT-trained model so rewards
 // vary:
 //  * a run killed with SIGKILL mid-way and resumed (--resume) uses every prompt exactly as often
-//    as a straight run (samples.jsonl holds every sample of every step; a step written again after
-//    the resume keeps its last writing): the rounds that were in flight are generated again, once;
+//    as a straight run (samples.jsonl holds every sample of every step; the resume drops the lines
+//    of the steps after its checkpoint, which it trains again): the rounds that were in flight are
+//    generated again, once;
 //  * 2 data-parallel ranks with max_staleness 1 compute the steps and weights of 1 rank (pinned
 //    rollouts, so both are deterministic): generation ahead composes with the collectives.
 #include <signal.h>
@@ -65,30 +66,11 @@ class AsyncRunTest : public ::testing::Test {
 };
 fs::path AsyncRunTest::dir_;
 
-// How often each prompt was trained on, from samples.jsonl (every sample of every step). A resumed
-// run appends to the file the killed one left: of the killed run's lines (the first
-// `resumed_at_byte` bytes; a last line cut off by the kill is not one) only those of the steps the
-// checkpoint holds (<= `resumed_step`) were trained on for good; the steps after it were trained
-// again by the resumed run, whose lines follow. -1: not a resumed run.
-std::map<std::string, int> prompt_uses(const fs::path& run_dir, int64_t resumed_step = -1,
-                                       size_t resumed_at_byte = 0) {
-  std::ifstream in(run_dir / "samples.jsonl", std::ios::binary);
-  const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+// How often each prompt was trained on, from samples.jsonl (every sample of every step).
+std::map<std::string, int> prompt_uses(const fs::path& run_dir) {
   std::map<std::string, int> uses;
-  size_t begin = 0;
-  while (begin < text.size()) {
-    const size_t end = text.find('\n', begin);
-    const bool killed_part = resumed_step >= 0 && begin < resumed_at_byte;
-    if (killed_part && (end == std::string::npos || end >= resumed_at_byte)) {
-      begin = resumed_at_byte;  // the line the kill cut off
-      continue;
-    }
-    if (end == std::string::npos) break;
-    const json s = json::parse(text.substr(begin, end - begin));
-    if (!killed_part || s.at("step").get<int64_t>() <= resumed_step) {
-      ++uses[s.at("prompt").get<std::string>()];
-    }
-    begin = end + 1;
+  for (const json& s : read_jsonl(run_dir / "samples.jsonl")) {
+    ++uses[s.at("prompt").get<std::string>()];
   }
   return uses;
 }
@@ -111,7 +93,6 @@ TEST_F(AsyncRunTest, AKilledRunResumedUsesEveryPromptAsOftenAsAStraightRun) {
   const size_t before = read_jsonl(killed / "metrics.jsonl").size();
   EXPECT_GE(before, 3u);
   EXPECT_LT(before, 8u);
-  const size_t samples_bytes = fs::file_size(killed / "samples.jsonl");
   ForgeResult b =
       run_forge("run " + config() + from_sft() + " run.dir=" + killed.string() + " --resume");
   ASSERT_EQ(b.exit_code, 0) << b.output;
@@ -123,8 +104,7 @@ TEST_F(AsyncRunTest, AKilledRunResumedUsesEveryPromptAsOftenAsAStraightRun) {
   EXPECT_LT(resumed_step, 8);
   ASSERT_EQ(read_jsonl(killed / "metrics.jsonl").size(), 8u);
 
-  const std::map<std::string, int> want = prompt_uses(straight),
-                                   got = prompt_uses(killed, resumed_step, samples_bytes);
+  const std::map<std::string, int> want = prompt_uses(straight), got = prompt_uses(killed);
   int total = 0;
   for (const auto& [prompt, n] : want) total += n;
   EXPECT_EQ(total, 8 * 4 * 4);  // 8 steps x 4 prompts x 4 samples

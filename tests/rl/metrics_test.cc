@@ -11,6 +11,7 @@
 #include "rl/metrics/crc32c.h"
 #include "rl/metrics/metrics_log.h"
 #include "rl/metrics/tensorboard_writer.h"
+#include "rl/trainer/record_stage.h"
 #include "tensorboard/event.pb.h"
 
 #include "tests/common/temp_dir.h"
@@ -111,6 +112,30 @@ TEST_F(MetricsTest, ResumeKeepsStepsUpToTheCheckpointAndDropsLaterOnes) {
   while (std::getline(in, line)) steps.push_back(nlohmann::json::parse(line)["step"].get<int64_t>());
   EXPECT_EQ(steps, (std::vector<int64_t>{1, 2, 3}));
   EXPECT_DOUBLE_EQ((*resumed)->last()->values.at("x"), 30.0);
+}
+
+// samples.jsonl on a resume: the steps after the checkpoint are trained again, so their lines go
+// (and a line a kill cut off); a fresh run starts the file empty.
+TEST_F(MetricsTest, ResumeKeepsSamplesUpToTheCheckpointAndDropsLaterOnes) {
+  const std::string path = (dir_ / "samples.jsonl").string();
+  std::ofstream(path) << R"({"step": 1, "prompt": "a"})" "\n" R"({"step": 1, "prompt": "b"})" "\n"
+                      << R"({"step": 2, "prompt": "c"})" "\n" R"({"step": 3, "prompt": "d"})" "\n"
+                      << R"({"step": 4, "pro)";
+  ASSERT_TRUE(open_samples_file(dir_.string(), 2).ok());
+  std::vector<std::string> prompts;
+  std::ifstream in(path);
+  for (std::string line; std::getline(in, line);) {
+    prompts.push_back(nlohmann::json::parse(line)["prompt"].get<std::string>());
+  }
+  EXPECT_EQ(prompts, (std::vector<std::string>{"a", "b", "c"}));
+
+  ASSERT_TRUE(open_samples_file(dir_.string(), -1).ok());
+  EXPECT_EQ(fs::file_size(path), 0u);
+
+  std::ofstream(path) << R"({"step": 1})" "\n" "not json\n";
+  const absl::Status bad = open_samples_file(dir_.string(), 1);
+  EXPECT_EQ(bad.code(), absl::StatusCode::kDataLoss);
+  EXPECT_NE(bad.message().find(path + ":2: not a sample line"), std::string::npos) << bad;
 }
 
 TEST_F(MetricsTest, WaitersWakeOnNewStepsAndOnClose) {
