@@ -30,6 +30,7 @@
 #include "base/idle_threads.h"
 #include "base/process_memory.h"
 #include "base/stopwatch.h"
+#include "bench/load_average.h"
 #include "policy/byte_tokenizer.h"
 #include "policy/log_probs.h"
 #include "policy/model.h"
@@ -40,12 +41,7 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-std::string load_average() {
-  std::ifstream in("/proc/loadavg");
-  std::string a, b, c;
-  in >> a >> b >> c;
-  return a + " " + b + " " + c;
-}
+using forge::bench::load_average;
 
 policy::Model tiny_model(uint64_t seed) {
   auto config = policy::ModelConfig::from_file(std::string(FORGE_SOURCE_DIR) +

@@ -35,6 +35,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "bench/load_average.h"
 #include "reward/format_rule.h"
 #include "reward/math/math_grader.h"
 #include "reward/reward_client.h"
@@ -368,8 +369,8 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "reward_bench: no data in %s\n", dir.c_str());
     return 1;
   }
-  std::printf("reward_bench: %d cores, %.1f s per measurement, data %s\n\n", cores, seconds,
-              dir.c_str());
+  std::printf("reward_bench: %d cores, %.1f s per measurement, load average %s, data %s\n\n",
+              cores, seconds, forge::bench::load_average().c_str(), dir.c_str());
   std::printf("| %-40s | %5s | %11s | %10s | %10s | %10s | %10s |\n", "workload", "cases",
               "correct", "1 thread/s", "per CPU-s", "all cores/s", "per CPU-s");
   std::printf("|%s|%s|%s|%s|%s|%s|%s|\n", std::string(42, '-').c_str(),

@@ -28,6 +28,7 @@
 #include <nlohmann/json.hpp>
 
 #include "absl/strings/str_split.h"
+#include "bench/load_average.h"
 #include "reward/code/code_job.h"
 #include "reward/code/worker_pool.h"
 #include "reward/grade_file.h"
@@ -165,8 +166,10 @@ int main(int argc, char** argv) {
     return 1;
   }
   std::printf(
-      "HumanEval canonical solutions: %zu programs, concurrency %d, %u hardware threads\n\n",
-      tasks.size(), concurrency, std::thread::hardware_concurrency());
+      "HumanEval canonical solutions: %zu programs, concurrency %d, %u hardware threads, load "
+      "average %s\n\n",
+      tasks.size(), concurrency, std::thread::hardware_concurrency(),
+      forge::bench::load_average().c_str());
   std::printf("| mode  | programs | passed | seconds | programs/s | note |\n");
   std::printf("|-------|---------:|-------:|--------:|-----------:|------|\n");
   for (const std::string& mode : std::vector<std::string>(absl::StrSplit(modes, ','))) {

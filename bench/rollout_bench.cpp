@@ -28,6 +28,7 @@
 #include "base/stopwatch.h"
 #include "base/idle_threads.h"
 #include "base/process_memory.h"
+#include "bench/load_average.h"
 #include "policy/byte_tokenizer.h"
 #include "policy/model.h"
 #include "policy/model_stats.h"
@@ -41,12 +42,7 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-std::string load_average() {
-  std::ifstream in("/proc/loadavg");
-  std::string a, b, c;
-  in >> a >> b >> c;
-  return a + " " + b + " " + c;
-}
+using forge::bench::load_average;
 
 policy::ModelConfig config_from(const nlohmann::json& overrides) {
   auto config = policy::ModelConfig::from_file(std::string(FORGE_SOURCE_DIR) + "/configs/models/tiny.json");
@@ -240,9 +236,9 @@ int main(int argc, char** argv) {
   if (threads > 0) at::set_num_threads(threads);
   else at::set_num_threads(static_cast<int>(std::thread::hardware_concurrency()));
   std::printf("# rollout_bench (%u cores, load average %s at start)\n",
-              std::thread::hardware_concurrency(), forge::rollout::load_average().c_str());
+              std::thread::hardware_concurrency(), forge::bench::load_average().c_str());
   if (!skip_generation) forge::rollout::generation_table(tokens, rounds);
   if (!skip_sync) forge::rollout::sync_tables(false, pushes);
-  std::printf("\nload average at end: %s\n", forge::rollout::load_average().c_str());
+  std::printf("\nload average at end: %s\n", forge::bench::load_average().c_str());
   return 0;
 }

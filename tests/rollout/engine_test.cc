@@ -152,23 +152,9 @@ TEST(EngineTest, StopsAtEosKeepingTheToken) {
 // dense layer) as latents for MLA. Prompts of different lengths decode side by side, join and leave,
 // and each completion is still the reference's.
 TEST(EngineTest, GqaModelsDecodeFromKeysAndValuesInThePool) {
-  auto config = policy::ModelConfig::from_file(std::string(FORGE_SOURCE_DIR) +
-                                               "/configs/models/qwen3-30b-a3b.json");
-  ASSERT_TRUE(config.ok()) << config.status();
-  const policy::ModelConfig tiny = testing::test_config();
-  ASSERT_TRUE(config->apply_overrides({{"num_hidden_layers", 2}, {"hidden_size", 64},
-                                       {"intermediate_size", 96}, {"moe_intermediate_size", 32},
-                                       {"num_attention_heads", 4}, {"num_key_value_heads", 2},
-                                       {"head_dim", 16}, {"num_experts", 4},
-                                       {"num_experts_per_tok", 2}, {"mlp_only_layers", {1}},
-                                       {"vocab_size", tiny.vocab_size},
-                                       {"bos_token_id", tiny.bos_token_id},
-                                       {"eos_token_id", tiny.eos_token_id},
-                                       {"max_position_embeddings", 256},
-                                       {"initializer_range", 0.2}})
-                  .ok());
-  auto model = policy::create_model(*config, kSeedA);
-  auto same = policy::create_model(*config, kSeedA);
+  const policy::ModelConfig config = testing::shrunk_qwen3_moe_config();
+  auto model = policy::create_model(config, kSeedA);
+  auto same = policy::create_model(config, kSeedA);
   ASSERT_TRUE(model.ok() && same.ok());
   (*model)->eval();
   (*same)->eval();

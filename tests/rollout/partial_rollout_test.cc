@@ -122,25 +122,9 @@ std::pair<double, int> after_switch_mismatch(const std::vector<Completion>& out,
   return {worst, mixed};
 }
 
-// A shrunk Qwen3-MoE (GQA attention: its cache rows are keys and values, not MLA latents; q/k
-// norms; an MoE layer and a dense one), as engine_test.cc's.
+// The shrunk Qwen3-MoE of test_util.h (GQA: its cache rows are keys and values).
 policy::Model shrunk_qwen3_moe(uint64_t seed) {
-  auto config = policy::ModelConfig::from_file(std::string(FORGE_SOURCE_DIR) +
-                                               "/configs/models/qwen3-30b-a3b.json");
-  EXPECT_TRUE(config.ok()) << config.status();
-  const policy::ModelConfig tiny = testing::test_config();
-  EXPECT_TRUE(config->apply_overrides({{"num_hidden_layers", 2}, {"hidden_size", 64},
-                                       {"intermediate_size", 96}, {"moe_intermediate_size", 32},
-                                       {"num_attention_heads", 4}, {"num_key_value_heads", 2},
-                                       {"head_dim", 16}, {"num_experts", 4},
-                                       {"num_experts_per_tok", 2}, {"mlp_only_layers", {1}},
-                                       {"vocab_size", tiny.vocab_size},
-                                       {"bos_token_id", tiny.bos_token_id},
-                                       {"eos_token_id", tiny.eos_token_id},
-                                       {"max_position_embeddings", 256},
-                                       {"initializer_range", 0.2}})
-                  .ok());
-  policy::Model model = policy::create_model(*config, seed).value();
+  policy::Model model = policy::create_model(testing::shrunk_qwen3_moe_config(), seed).value();
   model->eval();
   return model;
 }

@@ -15,6 +15,25 @@ policy::ModelConfig test_config() {
   return *config;
 }
 
+policy::ModelConfig shrunk_qwen3_moe_config() {
+  absl::StatusOr<policy::ModelConfig> config = policy::ModelConfig::from_file(
+      std::string(FORGE_SOURCE_DIR) + "/configs/models/qwen3-30b-a3b.json");
+  EXPECT_TRUE(config.ok()) << config.status();
+  const policy::ModelConfig tiny = test_config();
+  EXPECT_TRUE(config->apply_overrides({{"num_hidden_layers", 2}, {"hidden_size", 64},
+                                       {"intermediate_size", 96}, {"moe_intermediate_size", 32},
+                                       {"num_attention_heads", 4}, {"num_key_value_heads", 2},
+                                       {"head_dim", 16}, {"num_experts", 4},
+                                       {"num_experts_per_tok", 2}, {"mlp_only_layers", {1}},
+                                       {"vocab_size", tiny.vocab_size},
+                                       {"bos_token_id", tiny.bos_token_id},
+                                       {"eos_token_id", tiny.eos_token_id},
+                                       {"max_position_embeddings", 256},
+                                       {"initializer_range", 0.2}})
+                  .ok());
+  return *config;
+}
+
 policy::Model test_model(uint64_t seed) {
   absl::StatusOr<policy::Model> model = policy::create_model(test_config(), seed);
   EXPECT_TRUE(model.ok()) << model.status();

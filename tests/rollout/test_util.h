@@ -20,6 +20,10 @@ inline constexpr uint64_t kSeedA = 11;  // two very different weight sets
 inline constexpr uint64_t kSeedB = 22;
 
 policy::ModelConfig test_config();
+// A shrunk Qwen3-MoE (configs/models/qwen3-30b-a3b.json: GQA attention, whose cache rows are keys
+// and values rather than MLA latents; q/k norms; 2 key/value heads for 4 query heads; an MoE layer
+// and a dense one) over the byte tokenizer's vocabulary.
+policy::ModelConfig shrunk_qwen3_moe_config();
 policy::Model test_model(uint64_t seed);
 std::shared_ptr<const policy::Tokenizer> byte_tokenizer();
 std::unique_ptr<Engine> test_engine(uint64_t seed, const EngineOptions& options = {});
