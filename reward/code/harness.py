@@ -49,6 +49,7 @@ import ast
 import builtins
 import collections
 import ctypes
+import fcntl
 import gc
 import json
 import os
@@ -114,6 +115,16 @@ def _write_all(fd, data):
     while view:
         n = os.write(fd, view)
         view = view[n:]
+
+
+def _write_file(path, data):
+    """One write(2) of `data` to `path` (what /proc's map files need), without Python's io
+    objects: in a freshly forked program every object it creates or touches costs a page copy."""
+    fd = os.open(path, os.O_WRONLY)
+    try:
+        os.write(fd, data)
+    finally:
+        os.close(fd)
 
 
 def _read_exact(fd, n):
@@ -330,12 +341,14 @@ def _sweep(keep):
 # Z and P: runs of the program.
 
 def zygote_main(sock):
-    global _tid_field, _ids
+    global _ids, _last_cap
     self_ = _libc.pthread_self()
     if ctypes.c_int.from_address(self_ + TID_OFFSET).value != _libc.syscall(SYS_gettid):
         raise SystemExit("forge zygote: unexpected glibc thread descriptor layout")
-    _tid_field = self_ + TID_OFFSET
+    tid_field = ctypes.c_void_p(self_ + TID_OFFSET)   # made once: the child touches little
     _ids = (os.getuid(), os.getgid())
+    with open("/proc/sys/kernel/cap_last_cap") as f:
+        _last_cap = int(f.read())
     devnull = os.open("/dev/null", os.O_RDWR)
     os.dup2(devnull, 0)
     os.dup2(devnull, 1)
@@ -350,7 +363,7 @@ def zygote_main(sock):
                  CLONE_NEWUTS | signal.SIGCHLD)
         pid = _libc.syscall(SYS_clone, flags, 0, 0, 0, 0)
         if pid == 0:
-            _libc.syscall(SYS_set_tid_address, ctypes.c_void_p(_tid_field))
+            _libc.syscall(SYS_set_tid_address, tid_field)
             code = 1
             try:
                 sock.close()
@@ -391,15 +404,12 @@ def _enter_sandbox(limits):
     _check(_libc.mount(b"proc", b"/proc", b"proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, None),
            "mount /proc")
     try:  # no further user namespaces for the program (the sysctl is per user namespace)
-        with open("/proc/sys/user/max_user_namespaces", "w") as f:
-            f.write("0")
+        _write_file("/proc/sys/user/max_user_namespaces", b"0")
     except OSError:
         pass
     os.setsid()
     _prctl(PR_SET_NO_NEW_PRIVS, 1)
-    with open("/proc/sys/kernel/cap_last_cap") as f:
-        last_cap = int(f.read())
-    for cap in range(last_cap + 1):
+    for cap in range(_last_cap + 1):
         _prctl(PR_CAPBSET_DROP, cap)
     _prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL)
     header = (ctypes.c_uint32 * 2)(0x20080522, 0)   # _LINUX_CAPABILITY_VERSION_3, this process
@@ -423,17 +433,13 @@ def _set_rlimits(limits):
 
 def program_main(limits, fds, ids):
     """P: pid 1 of a fresh pid namespace. Returns the exit status."""
-    import fcntl
     stdin_fd, out_w, err_w, call_r, resp_w, ready_w = fds
     try:
         uid, gid = ids
         _prctl(PR_SET_DUMPABLE, 1)   # inherited from W; /proc/self/uid_map needs it
-        with open("/proc/self/setgroups", "w") as f:
-            f.write("deny")
-        with open("/proc/self/uid_map", "w") as f:
-            f.write("%d %d 1" % (uid, uid))
-        with open("/proc/self/gid_map", "w") as f:
-            f.write("%d %d 1" % (gid, gid))
+        _write_file("/proc/self/setgroups", b"deny")
+        _write_file("/proc/self/uid_map", b"%d %d 1" % (uid, uid))
+        _write_file("/proc/self/gid_map", b"%d %d 1" % (gid, gid))
         _enter_sandbox(limits)
         wanted = [stdin_fd, out_w, err_w, call_r, resp_w]
         high = [fcntl.fcntl(fd, fcntl.F_DUPFD, 256) for fd in wanted + [ready_w]]
@@ -464,10 +470,10 @@ def program_main(limits, fds, ids):
             pass
         return 125
     import random
-    random.seed()
-    sys.stdin = open(0, "r", closefd=False)
-    sys.stdout = open(1, "w", closefd=False)
-    sys.stderr = open(2, "w", closefd=False)
+    random.seed(int.from_bytes(os.urandom(16), "little"))   # its own seed, not the zygote's
+    # The interpreter's own stdio objects (never used by the zygote) wrap fds 0-2, which are the
+    # program's now; new ones would cost this fresh process a page copy for every object touched.
+    sys.stdin, sys.stdout, sys.stderr = sys.__stdin__, sys.__stdout__, sys.__stderr__
     sys.argv = ["program"]
     if call:
         try:
@@ -520,6 +526,9 @@ def call_server(cfg):
     def reply(obj):
         _write_all(4, _frame(obj))
 
+    def serve(req):
+        return _serve_request(g, objects, handle_of, handle_for, req)
+
     g = {"__name__": cfg.get("module_name", "__forge_program__"), "__builtins__": builtins}
     try:
         exec(compile(cfg["program"], "<program>", "exec"), g)
@@ -541,56 +550,127 @@ def call_server(cfg):
                 names[name] = ["value", encode(value, None)]
             except Exception:
                 names[name] = ["other"]
-    reply({"op": "loaded", "names": names})
+    # The calls W sent ahead (Judge.prefetch_calls) run now, in order, each reply written as soon
+    # as it is ready, exactly as if W had sent them one by one: W consumes them in the same order
+    # or discards the whole run. A call whose reply holds a program object ends the batch there
+    # (W's later requests on that object must run before any further call).
+    batch = cfg.get("calls") or []
+    if not all(type(c) is dict and c.get("op") == "call" and names.get(c.get("name")) ==
+               ["callable"] for c in batch):
+        batch = []
+    reply({"op": "loaded", "names": names, "batch": bool(batch)})
+    for i, req in enumerate(batch):
+        before = len(objects)
+        out = serve(req)
+        if len(objects) != before or i == len(batch) - 1:
+            out["batch_end"] = True
+            reply(out)
+            break
+        reply(out)
     while True:
         req = _read_frame(3)
         if req is None:
             return
-        try:
-            op = req["op"]
-            target = g[req["name"]] if "name" in req else objects[req["handle"]]
-            if op == "call":
-                if "attr" in req:
-                    target = getattr(target, req["attr"])
-                args = [decode(a, handle_for) for a in req["args"]]
-                kwargs = {k: decode(v, handle_for) for k, v in req["kwargs"].items()}
-                result = target(*args, **kwargs)
-                after = {}
-                for i, a in enumerate(args):
-                    if isinstance(a, (list, dict, set, bytearray)):
-                        after[str(i)] = encode(a, handle_of)
-                for k, a in kwargs.items():
-                    if isinstance(a, (list, dict, set, bytearray)):
-                        after[k] = encode(a, handle_of)
-                reply({"ok": encode(result, handle_of), "after": after})
-            elif op == "getattr":
-                value = getattr(target, req["attr"])
-                if callable(value) and not isinstance(value, type):
-                    reply({"callable": True})
-                else:
-                    reply({"ok": encode(value, handle_of)})
-            elif op == "iter":
-                reply({"ok": ["h", handle_of(iter(target))]})
-            elif op == "next":
-                try:
-                    reply({"ok": encode(next(target), handle_of)})
-                except StopIteration:
-                    reply({"stop": True})
-            elif op == "len":
-                reply({"ok": encode(len(target), None)})
-            elif op == "getitem":
-                reply({"ok": encode(target[decode(req["key"], handle_for)], handle_of)})
-            else:
-                reply({"error": "unknown op"})
-        except BaseException as e:
-            if isinstance(e, (SystemExit, KeyboardInterrupt)):
-                raise
-            reply({"error": _short("%s: %s" % (type(e).__name__, e)), "type": type(e).__name__,
-                   "message": _short(e, 200)})
+        reply(serve(req))
+
+
+def _serve_request(g, objects, handle_of, handle_for, req):
+    """One request from W (a call, an attribute, an iteration step, ...): its reply object."""
+    try:
+        op = req["op"]
+        target = g[req["name"]] if "name" in req else objects[req["handle"]]
+        if op == "call":
+            if "attr" in req:
+                target = getattr(target, req["attr"])
+            args = [decode(a, handle_for) for a in req["args"]]
+            kwargs = {k: decode(v, handle_for) for k, v in req["kwargs"].items()}
+            result = target(*args, **kwargs)
+            after = {}
+            for i, a in enumerate(args):
+                if isinstance(a, (list, dict, set, bytearray)):
+                    after[str(i)] = encode(a, handle_of)
+            for k, a in kwargs.items():
+                if isinstance(a, (list, dict, set, bytearray)):
+                    after[k] = encode(a, handle_of)
+            return {"ok": encode(result, handle_of), "after": after}
+        if op == "getattr":
+            value = getattr(target, req["attr"])
+            if callable(value) and not isinstance(value, type):
+                return {"callable": True}
+            return {"ok": encode(value, handle_of)}
+        if op == "iter":
+            return {"ok": ["h", handle_of(iter(target))]}
+        if op == "next":
+            try:
+                return {"ok": encode(next(target), handle_of)}
+            except StopIteration:
+                return {"stop": True}
+        if op == "len":
+            return {"ok": encode(len(target), None)}
+        if op == "getitem":
+            return {"ok": encode(target[decode(req["key"], handle_for)], handle_of)}
+        return {"error": "unknown op"}
+    except BaseException as e:
+        if isinstance(e, (SystemExit, KeyboardInterrupt)):
+            raise
+        return {"error": _short("%s: %s" % (type(e).__name__, e)), "type": type(e).__name__,
+                "message": _short(e, 200)}
 
 
 # ---------------------------------------------------------------------------------------------
 # W as the judge.
+
+_ALWAYS_EVALUATED = (ast.Assert, ast.Expr, ast.Assign, ast.Compare, ast.BinOp, ast.UnaryOp,
+                     ast.Call, ast.Subscript, ast.Tuple, ast.List, ast.keyword)
+
+
+def prefetch_calls(statements, program_name):
+    """The program calls that the test `statements` make first, known before they run: a prefix
+    of statements of which each calls the program at most once, with literal arguments, in a
+    position that is always evaluated, and calls nothing else but builtins. `program_name(name)`
+    is the program function a test name stands for, or None. Returns the calls as W's requests
+    ({"op": "call", "name", "args", "kwargs"}), in order. The program runs them ahead, in one
+    batch; if the tests then ask for anything else first, the run is discarded and the job runs
+    again with live calls (Run.request), so this only has to be right for speed."""
+    calls = []
+    for stmt in statements:
+        parents = {}
+        for node in ast.walk(stmt):
+            for child in ast.iter_child_nodes(node):
+                parents[child] = node
+        refs = [n for n in ast.walk(stmt) if isinstance(n, ast.Name) and program_name(n.id)]
+        other = [n for n in ast.walk(stmt) if isinstance(n, ast.Call) and not (
+            isinstance(n.func, ast.Name) and (program_name(n.func.id) or
+                                              hasattr(builtins, n.func.id)))]
+        if not refs and not other:
+            if isinstance(stmt, (ast.Assert, ast.Expr, ast.Assign, ast.Import, ast.ImportFrom,
+                                 ast.Pass)):
+                continue
+            break
+        if other or len(refs) != 1 or not isinstance(stmt, (ast.Assert, ast.Expr, ast.Assign)):
+            break
+        call = parents.get(refs[0])
+        if not isinstance(call, ast.Call) or call.func is not refs[0]:
+            break
+        node, ok = call, True
+        while node is not stmt and ok:
+            up = parents[node]
+            ok = isinstance(up, _ALWAYS_EVALUATED) and not (
+                isinstance(up, ast.Assert) and node is up.msg) and not (
+                isinstance(up, ast.Compare) and node in up.comparators[1:])
+            node = up
+        if not ok:
+            break
+        try:
+            args = [encode(ast.literal_eval(a), None) for a in call.args]
+            kwargs = {k.arg: encode(ast.literal_eval(k.value), None) for k in call.keywords}
+        except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError, Unencodable):
+            break
+        if any(isinstance(a, ast.Starred) for a in call.args) or None in kwargs:
+            break
+        calls.append({"op": "call", "args": args, "kwargs": kwargs,
+                      "name": program_name(refs[0].id)})
+    return calls
 
 TESTS_CACHE = collections.OrderedDict()
 
@@ -603,6 +683,11 @@ class RunStopped(BaseException):
         BaseException.__init__(self, detail)
         self.status = status
         self.detail = detail
+
+
+class Diverged(BaseException):
+    """The tests asked the program for something other than the next call it ran ahead
+    (Judge.prefetch_calls): the run is discarded and the job runs again without calls ahead."""
 
 
 class ProgramError(Exception):
@@ -632,8 +717,10 @@ def _remote_error(msg):
 class Run:
     """One run of the program in its own namespaces: W's ends of its pipes."""
 
-    def __init__(self, judge, program, stdin=None):
+    def __init__(self, judge, program, stdin=None, calls=()):
         self.judge = judge
+        self.expected = collections.deque(calls)   # calls the program runs ahead, in order
+        self.diverged = None
         lim = judge.limits
         self.max_output = lim["max_output_bytes"]
         call = stdin is None
@@ -675,6 +762,8 @@ class Run:
         first = {"program": program}
         if call:
             first["module_name"] = "__forge_program__"
+            if calls:
+                first["calls"] = list(calls)
         else:
             first["stdin"] = stdin
         self.pending = memoryview(_frame(first))
@@ -856,6 +945,14 @@ class Run:
     def request(self, obj):
         if self.stopped:
             raise self.stopped
+        if self.diverged:
+            raise self.diverged
+        if self.expected:
+            if obj != self.expected.popleft():
+                self.diverged = Diverged()
+                raise self.diverged
+            self.judge.ahead_used += 1
+            return self._reply()   # the program ran this call ahead; its reply is in order
         data = _frame(obj)
         if self.pending:
             self.pending = memoryview(bytes(self.pending) + data)
@@ -879,6 +976,8 @@ class Run:
 
     def _reply(self):
         msg = self.recv()
+        if msg.get("batch_end"):
+            self.expected.clear()
         if "error" in msg:
             raise _remote_error(msg)
         return msg
@@ -982,6 +1081,9 @@ class Judge:
         self.handles = {}
         self.sent = False
         self.single_unit = False
+        self.calls_ahead = []   # prefetch_calls() of the tests
+        self.ahead_used = 0     # of those, the replies the tests consumed
+        self.rerun = False      # the tests diverged from the calls ahead: ran again, live
 
     # --- plumbing to the zygote and the program ---
     def zygote_send(self, obj):
@@ -1041,7 +1143,8 @@ class Judge:
         if self.sent:
             return
         self.sent = True
-        out = {"status": status, "passed": passed, "total": total, "detail": _short(detail, 400)}
+        out = {"status": status, "passed": passed, "total": total, "detail": _short(detail, 400),
+               "calls_ahead": self.ahead_used, "rerun": self.rerun}
         _write_all(self.res_fd, b"J" + _frame(out))
 
     def execute(self):
@@ -1051,7 +1154,13 @@ class Judge:
         setup, units = self.build_tests(kind)
         if setup is None:
             return
-        return self.run_calls(kind, setup, units)
+        try:
+            return self.run_calls(kind, setup, units, self.calls_ahead)
+        except Diverged:
+            self.cleanup()
+            self.handles = {}
+            self.rerun, self.ahead_used = True, 0
+            return self.run_calls(kind, setup, units, ())
 
     def build_tests(self, kind):
         """Compiles the tests; returns (setup code or "", list of unit code objects). The compiled
@@ -1059,17 +1168,17 @@ class Judge:
         them. Code objects are immutable and every job runs them in fresh globals, so nothing of
         one job reaches another through the cache; programs are never compiled here."""
         if kind == "humaneval":
-            key = (kind, self.job["test"])
+            key = (kind, self.job["test"], self.job["entry_point"])
         else:
             key = (kind, self.job.get("setup") or "", tuple(self.job["asserts"]))
         hit = TESTS_CACHE.get(key)
         if hit is not None:
             TESTS_CACHE.move_to_end(key)
-            setup, units, self.single_unit = hit
+            setup, units, self.single_unit, self.calls_ahead = hit
             return setup, units
         setup, units = self._compile_tests(kind)
         if setup is not None:
-            TESTS_CACHE[key] = (setup, units, self.single_unit)
+            TESTS_CACHE[key] = (setup, units, self.single_unit, self.calls_ahead)
             if len(TESTS_CACHE) > TESTS_CACHE_SIZE:
                 TESTS_CACHE.popitem(last=False)
         return setup, units
@@ -1084,6 +1193,10 @@ class Judge:
                     self.result("bad_test", 0, 0, "tests.test defines no check(candidate)")
                     return None, None
                 fn = check[-1]
+                param = fn.args.args[0].arg if fn.args.args else None
+                entry = self.job["entry_point"]
+                self.calls_ahead = prefetch_calls(
+                    fn.body, lambda name: entry if name == param else None)
                 body, n = [], 0
                 for stmt in fn.body:
                     if any(isinstance(x, ast.Assert) for x in ast.walk(stmt)):
@@ -1101,6 +1214,17 @@ class Judge:
             setup = self.job.get("setup") or ""
             units = [compile(a, "<assert %d>" % (i + 1), "exec")
                      for i, a in enumerate(self.job["asserts"])]
+            # Names the setup binds are the tests' own, not the program's.
+            own = {n.id for n in ast.walk(ast.parse(setup)) if isinstance(n, ast.Name) and
+                   isinstance(n.ctx, ast.Store)}
+            for node in ast.walk(ast.parse(setup)):
+                if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                    own.add(node.name)
+                elif isinstance(node, (ast.Import, ast.ImportFrom)):
+                    own.update((a.asname or a.name).split(".")[0] for a in node.names)
+            statements = [st for a in self.job["asserts"] for st in ast.parse(a).body]
+            self.calls_ahead = prefetch_calls(
+                statements, lambda name: None if name in own or hasattr(builtins, name) else name)
             return compile(setup, "<setup>", "exec"), units
         except SyntaxError as e:
             self.result("bad_test", 0, 0, "tests do not compile: %s" % _short(e, 200))
@@ -1121,14 +1245,18 @@ class Judge:
             ast.copy_location(node, stmt)
         return wrapper
 
-    def run_calls(self, kind, setup, units):
+    def run_calls(self, kind, setup, units, calls):
+        """Runs the tests against one run of the program. Raises Diverged when the tests did not
+        consume exactly the calls the program ran ahead (`calls`), whatever they concluded."""
         total = len(units)
         outcome = {}            # unit index -> None (passed) or failure text
         check_error = None      # check() itself raised outside any unit
-        self.run = run = Run(self, self.job["program"])
+        self.run = run = Run(self, self.job["program"], calls=calls)
         try:
             run.wait_ready()
             hello = run.recv()
+            if not hello.get("batch"):
+                run.expected.clear()
             if hello.get("op") == "load_error":
                 return self.result("load_error", 0, total, "program raised while loading: %s" %
                                    hello.get("error"))
@@ -1197,6 +1325,8 @@ class Judge:
         except RunStopped as stop:
             passed = sum(1 for i in range(total) if i in outcome and outcome[i] is None)
             return self.result(stop.status, passed, total, stop.detail)
+        if run.diverged or run.expected:   # calls ran ahead that the tests skipped or reordered
+            raise Diverged()
         passed = sum(1 for i in range(total) if i in outcome and outcome[i] is None)
         failures = [i for i in range(total) if outcome.get(i, "not run") is not None]
         if not failures and check_error is None:
