@@ -624,6 +624,28 @@ _ALWAYS_EVALUATED = (ast.Assert, ast.Expr, ast.Assign, ast.Compare, ast.BinOp, a
                      ast.Call, ast.Subscript, ast.Tuple, ast.List, ast.keyword)
 
 
+def _parents(root):
+    """{node: its parent} for every node under `root` (root: None), in one pass. ast.walk costs
+    several times more, and W analyses every test it has not seen yet."""
+    parents = {root: None}
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        for name in node._fields:
+            if name == "ctx":
+                continue
+            value = getattr(node, name, None)
+            if isinstance(value, list):
+                for item in value:
+                    if isinstance(item, ast.AST):
+                        parents[item] = node
+                        stack.append(item)
+            elif isinstance(value, ast.AST):
+                parents[value] = node
+                stack.append(value)
+    return parents
+
+
 def prefetch_calls(statements, program_name):
     """The program calls that the test `statements` make first, known before they run: a prefix
     of statements of which each calls the program at most once, with literal arguments, in a
@@ -634,12 +656,9 @@ def prefetch_calls(statements, program_name):
     again with live calls (Run.request), so this only has to be right for speed."""
     calls = []
     for stmt in statements:
-        parents = {}
-        for node in ast.walk(stmt):
-            for child in ast.iter_child_nodes(node):
-                parents[child] = node
-        refs = [n for n in ast.walk(stmt) if isinstance(n, ast.Name) and program_name(n.id)]
-        other = [n for n in ast.walk(stmt) if isinstance(n, ast.Call) and not (
+        parents = _parents(stmt)
+        refs = [n for n in parents if isinstance(n, ast.Name) and program_name(n.id)]
+        other = [n for n in parents if isinstance(n, ast.Call) and not (
             isinstance(n.func, ast.Name) and (program_name(n.func.id) or
                                               hasattr(builtins, n.func.id)))]
         if not refs and not other:
@@ -1199,7 +1218,7 @@ class Judge:
                     fn.body, lambda name: entry if name == param else None)
                 body, n = [], 0
                 for stmt in fn.body:
-                    if any(isinstance(x, ast.Assert) for x in ast.walk(stmt)):
+                    if any(isinstance(x, ast.Assert) for x in _parents(stmt)):
                         body.append(self._unit(stmt, n))
                         n += 1
                     else:
@@ -1232,18 +1251,20 @@ class Judge:
 
     @staticmethod
     def _unit(stmt, idx):
-        passed = ast.Expr(ast.Call(ast.Name("__forge_unit_passed", ast.Load()),
-                                   [ast.Constant(idx)], []))
-        failed = ast.Expr(ast.Call(ast.Name("__forge_unit_failed", ast.Load()),
-                                   [ast.Constant(idx), ast.Name("__forge_error", ast.Load())], []))
-        handler = ast.ExceptHandler(ast.Name("__forge_Exception", ast.Load()), "__forge_error",
-                                    [failed])
-        wrapper = ast.Try([stmt], [handler], [passed], [])
         # Only the new nodes need a location (compile() wants one on every node): the statement's.
-        for node in [wrapper, handler] + list(ast.walk(passed)) + list(ast.walk(failed)) + \
-                list(ast.walk(handler.type)):
-            ast.copy_location(node, stmt)
-        return wrapper
+        at = {"lineno": stmt.lineno, "col_offset": stmt.col_offset,
+              "end_lineno": stmt.end_lineno, "end_col_offset": stmt.end_col_offset}
+
+        def name(text):
+            return ast.Name(text, ast.Load(), **at)
+
+        def call(fn, args):
+            return ast.Expr(ast.Call(name(fn), args, [], **at), **at)
+
+        passed = call("__forge_unit_passed", [ast.Constant(idx, **at)])
+        failed = call("__forge_unit_failed", [ast.Constant(idx, **at), name("__forge_error")])
+        handler = ast.ExceptHandler(name("__forge_Exception"), "__forge_error", [failed], **at)
+        return ast.Try([stmt], [handler], [passed], [], **at)
 
     def run_calls(self, kind, setup, units, calls):
         """Runs the tests against one run of the program. Raises Diverged when the tests did not
