@@ -7,8 +7,12 @@
 //   grade  what `forge grade` does with the items, start to finish but for the process start: the
 //          grader and its pool are created (workers = concurrency), the JSONL lines graded
 //          (reward/grade_file.h), and everything shut down and reaped, all counted
+//   process  the whole `forge grade --input F --output G reward.code.workers=C` process
+//   harness  the same items through bench/humaneval_style_harness.py (C threads; per program a
+//          multiprocessing Manager and a forked Process, as openai/human-eval runs samples), the
+//          whole process
 // Each mode runs the same programs with the same concurrency. Usage:
-//   reward_code_bench [--programs N] [--concurrency C] [--modes pool,fresh,bare,grade]
+//   reward_code_bench [--programs N] [--concurrency C] [--modes pool,fresh,bare,grade,...]
 #include <fcntl.h>
 #include <spawn.h>
 #include <sys/wait.h>
@@ -46,6 +50,7 @@ struct Task {
   nlohmann::json tests;
   std::string bare;  // program + test + check(entry_point)
   std::string line;  // a `forge grade` input line: {"id","rule":"code","completion","tests"}
+  std::string sample;  // a humaneval_style_harness.py line: {"program","test","entry_point"}
 };
 
 std::vector<Task> load_tasks(int n) {
@@ -63,6 +68,9 @@ std::vector<Task> load_tasks(int n) {
         nlohmann::json{
             {"id", j["task_id"]}, {"rule", "code"}, {"completion", t.program}, {"tests", t.tests}}
             .dump();
+    t.sample = nlohmann::json{{"program", t.program}, {"test", j["test"]},
+                              {"entry_point", j["entry_point"]}}
+                   .dump();
     all.push_back(std::move(t));
   }
   std::vector<Task> out;
@@ -128,6 +136,66 @@ std::pair<double, int> grade_file_run(const std::vector<Task>& tasks, int worker
   return {seconds, passed};
 }
 
+// Runs argv to its end with stdout to /dev/null; returns (seconds, exited with status 0).
+std::pair<double, bool> run_process(const std::vector<std::string>& args) {
+  std::vector<char*> argv;
+  for (const std::string& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+  argv.push_back(nullptr);
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0);
+  const auto start = Clock::now();
+  pid_t pid;
+  int rc = posix_spawn(&pid, argv[0], &actions, nullptr, argv.data(), environ);
+  posix_spawn_file_actions_destroy(&actions);
+  if (rc != 0) return {0.0, false};
+  int status = 0;
+  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  return {std::chrono::duration<double>(Clock::now() - start).count(),
+          WIFEXITED(status) && WEXITSTATUS(status) == 0};
+}
+
+std::string write_lines(const std::string& name, const std::vector<std::string>& lines) {
+  const std::string path = "/tmp/reward_code_bench_" + std::to_string(getpid()) + "_" + name;
+  std::ofstream out(path);
+  for (const std::string& l : lines) out << l << "\n";
+  return path;
+}
+
+// The whole `forge grade` process on the tasks: (seconds, passed).
+std::pair<double, int> forge_grade_process(const std::vector<Task>& tasks, int workers) {
+  std::vector<std::string> lines;
+  for (const Task& t : tasks) lines.push_back(t.line);
+  const std::string in = write_lines("in.jsonl", lines), out = in + ".out";
+  auto [seconds, ok] = run_process({FORGE_BINARY, "grade", "--input", in, "--output", out,
+                                    "reward.code.workers=" + std::to_string(workers)});
+  int passed = 0;
+  std::ifstream graded(out);
+  std::string line;
+  while (ok && std::getline(graded, line))
+    passed += nlohmann::json::parse(line).value("reward", 0.0) == 1.0;
+  std::remove(in.c_str());
+  std::remove(out.c_str());
+  return {seconds, passed};
+}
+
+// The whole human-eval style harness process on the tasks: (seconds, passed).
+std::pair<double, int> harness_process(const std::vector<Task>& tasks, int workers) {
+  std::vector<std::string> lines;
+  for (const Task& t : tasks) lines.push_back(t.sample);
+  const std::string in = write_lines("samples.jsonl", lines), out = in + ".passed";
+  const std::string command = std::string("/usr/bin/python3 -I -S ") + FORGE_HARNESS_SCRIPT + " " +
+                              in + " --workers " + std::to_string(workers) + " > " + out;
+  auto [seconds, ok] = run_process({"/bin/sh", "-c", command});
+  int passed = 0;
+  std::ifstream result(out);
+  if (!(ok && result >> passed)) passed = 0;
+  std::remove(in.c_str());
+  std::remove(out.c_str());
+  return {seconds, passed};
+}
+
 bool run_sandboxed(WorkerPool& pool, const Task& t) {
   auto job = forge::reward::code::make_code_job(t.program, t.tests);
   if (!job.ok()) return false;
@@ -145,7 +213,7 @@ bool run_sandboxed(WorkerPool& pool, const Task& t) {
 int main(int argc, char** argv) {
   int programs = 164;
   int concurrency = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-  std::string modes = "pool,fresh,bare,grade";
+  std::string modes = "pool,fresh,bare,grade,process,harness";
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string flag = argv[i];
     if (flag == "--programs") {
@@ -156,7 +224,7 @@ int main(int argc, char** argv) {
       modes = argv[i + 1];
     } else {
       std::cerr << "usage: reward_code_bench [--programs N] [--concurrency C] [--modes "
-                   "pool,fresh,bare,grade]\n";
+                   "pool,fresh,bare,grade,process,harness]\n";
       return 2;
     }
   }
@@ -170,14 +238,20 @@ int main(int argc, char** argv) {
       "average %s\n\n",
       tasks.size(), concurrency, std::thread::hardware_concurrency(),
       forge::bench::load_average().c_str());
-  std::printf("| mode  | programs | passed | seconds | programs/s | note |\n");
-  std::printf("|-------|---------:|-------:|--------:|-----------:|------|\n");
+  std::printf("| mode    | programs | passed | seconds | programs/s | note |\n");
+  std::printf("|---------|---------:|-------:|--------:|-----------:|------|\n");
   for (const std::string& mode : std::vector<std::string>(absl::StrSplit(modes, ','))) {
     std::pair<double, int> r;
     std::string note;
     if (mode == "grade") {
       r = grade_file_run(tasks, concurrency);
       note = "grader + pool start, grading, shutdown";
+    } else if (mode == "process") {
+      r = forge_grade_process(tasks, concurrency);
+      note = "whole `forge grade` process";
+    } else if (mode == "harness") {
+      r = harness_process(tasks, concurrency);
+      note = "whole human-eval style harness process";
     } else if (mode == "bare") {
       r = run_all(tasks.size(), concurrency, [&](size_t i) { return run_bare(tasks[i].bare); });
       note = "no sandbox";
@@ -208,7 +282,7 @@ int main(int argc, char** argv) {
       std::cerr << "unknown mode " << mode << "\n";
       return 2;
     }
-    std::printf("| %-5s | %8zu | %6d | %7.2f | %10.1f | %s |\n", mode.c_str(), tasks.size(),
+    std::printf("| %-7s | %8zu | %6d | %7.2f | %10.1f | %s |\n", mode.c_str(), tasks.size(),
                 r.second, r.first, tasks.size() / r.first, note.c_str());
     std::fflush(stdout);
   }

@@ -11,7 +11,7 @@ out=$(mktemp -d /tmp/forge_demo_smoke.XXXXXX)
 trap 'rm -rf "$out"' EXIT
 
 cd "$source_dir"
-SKIP_SETUP=1 BUILD_DIR="$build_dir" DEMO_DIR="$out/demo" TRAIN_N=150 HELDOUT_N=8 SEED=3 TASK_ARGS="--ops 1" \
+SKIP_SETUP=1 BUILD_DIR="$build_dir" DEMO_DIR="$out/demo" SFT_N=100 RL_N=50 HELDOUT_N=8 SEED=3 TASK_ARGS="--ops 1" \
   scripts/demo.sh run.threads=1 sft.max_steps=60 sft.batch_size=16 sft.eval_every=30 \
   trainer.total_steps=2 trainer.batch_size=4 trainer.save_every=0 rollout.n=4 \
   rollout.max_new_tokens=48 eval.max_prompts=8 eval.k=2 distill.k=4 distill.max_prompts=64 \
