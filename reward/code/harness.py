@@ -54,6 +54,7 @@ import gc
 import json
 import os
 import resource
+import select
 import selectors
 import signal
 import socket
@@ -73,6 +74,7 @@ _libc.pthread_self.restype = ctypes.c_void_p
 # zygote_main); Python's os.fork() takes no flags. x86-64 only (syscall numbers, TID_OFFSET).
 SYS_clone, SYS_set_tid_address, SYS_gettid = 56, 218, 186
 CLONE_PARENT = 0x00008000
+CLONE_PIDFD = 0x00001000
 # glibc caches the thread id in its thread descriptor (struct pthread, at pthread_self()): fork()
 # refreshes it in the child, a raw clone does not, so the child does (set_tid_address, as glibc's
 # fork does). Its offset in x86-64 glibc 2.26+; the zygote checks it before relying on it.
@@ -93,6 +95,7 @@ MS_NOSUID, MS_NODEV, MS_NOEXEC = 2, 4, 8
 
 MAX_FRAME = 64 << 20          # largest message accepted on any pipe
 TESTS_CACHE_SIZE = 512        # compiled tests kept by W (Judge.build_tests)
+_BUILTIN_NAMES = frozenset(dir(builtins))
 MAX_ENCODE_DEPTH = 200        # nesting depth of a serialised value
 # Modules imported once in W so that each forked program finds them warm.
 PRELOAD = ("typing", "math", "re", "collections", "itertools", "functools", "heapq", "bisect",
@@ -341,7 +344,7 @@ def _sweep(keep):
 # Z and P: runs of the program.
 
 def zygote_main(sock):
-    global _ids, _last_cap
+    global _ids, _last_cap, _no_caps
     self_ = _libc.pthread_self()
     if ctypes.c_int.from_address(self_ + TID_OFFSET).value != _libc.syscall(SYS_gettid):
         raise SystemExit("forge zygote: unexpected glibc thread descriptor layout")
@@ -349,6 +352,11 @@ def zygote_main(sock):
     _ids = (os.getuid(), os.getgid())
     with open("/proc/sys/kernel/cap_last_cap") as f:
         _last_cap = int(f.read())
+    # capset(2)'s arguments: _LINUX_CAPABILITY_VERSION_3 for the calling process; effective,
+    # permitted and inheritable sets all empty. Made here once: ctypes arrays cost a program ~0.2 ms.
+    _no_caps = ((ctypes.c_uint32 * 2)(0x20080522, 0), (ctypes.c_uint32 * 6)())
+    pidfd = ctypes.c_int(-1)   # clone(2) puts P's pidfd here, in Z only (CLONE_PIDFD)
+    pidfd_at = ctypes.byref(pidfd)
     devnull = os.open("/dev/null", os.O_RDWR)
     os.dup2(devnull, 0)
     os.dup2(devnull, 1)
@@ -359,9 +367,9 @@ def zygote_main(sock):
             return
         _, fds, _, _ = socket.recv_fds(sock, 1, 8)
         status_w = fds[-1]
-        flags = (CLONE_PARENT | CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC |
-                 CLONE_NEWUTS | signal.SIGCHLD)
-        pid = _libc.syscall(SYS_clone, flags, 0, 0, 0, 0)
+        flags = (CLONE_PARENT | CLONE_PIDFD | CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID |
+                 CLONE_NEWIPC | CLONE_NEWUTS | signal.SIGCHLD)
+        pid = _libc.syscall(SYS_clone, flags, 0, pidfd_at, 0, 0)
         if pid == 0:
             _libc.syscall(SYS_set_tid_address, tid_field)
             code = 1
@@ -378,6 +386,11 @@ def zygote_main(sock):
             _write_all(status_w, b"pid %d\n" % pid)
         for fd in fds:
             os.close(fd)
+        if pid > 0:
+            # Z does nothing more until P has exited: while P lives it shares Z's pages, and each
+            # page Z writes would be copied; once P is gone, a write only unprotects Z's own page.
+            select.select([pidfd.value], [], [])
+            os.close(pidfd.value)
 
 
 def _sock_frame(sock):
@@ -412,9 +425,7 @@ def _enter_sandbox(limits):
     for cap in range(_last_cap + 1):
         _prctl(PR_CAPBSET_DROP, cap)
     _prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL)
-    header = (ctypes.c_uint32 * 2)(0x20080522, 0)   # _LINUX_CAPABILITY_VERSION_3, this process
-    data = (ctypes.c_uint32 * 6)()                  # effective, permitted, inheritable: all empty
-    _check(_libc.capset(header, data), "capset")
+    _check(_libc.capset(*_no_caps), "capset")
     _prctl(PR_SET_DUMPABLE, 1)   # W's non-dumpable flag was inherited; the program's own /proc
     os.chdir("/tmp")
 
@@ -537,9 +548,8 @@ def call_server(cfg):
         sys.stdout.flush()
         return
     names = {}
-    builtin_names = set(dir(builtins))
     for name, value in list(g.items()):
-        if name.startswith("__") or name in builtin_names:
+        if name.startswith("__") or name in _BUILTIN_NAMES:
             continue
         if type(value).__name__ == "module":
             names[name] = ["module", getattr(value, "__name__", "")]
