@@ -54,7 +54,6 @@ import gc
 import json
 import os
 import resource
-import select
 import selectors
 import signal
 import socket
@@ -74,7 +73,6 @@ _libc.pthread_self.restype = ctypes.c_void_p
 # zygote_main); Python's os.fork() takes no flags. x86-64 only (syscall numbers, TID_OFFSET).
 SYS_clone, SYS_set_tid_address, SYS_gettid = 56, 218, 186
 CLONE_PARENT = 0x00008000
-CLONE_PIDFD = 0x00001000
 # glibc caches the thread id in its thread descriptor (struct pthread, at pthread_self()): fork()
 # refreshes it in the child, a raw clone does not, so the child does (set_tid_address, as glibc's
 # fork does). Its offset in x86-64 glibc 2.26+; the zygote checks it before relying on it.
@@ -355,8 +353,6 @@ def zygote_main(sock):
     # capset(2)'s arguments: _LINUX_CAPABILITY_VERSION_3 for the calling process; effective,
     # permitted and inheritable sets all empty. Made here once: ctypes arrays cost a program ~0.2 ms.
     _no_caps = ((ctypes.c_uint32 * 2)(0x20080522, 0), (ctypes.c_uint32 * 6)())
-    pidfd = ctypes.c_int(-1)   # clone(2) puts P's pidfd here, in Z only (CLONE_PIDFD)
-    pidfd_at = ctypes.byref(pidfd)
     devnull = os.open("/dev/null", os.O_RDWR)
     os.dup2(devnull, 0)
     os.dup2(devnull, 1)
@@ -367,9 +363,9 @@ def zygote_main(sock):
             return
         _, fds, _, _ = socket.recv_fds(sock, 1, 8)
         status_w = fds[-1]
-        flags = (CLONE_PARENT | CLONE_PIDFD | CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID |
-                 CLONE_NEWIPC | CLONE_NEWUTS | signal.SIGCHLD)
-        pid = _libc.syscall(SYS_clone, flags, 0, pidfd_at, 0, 0)
+        flags = (CLONE_PARENT | CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC |
+                 CLONE_NEWUTS | signal.SIGCHLD)
+        pid = _libc.syscall(SYS_clone, flags, 0, 0, 0, 0)
         if pid == 0:
             _libc.syscall(SYS_set_tid_address, tid_field)
             code = 1
@@ -386,11 +382,6 @@ def zygote_main(sock):
             _write_all(status_w, b"pid %d\n" % pid)
         for fd in fds:
             os.close(fd)
-        if pid > 0:
-            # Z does nothing more until P has exited: while P lives it shares Z's pages, and each
-            # page Z writes would be copied; once P is gone, a write only unprotects Z's own page.
-            select.select([pidfd.value], [], [])
-            os.close(pidfd.value)
 
 
 def _sock_frame(sock):
