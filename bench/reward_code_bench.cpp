@@ -7,6 +7,8 @@
 //   grade  what `forge grade` does with the items, start to finish but for the process start: the
 //          grader and its pool are created (workers = concurrency), the JSONL lines graded
 //          (reward/grade_file.h), and everything shut down and reaped, all counted
+//   startup  `forge grade` on an empty input, 10 times: the median seconds and the largest
+//          resident set (issue 13's targets: 30 ms, 30 MiB)
 //   process  the whole `forge grade --input F --output G reward.code.workers=C` process
 //   harness  the same items through bench/humaneval_style_harness.py (C threads; per program a
 //          multiprocessing Manager and a forked Process, as openai/human-eval runs samples), the
@@ -15,9 +17,11 @@
 //   reward_code_bench [--programs N] [--concurrency C] [--modes pool,fresh,bare,grade,...]
 #include <fcntl.h>
 #include <spawn.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdio>
@@ -136,8 +140,14 @@ std::pair<double, int> grade_file_run(const std::vector<Task>& tasks, int worker
   return {seconds, passed};
 }
 
-// Runs argv to its end with stdout to /dev/null; returns (seconds, exited with status 0).
-std::pair<double, bool> run_process(const std::vector<std::string>& args) {
+struct ProcessRun {
+  double seconds = 0;
+  bool ok = false;        // exited with status 0
+  double max_rss_mib = 0;
+};
+
+// Runs argv to its end with stdout to /dev/null.
+ProcessRun run_process(const std::vector<std::string>& args) {
   std::vector<char*> argv;
   for (const std::string& a : args) argv.push_back(const_cast<char*>(a.c_str()));
   argv.push_back(nullptr);
@@ -148,12 +158,30 @@ std::pair<double, bool> run_process(const std::vector<std::string>& args) {
   pid_t pid;
   int rc = posix_spawn(&pid, argv[0], &actions, nullptr, argv.data(), environ);
   posix_spawn_file_actions_destroy(&actions);
-  if (rc != 0) return {0.0, false};
+  if (rc != 0) return {};
   int status = 0;
-  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  struct rusage usage {};
+  while (wait4(pid, &status, 0, &usage) < 0 && errno == EINTR) {
   }
   return {std::chrono::duration<double>(Clock::now() - start).count(),
-          WIFEXITED(status) && WEXITSTATUS(status) == 0};
+          WIFEXITED(status) && WEXITSTATUS(status) == 0, usage.ru_maxrss / 1024.0};
+}
+
+// `forge grade` on an empty input, `runs` times: (median seconds, largest resident MiB).
+std::pair<double, double> forge_grade_startup(int runs) {
+  const std::string in = "/tmp/reward_code_bench_" + std::to_string(getpid()) + "_empty.jsonl";
+  std::ofstream(in).close();
+  std::vector<double> seconds;
+  double rss = 0;
+  for (int i = 0; i < runs; ++i) {
+    ProcessRun r = run_process({FORGE_BINARY, "grade", "--input", in, "--output", "/dev/null"});
+    if (!r.ok) return {0.0, 0.0};
+    seconds.push_back(r.seconds);
+    rss = std::max(rss, r.max_rss_mib);
+  }
+  std::remove(in.c_str());
+  std::sort(seconds.begin(), seconds.end());
+  return {seconds[seconds.size() / 2], rss};
 }
 
 std::string write_lines(const std::string& name, const std::vector<std::string>& lines) {
@@ -168,16 +196,16 @@ std::pair<double, int> forge_grade_process(const std::vector<Task>& tasks, int w
   std::vector<std::string> lines;
   for (const Task& t : tasks) lines.push_back(t.line);
   const std::string in = write_lines("in.jsonl", lines), out = in + ".out";
-  auto [seconds, ok] = run_process({FORGE_BINARY, "grade", "--input", in, "--output", out,
-                                    "reward.code.workers=" + std::to_string(workers)});
+  ProcessRun run = run_process({FORGE_BINARY, "grade", "--input", in, "--output", out,
+                                "reward.code.workers=" + std::to_string(workers)});
   int passed = 0;
   std::ifstream graded(out);
   std::string line;
-  while (ok && std::getline(graded, line))
+  while (run.ok && std::getline(graded, line))
     passed += nlohmann::json::parse(line).value("reward", 0.0) == 1.0;
   std::remove(in.c_str());
   std::remove(out.c_str());
-  return {seconds, passed};
+  return {run.seconds, passed};
 }
 
 // The whole human-eval style harness process on the tasks: (seconds, passed).
@@ -187,13 +215,13 @@ std::pair<double, int> harness_process(const std::vector<Task>& tasks, int worke
   const std::string in = write_lines("samples.jsonl", lines), out = in + ".passed";
   const std::string command = std::string("/usr/bin/python3 -I -S ") + FORGE_HARNESS_SCRIPT + " " +
                               in + " --workers " + std::to_string(workers) + " > " + out;
-  auto [seconds, ok] = run_process({"/bin/sh", "-c", command});
+  ProcessRun run = run_process({"/bin/sh", "-c", command});
   int passed = 0;
   std::ifstream result(out);
-  if (!(ok && result >> passed)) passed = 0;
+  if (!(run.ok && result >> passed)) passed = 0;
   std::remove(in.c_str());
   std::remove(out.c_str());
-  return {seconds, passed};
+  return {run.seconds, passed};
 }
 
 bool run_sandboxed(WorkerPool& pool, const Task& t) {
@@ -213,7 +241,7 @@ bool run_sandboxed(WorkerPool& pool, const Task& t) {
 int main(int argc, char** argv) {
   int programs = 164;
   int concurrency = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-  std::string modes = "pool,fresh,bare,grade,process,harness";
+  std::string modes = "startup,pool,fresh,bare,grade,process,harness";
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string flag = argv[i];
     if (flag == "--programs") {
@@ -224,7 +252,7 @@ int main(int argc, char** argv) {
       modes = argv[i + 1];
     } else {
       std::cerr << "usage: reward_code_bench [--programs N] [--concurrency C] [--modes "
-                   "pool,fresh,bare,grade,process,harness]\n";
+                   "startup,pool,fresh,bare,grade,process,harness]\n";
       return 2;
     }
   }
@@ -243,6 +271,14 @@ int main(int argc, char** argv) {
   for (const std::string& mode : std::vector<std::string>(absl::StrSplit(modes, ','))) {
     std::pair<double, int> r;
     std::string note;
+    if (mode == "startup") {
+      auto [seconds, rss] = forge_grade_startup(10);
+      std::printf("| startup | %8d | %6d | %7.3f | %10s | `forge grade` on an empty input: median of 10, "
+                  "largest resident set %.1f MiB |\n",
+                  0, 0, seconds, "-", rss);
+      std::fflush(stdout);
+      continue;
+    }
     if (mode == "grade") {
       r = grade_file_run(tasks, concurrency);
       note = "grader + pool start, grading, shutdown";
