@@ -20,7 +20,10 @@
 #      /tmp and /dev/shm, new session, no capabilities, no_new_privs, rlimits (CPU, address space,
 #      processes, file size, open files, no core), no further user namespaces. It then reads the
 #      program (and its stdin data) from W on fd 3; only fds 0-4 are open: stdin (memfd or
-#      /dev/null), stdout, stderr, call requests from W, call replies to W.
+#      /dev/null), stdout, stderr, call requests from W, call replies to W. With the program come
+#      the calls the tests make first with literal arguments (prefetch_calls): P runs them in
+#      order right after loading the program and streams their replies; W uses them in the same
+#      order or runs the job again with live calls (Run.request).
 #   After each job W SIGKILLs P (taking its pid namespace down) and reaps it (it is W's child; a
 #   pidfd says when it has exited), and SIGKILLs anything else in the sandbox's pid namespace but
 #   itself, Z and bwrap's init.
@@ -93,12 +96,13 @@ MS_NOSUID, MS_NODEV, MS_NOEXEC = 2, 4, 8
 
 MAX_FRAME = 64 << 20          # largest message accepted on any pipe
 TESTS_CACHE_SIZE = 512        # compiled tests kept by W (Judge.build_tests)
-_BUILTIN_NAMES = frozenset(dir(builtins))
 MAX_ENCODE_DEPTH = 200        # nesting depth of a serialised value
 # Modules imported once in W so that each forked program finds them warm.
 PRELOAD = ("typing", "math", "re", "collections", "itertools", "functools", "heapq", "bisect",
            "string", "random", "fractions", "decimal", "statistics", "operator", "copy",
            "hashlib", "datetime", "array", "dataclasses", "enum", "abc", "unicodedata", "textwrap")
+# A program's names that shadow these are not given to the tests (call_server).
+_BUILTIN_NAMES = frozenset(dir(builtins))
 
 
 def _check(ret, what):
@@ -551,7 +555,7 @@ def call_server(cfg):
                 names[name] = ["value", encode(value, None)]
             except Exception:
                 names[name] = ["other"]
-    # The calls W sent ahead (Judge.prefetch_calls) run now, in order, each reply written as soon
+    # The calls W sent ahead (prefetch_calls) run now, in order, each reply written as soon
     # as it is ready, exactly as if W had sent them one by one: W consumes them in the same order
     # or discards the whole run. A call whose reply holds a program object ends the batch there
     # (W's later requests on that object must run before any further call).
@@ -692,6 +696,7 @@ def prefetch_calls(statements, program_name):
                       "name": program_name(refs[0].id)})
     return calls
 
+
 TESTS_CACHE = collections.OrderedDict()
 
 
@@ -707,7 +712,7 @@ class RunStopped(BaseException):
 
 class Diverged(BaseException):
     """The tests asked the program for something other than the next call it ran ahead
-    (Judge.prefetch_calls): the run is discarded and the job runs again without calls ahead."""
+    (prefetch_calls): the run is discarded and the job runs again without calls ahead."""
 
 
 class ProgramError(Exception):
