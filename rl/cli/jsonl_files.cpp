@@ -1,5 +1,6 @@
 #include "rl/cli/jsonl_files.h"
 
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -9,10 +10,21 @@
 
 namespace forge::rl::cli {
 
+namespace {
+
+// An output path that exists and is not a regular file (a device, a FIFO): written in place.
+bool written_in_place(const std::string& path) {
+  struct stat st;
+  return ::stat(path.c_str(), &st) == 0 && !S_ISREG(st.st_mode);
+}
+
+}  // namespace
+
 JsonlFiles::JsonlFiles(std::string input, std::string output)
     : input_(std::move(input)),
       output_(std::move(output)),
-      tmp_(absl::StrCat(output_, ".tmp.", ::getpid())) {}
+      tmp_(output_ == "-" || written_in_place(output_) ? ""
+                                                       : absl::StrCat(output_, ".tmp.", ::getpid())) {}
 
 absl::StatusOr<std::unique_ptr<JsonlFiles>> JsonlFiles::open(const std::string& input,
                                                              const std::string& output) {
@@ -24,7 +36,8 @@ absl::StatusOr<std::unique_ptr<JsonlFiles>> JsonlFiles::open(const std::string& 
     }
   }
   if (output != "-") {
-    files->out_file_.open(files->tmp_, std::ios::binary | std::ios::trunc);
+    files->out_file_.open(files->tmp_.empty() ? output : files->tmp_,
+                          std::ios::binary | std::ios::trunc);
     if (!files->out_file_) {
       return absl::PermissionDeniedError(absl::StrCat("cannot write --output '", output, "'"));
     }
@@ -33,7 +46,7 @@ absl::StatusOr<std::unique_ptr<JsonlFiles>> JsonlFiles::open(const std::string& 
 }
 
 JsonlFiles::~JsonlFiles() {
-  if (output_ != "-" && !committed_) std::remove(tmp_.c_str());
+  if (!tmp_.empty() && !committed_) std::remove(tmp_.c_str());
 }
 
 absl::Status JsonlFiles::commit() {
@@ -44,7 +57,7 @@ absl::Status JsonlFiles::commit() {
   out_file_.close();
   if (!out_file_)
     return absl::DataLossError(absl::StrCat("writing --output '", output_, "' failed"));
-  if (std::rename(tmp_.c_str(), output_.c_str()) != 0) {
+  if (!tmp_.empty() && std::rename(tmp_.c_str(), output_.c_str()) != 0) {
     return absl::DataLossError(absl::StrCat("cannot rename ", tmp_, " to ", output_));
   }
   committed_ = true;

@@ -1,6 +1,7 @@
-// The --input and --output of a JSONL subcommand (`forge tokenize`; `forge grade` does the same by
-// hand): '-' is stdin / stdout; an output file is written beside itself and renamed over itself by
-// commit(), so it appears whole or not at all.
+// The --input and --output of a JSONL subcommand (`forge grade`, `forge tokenize`): '-' is
+// stdin / stdout; an output file is written beside itself and renamed over itself by commit(), so
+// it appears whole or not at all. An output that exists and is not a regular file (/dev/null, a
+// FIFO, a terminal) is written in place: renaming over it would replace the device with a file.
 // Thread-safety: one command's files; not shared.
 #pragma once
 
@@ -31,7 +32,7 @@ class JsonlFiles {
  private:
   JsonlFiles(std::string input, std::string output);
 
-  std::string input_, output_, tmp_;
+  std::string input_, output_, tmp_;  // tmp_ empty: the output is written in place
   std::ifstream in_file_;
   std::ofstream out_file_;
   bool committed_ = false;

@@ -1,11 +1,8 @@
 // `forge grade` (JSONL in, JSONL out) and `forge reward-server` (RewardService over gRPC), both
 // built from the `reward:` section of a run config.
-#include <unistd.h>
 
 #include <chrono>
 #include <csignal>
-#include <cstdio>
-#include <fstream>
 #include <iostream>
 #include <memory>
 
@@ -17,6 +14,7 @@
 #include "reward/grader.h"
 #include "reward/reward_server.h"
 #include "rl/cli/commands.h"
+#include "rl/cli/jsonl_files.h"
 #include "rl/cli/subcommands.h"
 #include "rl/cli/serve_until_signal.h"
 #include "rl/cli/server_flags.h"
@@ -41,33 +39,13 @@ int run_grade(const std::string& input, const std::string& output, const std::st
   absl::StatusOr<std::unique_ptr<reward::Grader>> grader = reward::Grader::create(*config);
   if (!grader.ok()) return fail(name, std::string(grader.status().message()), kExitUsage);
 
-  std::ifstream in_file;
-  if (input != "-") {
-    in_file.open(input, std::ios::binary);
-    if (!in_file) return fail(name, absl::StrCat("cannot read --input '", input, "'"));
-  }
-  std::istream& in = input == "-" ? std::cin : in_file;
-
-  // The output appears whole or not at all: written beside it, then renamed over it.
-  const std::string tmp = absl::StrCat(output, ".tmp.", ::getpid());
-  std::ofstream out_file;
-  if (output != "-") {
-    out_file.open(tmp, std::ios::binary | std::ios::trunc);
-    if (!out_file) return fail(name, absl::StrCat("cannot write --output '", output, "'"));
-  }
-  std::ostream& out = output == "-" ? std::cout : out_file;
+  absl::StatusOr<std::unique_ptr<JsonlFiles>> files = JsonlFiles::open(input, output);
+  if (!files.ok()) return fail(name, std::string(files.status().message()));
 
   const auto start = std::chrono::steady_clock::now();
   reward::GradeFileStats stats;
-  absl::Status status = reward::grade_jsonl(in, out, **grader, &stats);
-  if (output != "-") {
-    out_file.close();
-    if (status.ok() && !out_file) status = absl::DataLossError("closing the output failed");
-    if (status.ok() && std::rename(tmp.c_str(), output.c_str()) != 0) {
-      status = absl::DataLossError(absl::StrCat("cannot rename ", tmp, " to ", output));
-    }
-    if (!status.ok()) std::remove(tmp.c_str());
-  }
+  absl::Status status = reward::grade_jsonl((*files)->in(), (*files)->out(), **grader, &stats);
+  if (status.ok()) status = (*files)->commit();
   if (!status.ok()) return fail(name, std::string(status.message()));
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();

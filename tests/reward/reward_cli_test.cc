@@ -1,11 +1,14 @@
 // `forge grade` and `forge reward-server` as real processes: files in, files out, exit codes, the
 // server's port line, health, a Grade call, and a clean exit on SIGTERM / SIGINT.
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <array>
+#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -167,6 +170,48 @@ TEST(GradeCommand, GradesAFileLineByLine) {
   EXPECT_EQ(lines[1]["error"]["message"].get<std::string>().rfind("line 2: not valid JSON", 0), 0u);
   EXPECT_DOUBLE_EQ(lines[2]["reward"].get<double>(), 1.1);  // default mix: math 1 + format 0.1
   EXPECT_EQ(lines[3]["reward"], 1.0);
+}
+
+// An --output that is not a regular file (here a FIFO; as root, /dev/null) is written in place:
+// the atomic write-and-rename of a file would put a regular file where the FIFO or device was.
+TEST(GradeCommand, AnOutputThatIsNotAFileIsWrittenInPlace) {
+  const std::string dir = temp_path("grade_fifo_" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  const std::string in = dir + "/in.jsonl", fifo = dir + "/out.fifo";
+  std::ofstream(in) << R"({"id": "a", "rule": "math", "completion": "\\boxed{4}", "answer": "4"})"
+                    << "\n";
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  // The reader reads until forge closes the FIFO, or gives up 2 s after forge has exited (as it
+  // would wait forever if forge wrote somewhere else).
+  std::string got;
+  std::atomic<bool> forge_done{false};
+  std::thread reader([&] {
+    const int fd = ::open(fifo.c_str(), O_RDONLY | O_NONBLOCK);
+    if (fd < 0) return;
+    auto give_up = std::chrono::steady_clock::time_point::max();
+    while (std::chrono::steady_clock::now() < give_up) {
+      if (forge_done && give_up == std::chrono::steady_clock::time_point::max())
+        give_up = std::chrono::steady_clock::now() + std::chrono::seconds(2);
+      struct pollfd p = {fd, POLLIN, 0};
+      if (::poll(&p, 1, 100) <= 0) continue;
+      char buf[4096];
+      const ssize_t n = ::read(fd, buf, sizeof(buf));
+      if (n > 0) got.append(buf, n);
+      if (n == 0) break;  // the writer closed it
+    }
+    ::close(fd);
+  });
+  Result r = run_forge("grade --input " + in + " --output " + fifo);
+  forge_done = true;
+  reader.join();
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_TRUE(std::filesystem::is_fifo(fifo));  // still the FIFO, not a file renamed over it
+  ASSERT_FALSE(got.empty());
+  EXPECT_EQ(json::parse(got)["reward"], 1.0) << got;
+  std::vector<std::string> left;  // no temporary file beside it either
+  for (const auto& e : std::filesystem::directory_iterator(dir)) left.push_back(e.path().filename());
+  EXPECT_EQ(left.size(), 2u);
+  std::filesystem::remove_all(dir);
 }
 
 TEST(GradeCommand, ConfigSetsWeightsAndPlugins) {
