@@ -84,10 +84,10 @@ stage eval_rl "eval: RL model ($rl_model)"
 "$FORGE" eval --config "$CONFIG" --checkpoint "$rl_model" "${common[@]}" --out "$OUT/rl/eval.json"
 
 stage distill "distill: rejection-sample the RL model, SFT a dense student on what the rewards accept"
-# The student trains on the `sft` section too, with up to 800 steps (or to its held-out plateau):
-# learning from the GRPO model's accepted answers to RL prompts it clears the SFT model by far
-# (docs/results.md), and the minutes go to GRPO instead.
-"$FORGE" distill --config "$CONFIG" "sft.max_steps=${STUDENT_STEPS:-800}" \
+# The student trains on the `sft` section too, for 500 steps (or to its held-out plateau): on the
+# GRPO model's accepted answers it clears the SFT model by far (docs/results.md), and the minutes
+# go to GRPO instead.
+"$FORGE" distill --config "$CONFIG" "sft.max_steps=${STUDENT_STEPS:-500}" \
   "data.train=$data/train.jsonl" "${common[@]}" \
   "distill.teacher=$rl_model" "run.dir=$OUT/student"
 stage eval_student "eval: dense student"
