@@ -14,7 +14,6 @@
 namespace forge::reward::code {
 namespace {
 
-using testing::fast_config;
 using testing::humaneval_tests;
 
 // A program that counts its calls: each answer is the argument and how many calls it has seen.
@@ -32,20 +31,14 @@ struct Graded {
 
 class CallsAheadTest : public ::testing::Test {
  protected:
-  static void SetUpTestSuite() {
-    WorkerPool::Options o;
-    o.sandbox = fast_config();
-    o.workers = 1;
-    auto pool = WorkerPool::create(o);
-    ASSERT_TRUE(pool.ok()) << pool.status();
-    pool_ = pool->release();
-  }
+  static void SetUpTestSuite() { pool_ = testing::start_shared_pool(1); }
   static void TearDownTestSuite() {
     delete pool_;
     pool_ = nullptr;
   }
   static Graded grade(const std::string& program, const nlohmann::json& tests) {
     Graded g;
+    if (!pool_) return g;  // start_shared_pool() failed the test already
     absl::StatusOr<CodeJob> job = make_code_job(program, tests);
     EXPECT_TRUE(job.ok()) << job.status();
     if (!job.ok()) return g;

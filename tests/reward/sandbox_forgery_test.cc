@@ -20,14 +20,7 @@ const char kTest[] =
 
 class ForgeryTest : public ::testing::TestWithParam<std::pair<const char*, const char*>> {
  protected:
-  static void SetUpTestSuite() {
-    WorkerPool::Options o;
-    o.sandbox = testing::fast_config();
-    o.workers = 2;
-    auto pool = WorkerPool::create(o);
-    ASSERT_TRUE(pool.ok()) << pool.status();
-    pool_ = pool->release();
-  }
+  static void SetUpTestSuite() { pool_ = testing::start_shared_pool(2); }
   static void TearDownTestSuite() {
     delete pool_;
     pool_ = nullptr;
@@ -37,6 +30,7 @@ class ForgeryTest : public ::testing::TestWithParam<std::pair<const char*, const
 WorkerPool* ForgeryTest::pool_ = nullptr;
 
 TEST_P(ForgeryTest, GetsNoReward) {
+  ASSERT_NE(pool_, nullptr);
   auto r = testing::grade_with(*pool_, GetParam().second, humaneval_tests(kTest, "solve"));
   ASSERT_TRUE(r.ok()) << r.status();
   EXPECT_EQ(r->reward, 0.0) << GetParam().first << ": " << r->detail;
@@ -44,6 +38,7 @@ TEST_P(ForgeryTest, GetsNoReward) {
 
 // The control: the task is solvable, and a solution passes.
 TEST_F(ForgeryTest, HonestSolutionPasses) {
+  ASSERT_NE(pool_, nullptr);
   auto r = testing::grade_with(
       *pool_,
       "def solve(i):\n"

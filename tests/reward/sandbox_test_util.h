@@ -143,6 +143,17 @@ inline std::string describe(const std::vector<ProcInfo>& procs) {
   return s;
 }
 
+// A pool of `workers` sandboxes with fast_config(), for a suite to share (the suite deletes it);
+// nullptr, with a test failure, when it cannot start.
+inline WorkerPool* start_shared_pool(int workers) {
+  WorkerPool::Options o;
+  o.sandbox = fast_config();
+  o.workers = workers;
+  auto pool = WorkerPool::create(o);
+  EXPECT_TRUE(pool.ok()) << pool.status();
+  return pool.ok() ? pool->release() : nullptr;
+}
+
 // Grades like the code rule does, through a pool the test can inspect.
 inline absl::StatusOr<RuleResult> grade_with(
     WorkerPool& pool, const std::string& completion, const nlohmann::json& tests,
