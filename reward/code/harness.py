@@ -564,14 +564,15 @@ def call_server(cfg):
                ["callable"] for c in batch):
         batch = []
     reply({"op": "loaded", "names": names, "batch": bool(batch)})
-    for i, req in enumerate(batch):
+    for req in batch:
         before = len(objects)
         out = serve(req)
-        if len(objects) != before or i == len(batch) - 1:
+        ended = len(objects) != before
+        if ended:
             out["batch_end"] = True
-            reply(out)
-            break
         reply(out)
+        if ended:
+            break
     while True:
         req = _read_frame(3)
         if req is None:
@@ -1224,7 +1225,7 @@ class Judge:
                     fn.body, lambda name: entry if name == param else None)
                 body, n = [], 0
                 for stmt in fn.body:
-                    if any(isinstance(x, ast.Assert) for x in _parents(stmt)):
+                    if any(isinstance(x, ast.Assert) for x in ast.walk(stmt)):
                         body.append(self._unit(stmt, n))
                         n += 1
                     else:
@@ -1236,18 +1237,21 @@ class Judge:
                     self.single_unit = False
                 fn.body = body   # the new nodes carry their statement's location (_unit)
                 return compile(tree, "<test>", "exec"), list(range(n))
-            setup = self.job.get("setup") or ""
-            units = [compile(a, "<assert %d>" % (i + 1), "exec")
-                     for i, a in enumerate(self.job["asserts"])]
+            asserts = [ast.parse(a, "<assert %d>" % (i + 1))
+                       for i, a in enumerate(self.job["asserts"])]
+            units = [compile(tree, "<assert %d>" % (i + 1), "exec")
+                     for i, tree in enumerate(asserts)]
+            setup = ast.parse(self.job.get("setup") or "", "<setup>")
             # Names the setup binds are the tests' own, not the program's.
-            own = {n.id for n in ast.walk(ast.parse(setup)) if isinstance(n, ast.Name) and
-                   isinstance(n.ctx, ast.Store)}
-            for node in ast.walk(ast.parse(setup)):
-                if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            own = set()
+            for node in ast.walk(setup):
+                if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+                    own.add(node.id)
+                elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
                     own.add(node.name)
                 elif isinstance(node, (ast.Import, ast.ImportFrom)):
                     own.update((a.asname or a.name).split(".")[0] for a in node.names)
-            statements = [st for a in self.job["asserts"] for st in ast.parse(a).body]
+            statements = [st for tree in asserts for st in tree.body]
             self.calls_ahead = prefetch_calls(
                 statements, lambda name: None if name in own or hasattr(builtins, name) else name)
             return compile(setup, "<setup>", "exec"), units
