@@ -154,6 +154,7 @@ void visit_section(ConfigVisitor& v, TrainerSection& s) {
   v.value("routing_replay", s.routing_replay);
   v.value("dynamic_sampling", s.dynamic_sampling);
   v.value("max_gen_batches", s.max_gen_batches);
+  v.value("retire_solved", s.retire_solved);
   v.value("overlong_filter", s.overlong_filter);
   v.value("moe_bias_update_speed", s.moe_bias_update_speed);
   v.value("save_every", s.save_every);

@@ -129,6 +129,8 @@ struct TrainerSection {
   // DAPO.
   bool dynamic_sampling = false;        // drop groups whose rewards are all equal, sample more
   int max_gen_batches = 3;              // bound on generation rounds per step with dynamic sampling
+  bool retire_solved = false;           // a prompt answered right in every sample of its group is
+                                        // not drawn again (POLARIS / Skywork-OR1's filtering)
   bool overlong_filter = false;         // truncated completions (finish "length") get no loss
   // MoE routing-bias balancing during RL (DeepSeek-V3's gamma); 0 = frozen (the default in RL).
   double moe_bias_update_speed = 0.0;

@@ -10,7 +10,9 @@
 namespace forge::rl {
 
 nlohmann::json DataPosition::to_json() const {
-  return {{"epoch", epoch}, {"index", index}, {"seed", seed}, {"size", size}};
+  nlohmann::json j = {{"epoch", epoch}, {"index", index}, {"seed", seed}, {"size", size}};
+  if (!retired.empty()) j["retired"] = retired;
+  return j;
 }
 
 absl::StatusOr<DataPosition> DataPosition::from_json(const nlohmann::json& j) {
@@ -29,12 +31,28 @@ absl::StatusOr<DataPosition> DataPosition::from_json(const nlohmann::json& j) {
   p.index = j.at("index").get<int64_t>();
   p.seed = j.at("seed").get<uint64_t>();
   p.size = j.at("size").get<int64_t>();
+  if (j.contains("retired")) {  // a position saved with no retired example has none
+    const nlohmann::json& retired = j.at("retired");
+    if (!retired.is_array()) {
+      return absl::InvalidArgumentError("data position: 'retired' must be an array");
+    }
+    for (const nlohmann::json& e : retired) {
+      if (!e.is_number_integer()) {
+        return absl::InvalidArgumentError("data position: 'retired' must hold integers");
+      }
+      p.retired.push_back(e.get<int64_t>());
+    }
+  }
   return p;
 }
 
 PromptSource::PromptSource(std::vector<Example> examples, ChatTemplate chat, uint64_t seed,
                            bool shuffle)
-    : examples_(std::move(examples)), chat_(std::move(chat)), seed_(seed), shuffle_(shuffle) {
+    : examples_(std::move(examples)),
+      chat_(std::move(chat)),
+      seed_(seed),
+      shuffle_(shuffle),
+      retired_(examples_.size(), false) {
   build_order();
 }
 
@@ -63,17 +81,29 @@ void PromptSource::build_order() {
 std::vector<SourcedPrompt> PromptSource::next_batch(int64_t batch_size) {
   std::vector<SourcedPrompt> batch;
   batch.reserve(static_cast<size_t>(std::max<int64_t>(batch_size, 0)));
-  for (int64_t i = 0; i < batch_size; ++i) {
+  const bool skip_retired = retired_count_ < size();
+  while (static_cast<int64_t>(batch.size()) < batch_size) {
     if (index_ == size()) {
       ++epoch_;
       index_ = 0;
       build_order();
     }
-    const Example& e = examples_[static_cast<size_t>(order_[static_cast<size_t>(index_)])];
-    batch.push_back({e, chat_.render(e.prompt), chat_.response_prefix(), epoch_, index_});
+    const int64_t at = order_[static_cast<size_t>(index_)];
+    if (!skip_retired || !retired_[static_cast<size_t>(at)]) {
+      const Example& e = examples_[static_cast<size_t>(at)];
+      batch.push_back({e, chat_.render(e.prompt), chat_.response_prefix(), epoch_, index_, at});
+    }
     ++index_;
   }
   return batch;
+}
+
+void PromptSource::retire(int64_t dataset_index) {
+  if (dataset_index < 0 || dataset_index >= size()) return;
+  std::vector<bool>::reference retired = retired_[static_cast<size_t>(dataset_index)];
+  if (retired) return;
+  retired = true;
+  ++retired_count_;
 }
 
 DataPosition PromptSource::position() const {
@@ -82,6 +112,9 @@ DataPosition PromptSource::position() const {
   p.index = index_;
   p.seed = seed_;
   p.size = size();
+  for (int64_t e = 0; e < size(); ++e) {
+    if (retired_[static_cast<size_t>(e)]) p.retired.push_back(e);
+  }
   return p;
 }
 
@@ -94,6 +127,15 @@ absl::Status PromptSource::restore(const DataPosition& pos) {
     return absl::InvalidArgumentError(absl::StrCat("data position: epoch ", pos.epoch, " index ",
                                                    pos.index, " is out of range"));
   }
+  for (int64_t e : pos.retired) {
+    if (e < 0 || e >= size()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("data position: retired example ", e, " is out of range"));
+    }
+  }
+  retired_.assign(examples_.size(), false);
+  retired_count_ = 0;
+  for (int64_t e : pos.retired) retire(e);
   seed_ = pos.seed;
   epoch_ = pos.epoch;
   index_ = pos.index;

@@ -6,6 +6,10 @@
 // The order depends only on (seed, epoch, dataset size) -- not on batch sizes or on how many
 // batches came before -- and uses rl::Rng, so it is the same on every platform.
 //
+// A retired example (retire(): GRPO retires the prompts its policy answered right in every sample,
+// trainer.retire_solved) is skipped wherever the order reaches it; the retired set is part of the
+// position. When every example is retired, none is skipped.
+//
 // Thread-safety: not thread-safe; one owner (the trainer loop) calls it.
 #pragma once
 
@@ -29,13 +33,15 @@ struct DataPosition {
   int64_t index = 0;  // how many prompts of this epoch were handed out already
   uint64_t seed = 0;  // the shuffle seed
   int64_t size = 0;   // the dataset's size (checked on restore)
+  std::vector<int64_t> retired;  // the retired examples' places in the dataset, ascending
 
-  // {"epoch": 0, "index": 0, "seed": 1, "size": 100}
+  // {"epoch": 0, "index": 0, "seed": 1, "size": 100}, and "retired": [3, 17] when any is
   nlohmann::json to_json() const;
   // Errors name the missing or mistyped key.
   static absl::StatusOr<DataPosition> from_json(const nlohmann::json& j);
   friend bool operator==(const DataPosition& a, const DataPosition& b) {
-    return a.epoch == b.epoch && a.index == b.index && a.seed == b.seed && a.size == b.size;
+    return a.epoch == b.epoch && a.index == b.index && a.seed == b.seed && a.size == b.size &&
+           a.retired == b.retired;
   }
 };
 
@@ -45,6 +51,7 @@ struct SourcedPrompt {
   std::string response_prefix;  // the end of `text` that belongs to the response ("<think>")
   int64_t epoch = 0;
   int64_t index = 0;  // position within the epoch's order
+  int64_t dataset_index = 0;  // the example's place in the dataset
 };
 
 class PromptSource {
@@ -57,6 +64,11 @@ class PromptSource {
 
   // The next `batch_size` prompts (batch_size > 0; may be larger than the dataset).
   std::vector<SourcedPrompt> next_batch(int64_t batch_size);
+
+  // Leaves the example at `dataset_index` out of every later batch; retiring one twice or out of
+  // range does nothing.
+  void retire(int64_t dataset_index);
+  int64_t retired() const { return retired_count_; }
 
   DataPosition position() const;
   // Continues from `pos` (its seed replaces this source's). InvalidArgument when pos.size differs
@@ -80,6 +92,8 @@ class PromptSource {
   int64_t epoch_ = 0;
   int64_t index_ = 0;
   std::vector<int64_t> order_;
+  std::vector<bool> retired_;  // [size()]
+  int64_t retired_count_ = 0;
 };
 
 }  // namespace forge::rl

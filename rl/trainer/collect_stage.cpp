@@ -6,6 +6,7 @@
 #include "base/splitmix64.h"
 #include "base/status_macros.h"
 #include "base/stopwatch.h"
+#include "rl/trainer/reward_stats.h"
 
 namespace forge::rl {
 namespace {
@@ -57,6 +58,16 @@ bool PromptGroup::rewards_all_equal() const {
   return true;
 }
 
+bool PromptGroup::all_accurate() const {
+  bool any = false;
+  for (const Sample& s : samples) {
+    if (!s.grade.error.empty()) continue;
+    if (!is_accurate(s.grade)) return false;
+    any = true;
+  }
+  return any;
+}
+
 CollectSettings CollectSettings::from_config(const RunConfig& config) {
   CollectSettings s;
   const RolloutSection& r = config.rollout;
@@ -72,6 +83,7 @@ CollectSettings CollectSettings::from_config(const RunConfig& config) {
   s.batch_size = config.trainer.batch_size;
   s.dynamic_sampling = config.trainer.dynamic_sampling;
   s.max_gen_batches = config.trainer.max_gen_batches;
+  s.retire_solved = config.trainer.retire_solved;
   s.max_error_fraction = config.reward.max_error_fraction;
   return s;
 }
@@ -117,10 +129,25 @@ absl::StatusOr<CollectedBatch> Collector::collect(int64_t step,
       kept.push_back(g);
     }
     // The round's kept groups of every rank, in prompt order (rank 0's first): this rank's start
-    // at the kept counts of the ranks before it.
-    std::vector<double> counts(static_cast<size_t>(ranks), 0.0);
+    // at the kept counts of the ranks before it. With retire_solved, one more entry per prompt of
+    // the round says whether it was solved, so that every rank retires the same prompts.
+    const size_t solved_at = static_cast<size_t>(ranks);
+    std::vector<double> counts(
+        solved_at + (settings_.retire_solved ? static_cast<size_t>(made.want) : 0), 0.0);
     counts[static_cast<size_t>(collective_.rank())] = static_cast<double>(kept.size());
+    if (settings_.retire_solved) {
+      for (size_t g = first; g < batch.groups.size(); ++g) {
+        if (!batch.groups[g].all_accurate()) continue;
+        counts[solved_at + static_cast<size_t>(made.begin) + (g - first)] = 1.0;
+      }
+    }
     ASSIGN_OR_RETURN(counts, sum_over_ranks(collective_, counts));
+    for (size_t j = solved_at; j < counts.size(); ++j) {
+      if (counts[j] == 0) continue;
+      prompts_.retire(made.examples[j - solved_at]);
+      ++batch.retired_prompts;
+    }
+    counts.resize(solved_at);
     int64_t index = batch.kept_total;
     for (int r = 0; r < collective_.rank(); ++r) index += static_cast<int64_t>(counts[r]);
     for (size_t g : kept) {
@@ -134,6 +161,7 @@ absl::StatusOr<CollectedBatch> Collector::collect(int64_t step,
     if (!settings_.dynamic_sampling) break;
   }
   batch.kept_total = std::min<int64_t>(batch.kept_total, settings_.batch_size);
+  if (settings_.retire_solved) batch.retired_total = prompts_.retired();
   RETURN_IF_ERROR(check_grading_errors(batch));
   return batch;
 }
@@ -175,6 +203,7 @@ CollectRound Collector::draw(int64_t step, int round, int64_t want) {
   // Every rank draws the round's prompts (so the data position moves alike); this rank keeps its
   // contiguous share, numbered by its place in the whole round.
   std::vector<SourcedPrompt> drawn = prompts_.next_batch(want);
+  for (const SourcedPrompt& p : drawn) out.examples.push_back(p.dataset_index);
   const int64_t ranks = collective_.world_size(), rank = collective_.rank();
   const int64_t begin = want * rank / ranks, end = want * (rank + 1) / ranks;
   out.begin = begin;

@@ -8,6 +8,9 @@
 // Dynamic sampling (DAPO): groups whose samples all got the same reward are dropped and the next
 // round asks for as many prompts as are still missing, at most trainer.max_gen_batches rounds; the
 // kept groups are cut to trainer.batch_size.
+// trainer.retire_solved: a prompt whose samples were all accurate (reward_stats.h's is_accurate;
+// over every rank) is retired from the PromptSource after its round: it would only teach again
+// once the policy forgot it.
 // Ranks (rl/dist/): every rank draws the same prompts and generates its contiguous share of each
 // round's (seeded by their place in the whole round, so the samples do not depend on the number of
 // ranks); the kept counts are summed over the ranks, so every rank agrees on the next round's size
@@ -42,6 +45,7 @@ struct CollectRound {
   int round = 0;
   int64_t want = 0;                   // prompts in the round over every rank
   int64_t begin = 0;                  // this rank's first prompt's place in the round
+  std::vector<int64_t> examples;      // [want] every rank's prompts' places in the dataset
   std::vector<PromptGroup> groups;    // this rank's share
   rollout::GenerationRequest request;
   int64_t generated_tokens = 0;
@@ -58,6 +62,7 @@ struct CollectSettings {
   int64_t batch_size = 16;            // prompts per step
   bool dynamic_sampling = false;
   int max_gen_batches = 3;
+  bool retire_solved = false;
   double max_error_fraction = 0.1;    // reward.max_error_fraction
 
   static CollectSettings from_config(const RunConfig& config);

@@ -48,6 +48,10 @@ absl::StatusOr<std::map<std::string, double>> step_metrics(const CollectedBatch&
   m["time/reward"] = batch.reward_seconds;
   m["dynamic_sampling/dropped_groups"] = counts[0];
   m["dynamic_sampling/kept_groups"] = static_cast<double>(batch.kept_total);
+  if (batch.retired_total >= 0) {
+    m["data/retired_prompts"] = static_cast<double>(batch.retired_prompts);
+    m["data/retired_total"] = static_cast<double>(batch.retired_total);
+  }
   m["loss"] = update.loss;
   m["kl"] = update.kl;
   m["entropy"] = update.entropy;

@@ -35,6 +35,8 @@ struct PromptGroup {
   // Every graded sample got the same reward (the group teaches nothing: dynamic sampling drops
   // it). Samples whose grading failed (grade.error) take no part.
   bool rewards_all_equal() const;
+  // At least one sample was graded, and every graded one was accurate (reward_stats.h).
+  bool all_accurate() const;
 };
 
 // collect's output: every group this rank generated this step and the ones to train on. With
@@ -46,6 +48,8 @@ struct CollectedBatch {
   std::vector<int64_t> kept_index;  // each kept group's place in the job's batch [0, kept_total)
   int64_t kept_total = 0;           // groups kept over every rank: at most trainer.batch_size
   int64_t dropped_groups = 0;       // groups dynamic sampling left out for equal rewards (this rank)
+  int64_t retired_prompts = 0;      // prompts retired this step (retire_solved; every rank's)
+  int64_t retired_total = -1;       // ... and by now, of the whole source; -1: retire_solved off
   int64_t generated_tokens = 0;
   double rollout_seconds = 0;     // what the step waited for generation (time/rollout)
   double reward_seconds = 0;      // ... and for grading (time/reward)

@@ -142,6 +142,34 @@ TEST_F(DataParallelTest, TwoRanksComputeTheGrpoUpdateOfOne) {
   EXPECT_TRUE(fs::exists(two / "logs/rank-1.log"));
 }
 
+// trainer.retire_solved over ranks: each rank grades its share of a round, and every rank must
+// retire the same prompts, or their next rounds would draw different ones. One sample per prompt
+// (a group is solved when its one sample is right), 16 draws from 6 problems, and a model that
+// learnt the 6 problems' traces (most of them right).
+TEST_F(DataParallelTest, TwoRanksRetireTheSolvedPromptsOfOne) {
+  const fs::path one = dir_ / "retire1", two = dir_ / "retire2", data = dir_ / "six.jsonl";
+  ForgeResult gen = run_forge("data gen --task arithmetic --ops 1 --n 6 --seed 3 --teacher --out " +
+                              data.string());
+  ASSERT_EQ(gen.exit_code, 0) << gen.output;
+  ForgeResult sft = run_forge("sft --config " + config() + from_sft() + " data.train=" +
+                              data.string() + " sft.max_steps=40 run.dir=" +
+                              (dir_ / "sft6").string());
+  ASSERT_EQ(sft.exit_code, 0) << sft.output;
+  const std::string grpo = config() + " model.checkpoint=" + (dir_ / "sft6/model").string() +
+                           " data.train=" + data.string() +
+                           " rollout.n=1 trainer.retire_solved=true trainer.total_steps=4" +
+                           " trainer.mini_batch_size=0 run.dir=";
+  ForgeResult a = run_forge("run " + grpo + one.string());
+  ASSERT_EQ(a.exit_code, 0) << a.output;
+  ForgeResult b = run_forge("run --nproc 2 " + grpo + two.string());
+  ASSERT_EQ(b.exit_code, 0) << b.output;
+  expect_same_metrics(one, two, 4);
+  const std::vector<json> steps = read_jsonl(one / "metrics.jsonl");
+  const double retired = steps.back()["data/retired_total"].get<double>();
+  EXPECT_GT(retired, 0.0);
+  EXPECT_LT(retired, 6.0);
+}
+
 TEST_F(DataParallelTest, TwoRanksComputeTheSftStepsOfOne) {
   const fs::path one = dir_ / "sft1", two = dir_ / "sft2";
   const std::string args = " sft.max_steps=3 sft.lr=1.0e-3 run.dir=";

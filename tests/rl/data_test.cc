@@ -284,6 +284,60 @@ TEST(PromptSource, RestoreRejectsAnotherDatasetOrABadPosition) {
   EXPECT_FALSE(empty.ok());
 }
 
+TEST(PromptSource, RetiredExamplesAreSkippedAndTheRestKeepTheirOrder) {
+  PromptSource plain = make_source(10, 4), source = make_source(10, 4);
+  std::vector<std::string> want;
+  for (const std::string& id : ids(plain.next_batch(30))) {
+    if (id != "3" && id != "7") want.push_back(id);
+  }
+  source.retire(3);
+  source.retire(7);
+  source.retire(7);   // twice: still two
+  source.retire(10);  // out of range: nothing
+  EXPECT_EQ(source.retired(), 2);
+  std::vector<SourcedPrompt> batch = source.next_batch(24);  // three epochs of the other 8
+  EXPECT_EQ(ids(batch), want);
+  for (const SourcedPrompt& p : batch) EXPECT_EQ(p.example.id, std::to_string(p.dataset_index));
+  EXPECT_EQ(source.position().epoch, plain.position().epoch);
+}
+
+TEST(PromptSource, ASourceWithEveryExampleRetiredSkipsNone) {
+  PromptSource source = make_source(3, 1, false);
+  for (int i = 0; i < 3; ++i) source.retire(i);
+  EXPECT_EQ(ids(source.next_batch(4)), (std::vector<std::string>{"0", "1", "2", "0"}));
+}
+
+TEST(PromptSource, TheRetiredSetIsPartOfTheRestoredPosition) {
+  PromptSource straight = make_source(20, 9);
+  straight.next_batch(6);
+  straight.retire(2);
+  straight.retire(15);
+  const std::string saved = straight.position().to_json().dump();
+  const std::vector<std::string> want = ids(straight.next_batch(40));
+
+  PromptSource resumed = make_source(20, 9);
+  auto pos = DataPosition::from_json(nlohmann::json::parse(saved));
+  ASSERT_TRUE(pos.ok()) << pos.status();
+  EXPECT_EQ(pos->retired, (std::vector<int64_t>{2, 15}));
+  ASSERT_TRUE(resumed.restore(*pos).ok());
+  EXPECT_EQ(resumed.retired(), 2);
+  EXPECT_EQ(ids(resumed.next_batch(40)), want);
+  // A position with none retired says nothing about it (as checkpoints written before it did).
+  EXPECT_FALSE(make_source(20, 9).position().to_json().contains("retired"));
+
+  nlohmann::json bad = nlohmann::json::parse(saved);
+  bad["retired"] = {2, 20};
+  auto out_of_range = DataPosition::from_json(bad);
+  ASSERT_TRUE(out_of_range.ok());
+  absl::Status s = resumed.restore(*out_of_range);
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.message().find("retired example 20"), std::string::npos) << s;
+  bad["retired"] = "2";
+  auto not_array = DataPosition::from_json(bad);
+  ASSERT_FALSE(not_array.ok());
+  EXPECT_NE(not_array.status().message().find("'retired'"), std::string::npos);
+}
+
 TEST_F(DataTest, FromConfigLoadsTrainWithTheConfiguredTemplate) {
   DataSection data;
   data.train = write("train.jsonl", R"({"prompt": "1+2", "answer": "3"})"

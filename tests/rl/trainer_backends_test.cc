@@ -4,7 +4,8 @@
 //    server on loopback: every metric but the timings, and every parameter, bit for bit (CPU);
 //  * the collect stage joins by (prompt, sample) and by item id: completions and outcomes that come
 //    back shuffled give the identical steps, and a lost or repeated completion fails the step with
-//    a message naming it.
+//    a message naming it;
+//  * trainer.retire_solved retires exactly the prompts whose samples were all accurate.
 // The reward is a test rule that varies with the text ("even_bytes": the share of the response's
 // bytes that are even), so the groups' advantages and the updates are not zero.
 #include <algorithm>
@@ -99,10 +100,31 @@ class ReversingGrading : public reward::GradingBackend {
   const reward::GradingBackend& inner_;
 };
 
+// Pays an "accuracy" of 1 to every sample of a prompt whose answer is even (as if the policy had
+// solved those), 0 to the others.
+class EvenAnswersSolvedGrading : public reward::GradingBackend {
+ public:
+  explicit EvenAnswersSolvedGrading(const reward::GradingBackend& inner) : inner_(inner) {}
+  absl::Status check(const reward::GradeItem& item) const override { return inner_.check(item); }
+  absl::StatusOr<std::vector<reward::GradeOutcome>> grade(
+      const std::vector<reward::GradeItem>& items) const override {
+    auto out = inner_.grade(items);
+    if (!out.ok()) return out;
+    for (size_t i = 0; i < items.size(); ++i) {
+      (*out)[i].components["accuracy"] = std::stoi(items[i].answer) % 2 == 0 ? 1.0 : 0.0;
+    }
+    return out;
+  }
+
+ private:
+  const reward::GradingBackend& inner_;
+};
+
 struct Trained {
   absl::Status status;
   std::vector<json> metrics;                  // metrics.jsonl
   std::vector<std::pair<std::string, at::Tensor>> weights;
+  DataPosition position;  // the prompt source's at the end
 };
 
 class TrainerBackendsTest : public ::testing::Test {
@@ -154,6 +176,7 @@ class TrainerBackendsTest : public ::testing::Test {
     metrics->close();
     out.metrics = test_support::read_jsonl(config.run.dir + "/metrics.jsonl");
     for (auto& [k, v] : policy.model->named_tensors()) out.weights.emplace_back(k, v.clone());
+    out.position = prompts.position();
     return out;
   }
 
@@ -269,6 +292,36 @@ TEST_F(TrainerBackendsTest, ALostOrRepeatedCompletionFailsTheStepNamingIt) {
   const Trained repeated = in_process("repeated", true, false, /*repeat=*/true);
   EXPECT_EQ(repeated.status.code(), absl::StatusCode::kInternal);
   EXPECT_NE(repeated.status.message().find("twice"), std::string::npos) << repeated.status;
+}
+
+TEST_F(TrainerBackendsTest, RetireSolvedRetiresExactlyThePromptsAnsweredRightInEverySample) {
+  config_.trainer.retire_solved = true;
+  config_.trainer.total_steps = 7;  // 21 prompts drawn: all 16 at least once
+  const Trained run = train("retire", [&](RunConfig& config, policy::Model model,
+                                          std::shared_ptr<const policy::Tokenizer> tokenizer,
+                                          PromptSource& prompts, MetricsLog& metrics) {
+    auto local = local_generation(config, tokenizer);
+    auto grader = make_grader(config);
+    EvenAnswersSolvedGrading grading(*grader);
+    return run_trainer(config, model, *tokenizer, prompts, metrics, *local, grading);
+  });
+  ASSERT_TRUE(run.status.ok()) << run.status;
+  std::vector<int64_t> even;
+  for (size_t i = 0; i < examples_.size(); ++i) {
+    if (std::stoi(examples_[i].answer) % 2 == 0) even.push_back(static_cast<int64_t>(i));
+  }
+  ASSERT_FALSE(even.empty());
+  ASSERT_LT(even.size(), examples_.size());
+  EXPECT_EQ(run.position.retired, even);
+  // Each retired prompt was drawn once: the 7 steps' 21 draws are the 16 prompts once, then 5 of
+  // those never retired.
+  ASSERT_EQ(run.metrics.size(), 7u);
+  double retired = 0;
+  for (const json& row : run.metrics) retired += row["data/retired_prompts"].get<double>();
+  EXPECT_EQ(retired, static_cast<double>(even.size()));
+  EXPECT_EQ(run.metrics.back()["data/retired_total"], static_cast<double>(even.size()));
+  const double last_accuracy = run.metrics.back()["accuracy"].get<double>();
+  EXPECT_EQ(last_accuracy, 0.0) << "a retired (even-answer) prompt was drawn again";
 }
 
 }  // namespace
