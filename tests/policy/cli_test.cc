@@ -47,6 +47,13 @@ Result run_forge(const std::string& args) {
 
 const std::string kTinyYaml = std::string(FORGE_SOURCE_DIR) + "/configs/tiny.yaml";
 
+// The model tiny.yaml describes: configs/models/tiny.json with 16 routed experts instead of its 8.
+ModelConfig tiny_yaml_model() {
+  ModelConfig config = testing::tiny_config();
+  config.n_routed_experts = 16;
+  return config;
+}
+
 json generate_json(const std::string& args) {
   Result r = run_forge("generate " + args + " --json");
   EXPECT_EQ(r.exit_code, 0) << r.err;
@@ -62,14 +69,15 @@ TEST(ForgeCli, ModelInfoPrintsTheTinySizes) {
   Result r = run_forge("model-info --config " + kTinyYaml);
   ASSERT_EQ(r.exit_code, 0) << r.err;
   json info = json::parse(r.out);
-  const ModelStats stats = model_stats(testing::tiny_config());
+  const ModelStats stats = model_stats(tiny_yaml_model());
   EXPECT_EQ(info["total_params"], stats.total_params);
   EXPECT_EQ(info["active_params"], stats.active_params);
   EXPECT_EQ(info["kv_cache_bytes_per_token"], 4 * 4 * (32 + 16));  // 4 layers, fp32
-  EXPECT_EQ(info["n_routed_experts"], 8);
+  EXPECT_EQ(info["n_routed_experts"], 16);
   EXPECT_EQ(info["kv_lora_rank"], 32);
-  EXPECT_GT(info["total_params"].get<int64_t>(), 3'000'000);
-  EXPECT_LT(info["total_params"].get<int64_t>(), 5'000'000);
+  EXPECT_GT(info["total_params"].get<int64_t>(), 5'000'000);
+  EXPECT_LT(info["total_params"].get<int64_t>(), 7'000'000);
+  EXPECT_LT(info["active_params"].get<int64_t>(), 2'000'000);
 }
 
 TEST(ForgeCli, ModelInfoNamesABadModelKey) {
@@ -111,7 +119,7 @@ TEST(ForgeCli, SeededSamplingRepeatsExactly) {
 TEST(ForgeCli, GenerateFromACheckpointFolder) {
   // tiny.yaml initialises from run.seed 1: the same weights saved as a checkpoint generate the same.
   const fs::path dir = fs::temp_directory_path() / ("forge_cli_ckpt_" + std::to_string(::getpid()));
-  Model model(testing::tiny_config(), 1);
+  Model model(tiny_yaml_model(), 1);
   ASSERT_TRUE(save_checkpoint(*model, dir.string()).ok());
   const std::string args = " --prompt 'abc' --max-new-tokens 16 --temperature 0";
   json from_config = generate_json("--config " + kTinyYaml + args);
