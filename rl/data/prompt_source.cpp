@@ -98,12 +98,13 @@ std::vector<SourcedPrompt> PromptSource::next_batch(int64_t batch_size) {
   return batch;
 }
 
-void PromptSource::retire(int64_t dataset_index) {
-  if (dataset_index < 0 || dataset_index >= size()) return;
+bool PromptSource::retire(int64_t dataset_index) {
+  if (dataset_index < 0 || dataset_index >= size()) return false;
   std::vector<bool>::reference retired = retired_[static_cast<size_t>(dataset_index)];
-  if (retired) return;
+  if (retired) return false;
   retired = true;
   ++retired_count_;
+  return true;
 }
 
 DataPosition PromptSource::position() const {

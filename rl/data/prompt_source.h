@@ -65,9 +65,9 @@ class PromptSource {
   // The next `batch_size` prompts (batch_size > 0; may be larger than the dataset).
   std::vector<SourcedPrompt> next_batch(int64_t batch_size);
 
-  // Leaves the example at `dataset_index` out of every later batch; retiring one twice or out of
-  // range does nothing.
-  void retire(int64_t dataset_index);
+  // Leaves the example at `dataset_index` out of every later batch. False, doing nothing, when it
+  // was retired already or is out of range.
+  bool retire(int64_t dataset_index);
   int64_t retired() const { return retired_count_; }
 
   DataPosition position() const;

@@ -143,9 +143,8 @@ absl::StatusOr<CollectedBatch> Collector::collect(int64_t step,
     }
     ASSIGN_OR_RETURN(counts, sum_over_ranks(collective_, counts));
     for (size_t j = solved_at; j < counts.size(); ++j) {
-      if (counts[j] == 0) continue;
-      prompts_.retire(made.examples[j - solved_at]);
-      ++batch.retired_prompts;
+      // Once every prompt is retired they are drawn again (prompt_source.h): count each once.
+      if (counts[j] > 0 && prompts_.retire(made.examples[j - solved_at])) ++batch.retired_prompts;
     }
     counts.resize(solved_at);
     int64_t index = batch.kept_total;

@@ -290,10 +290,10 @@ TEST(PromptSource, RetiredExamplesAreSkippedAndTheRestKeepTheirOrder) {
   for (const std::string& id : ids(plain.next_batch(30))) {
     if (id != "3" && id != "7") want.push_back(id);
   }
-  source.retire(3);
-  source.retire(7);
-  source.retire(7);   // twice: still two
-  source.retire(10);  // out of range: nothing
+  EXPECT_TRUE(source.retire(3));
+  EXPECT_TRUE(source.retire(7));
+  EXPECT_FALSE(source.retire(7));   // twice: still two
+  EXPECT_FALSE(source.retire(10));  // out of range: nothing
   EXPECT_EQ(source.retired(), 2);
   std::vector<SourcedPrompt> batch = source.next_batch(24);  // three epochs of the other 8
   EXPECT_EQ(ids(batch), want);
@@ -303,7 +303,7 @@ TEST(PromptSource, RetiredExamplesAreSkippedAndTheRestKeepTheirOrder) {
 
 TEST(PromptSource, ASourceWithEveryExampleRetiredSkipsNone) {
   PromptSource source = make_source(3, 1, false);
-  for (int i = 0; i < 3; ++i) source.retire(i);
+  for (int i = 0; i < 3; ++i) EXPECT_TRUE(source.retire(i));
   EXPECT_EQ(ids(source.next_batch(4)), (std::vector<std::string>{"0", "1", "2", "0"}));
 }
 
