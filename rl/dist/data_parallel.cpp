@@ -31,7 +31,7 @@ absl::Status all_reduce_gradients(Collective& collective, const std::vector<at::
     size_t end = begin;
     int64_t bytes = 0;
     while (end < grads.size() && grads[end].scalar_type() == grads[begin].scalar_type() &&
-           (end == begin || bytes + grads[end].nbytes() <= bucket_bytes)) {
+           (end == begin || bytes + static_cast<int64_t>(grads[end].nbytes()) <= bucket_bytes)) {
       bytes += static_cast<int64_t>(grads[end].nbytes());
       ++end;
     }
