@@ -116,7 +116,7 @@ jq -n --argjson teacher "$teacher_accuracy" --argjson teacher_n "$teacher_n" \
   ((($teacher * (1 - $teacher)) / $teacher_n) | sqrt) as $teacher_se |
   def bar(name; value; threshold; se; strict):
     {name: name, value: value, threshold: threshold, margin: (value - threshold), se: se,
-     margin_in_se: (if se > 0 then ((value - threshold) / se * 100 | round / 100) else null end),
+     margin_in_se: (if se > 1e-9 then ((value - threshold) / se * 100 | round / 100) else null end),
      met: ((if strict then value > threshold else value >= threshold end) and
            (value - threshold) >= 2 * se)};
   {seed: $seed, problems: $problems, teacher: {accuracy: $teacher, se: $teacher_se, n: $teacher_n},
@@ -158,7 +158,7 @@ for s in sft rl student; do
     "$OUT/summary.json" | awk -F'\t' '{printf "%-10s %8s %10s %9s %12s\n", $1, $2, $3, $4, $5}'
 done
 echo
-jq -r '.bars[] | "\(if .met then "met    " else "NOT MET" end)  \(.name): \(.value * 1000 | round / 1000) vs \(.threshold * 1000 | round / 1000) (\(.margin_in_se) SE)"' \
+jq -r '.bars[] | "\(if .met then "met    " else "NOT MET" end)  \(.name): \(.value * 1000 | round / 1000) vs \(.threshold * 1000 | round / 1000) (\(if .margin_in_se == null then "SE 0" else "\(.margin_in_se) SE" end))"' \
   "$OUT/summary.json"
 jq -r '"stage seconds: " + (.stage_seconds | to_entries | map("\(.key) \(.value)") | join(", "))' \
   "$OUT/summary.json"
