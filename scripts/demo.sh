@@ -116,7 +116,7 @@ jq -n --argjson teacher "$teacher_accuracy" --argjson teacher_n "$teacher_n" \
   ((($teacher * (1 - $teacher)) / $teacher_n) | sqrt) as $teacher_se |
   def bar(name; value; threshold; se; strict):
     {name: name, value: value, threshold: threshold, margin: (value - threshold), se: se,
-     margin_in_se: (if se > 1e-9 then ((value - threshold) / se * 100 | round / 100) else null end),
+     margin_in_se: (if se > 0 then ((value - threshold) / se * 100 | round / 100) else null end),
      met: ((if strict then value > threshold else value >= threshold end) and
            (value - threshold) >= 2 * se)};
   {seed: $seed, problems: $problems, teacher: {accuracy: $teacher, se: $teacher_se, n: $teacher_n},

@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <map>
+#include <numeric>
 
 namespace forge::rl {
 namespace {
@@ -40,8 +41,9 @@ bool majority_correct(const std::vector<SampleGrade>& samples) {
 double standard_error(const std::vector<double>& values) {
   const double n = static_cast<double>(values.size());
   if (n < 2) return 0.0;
-  double mean = 0;
-  for (double v : values) mean += v / n;
+  // The sum over n, not a sum of v / n: the sum of constant values is exact, so is their mean, and
+  // a constant metric (every sample well formed) gets a standard error of exactly 0.
+  const double mean = std::accumulate(values.begin(), values.end(), 0.0) / n;
   double squares = 0;
   for (double v : values) squares += (v - mean) * (v - mean);
   return std::sqrt(squares / (n - 1) / n);

@@ -219,6 +219,24 @@ SampleGrade grade(bool correct, bool formed, const std::string& answer, int64_t 
   return g;
 }
 
+// A held-out set where every sample is well formed has no sampling error: its standard error is
+// exactly 0 (scripts/demo.sh reports no margin in standard errors for such a bar), not a rounding
+// residue that turns a 0.02 margin into 10^15 standard errors.
+TEST(EvalReportTest, AConstantMetricHasAZeroStandardError) {
+  const SampleGrade right = grade(true, true, "15");
+  std::vector<PromptResult> prompts(1000);
+  for (PromptResult& p : prompts) {
+    p.task = "arithmetic";
+    p.greedy = right;
+    p.low = {right, right, right, right};
+    p.high = {right, right, right, right};
+  }
+  const json report = eval_report(prompts);
+  EXPECT_EQ(report["all"]["format_rate"].get<double>(), 1.0);
+  EXPECT_EQ(report["all"]["standard_errors"]["format_rate"].get<double>(), 0.0);
+  EXPECT_EQ(report["all"]["standard_errors"]["greedy"].get<double>(), 0.0);
+}
+
 TEST(EvalReportTest, MetricsFollowTheirDefinitions) {
   const SampleGrade right = grade(true, true, "15");
   const SampleGrade wrong = grade(false, true, "14");
