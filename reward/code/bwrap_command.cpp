@@ -24,8 +24,8 @@ void add_top_level(std::vector<std::string>& argv, const std::string& path) {
 
 }  // namespace
 
-std::vector<std::string> bwrap_argv(const SandboxConfig& config,
-                                    const std::string& harness_source) {
+std::vector<std::string> bwrap_argv(const SandboxConfig& config, const std::string& harness_source,
+                                    const std::string& spawn_library_hex) {
   std::vector<std::string> argv = {config.bwrap_path,
                                    "--unshare-user",
                                    "--unshare-pid",
@@ -57,7 +57,7 @@ std::vector<std::string> bwrap_argv(const SandboxConfig& config,
   }
   argv.insert(argv.end(), {"--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp", "--remount-ro",
                            "/dev", "--remount-ro", "/", "--chdir", "/tmp", "--", config.python_path,
-                           "-I", "-S", "-c", harness_source});
+                           "-I", "-S", "-c", harness_source, spawn_library_hex});
   return argv;
 }
 

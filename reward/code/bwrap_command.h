@@ -15,8 +15,10 @@
 
 namespace forge::reward::code {
 
-// argv for execve: bwrap_path, the options, "--", python_path, "-I", "-S", "-c", harness_source.
-// bwrap writes its --info-fd JSON (the sandbox init's host pid) to fd 3: spawn it with_info_fd.
-std::vector<std::string> bwrap_argv(const SandboxConfig& config, const std::string& harness_source);
+// argv for execve: bwrap_path, the options, "--", python_path, "-I", "-S", "-c", harness_source,
+// spawn_library_hex (the harness's argv[1]). bwrap writes its --info-fd JSON (the sandbox init's
+// host pid) to fd 3: spawn it with_info_fd.
+std::vector<std::string> bwrap_argv(const SandboxConfig& config, const std::string& harness_source,
+                                    const std::string& spawn_library_hex);
 
 }  // namespace forge::reward::code

@@ -1,6 +1,9 @@
-# Forge code sandbox worker. Runs inside bubblewrap as `/usr/bin/python3 -I -S -c <this file>`
-# (embedded into forge_reward by reward/CMakeLists.txt; see reward/code/sandbox_worker.h for the
-# host side and the bwrap command line).
+# Forge code sandbox worker. Runs inside bubblewrap as
+# `/usr/bin/python3 -I -S -c <this file> <sandbox_spawn library, hex>` (both embedded into
+# forge_reward by reward/CMakeLists.txt; see reward/code/sandbox_worker.h for the host side and
+# reward/code/bwrap_command.cpp for the command line). The library (reward/code/sandbox_spawn.c)
+# is Z's loop and P's setup in C: a process forked from this interpreter copies every page it
+# writes, and C touches a handful where Python touched hundreds.
 #
 # Host protocol. fd 0: commands from the host, fd 1: replies, fd 2: diagnostics.
 #   worker -> host  b"K"                          ready for a job (once at start, then after each job)
@@ -14,7 +17,7 @@
 #      the limits and the fds of each run. It creates one P per run with a single clone(2): new
 #      user, mount, pid, ipc and uts namespaces, and W as P's parent (CLONE_PARENT), and tells W
 #      P's pid. So the memory every program is forked from holds nothing of any job, this one's or
-#      an earlier one's.
+#      an earlier one's. Its loop runs in C (forge_zygote_serve), never returning to Python.
 #   P  the program: maps its uid in its new user namespace; pid 1 of its own pid namespace (when it dies, the kernel kills everything it
 #      started, daemons included), its own /proc (it sees only its own processes), fresh tmpfs on
 #      /tmp and /dev/shm, new session, no capabilities, no_new_privs, rlimits (CPU, address space,
@@ -52,7 +55,6 @@ import ast
 import builtins
 import collections
 import ctypes
-import fcntl
 import gc
 import json
 import os
@@ -67,32 +69,19 @@ import traceback
 
 _libc = ctypes.CDLL(None, use_errno=True)
 _libc.prctl.argtypes = [ctypes.c_int, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong]
-_libc.mount.argtypes = [ctypes.c_char_p, ctypes.c_char_p, ctypes.c_char_p, ctypes.c_ulong,
-                        ctypes.c_char_p]
-_libc.unshare.argtypes = [ctypes.c_int]
 _libc.syscall.restype = ctypes.c_long
 _libc.pthread_self.restype = ctypes.c_void_p
-# P is created by one raw clone(2) from Z, with its namespaces and with W as its parent (see
-# zygote_main); Python's os.fork() takes no flags. x86-64 only (syscall numbers, TID_OFFSET).
-SYS_clone, SYS_set_tid_address, SYS_gettid = 56, 218, 186
-CLONE_PARENT = 0x00008000
+# P is created by one raw clone(2) from Z, with its namespaces and with W as its parent
+# (forge_zygote_serve); Python's os.fork() takes no flags. x86-64 only (SYS_gettid, TID_OFFSET).
+SYS_gettid = 186
 # glibc caches the thread id in its thread descriptor (struct pthread, at pthread_self()): fork()
-# refreshes it in the child, a raw clone does not, so the child does (set_tid_address, as glibc's
-# fork does). Its offset in x86-64 glibc 2.26+; the zygote checks it before relying on it.
+# refreshes it in the child, a raw clone does not, so the clone asks the kernel to store it there
+# (CLONE_CHILD_SETTID, as glibc's fork does). Its offset in x86-64 glibc 2.26+; the zygote checks
+# it before relying on it.
 TID_OFFSET = 0x2d0
 
 PR_SET_DUMPABLE = 4
-PR_CAPBSET_DROP = 24
 PR_SET_CHILD_SUBREAPER = 36
-PR_SET_NO_NEW_PRIVS = 38
-PR_CAP_AMBIENT = 47
-PR_CAP_AMBIENT_CLEAR_ALL = 4
-CLONE_NEWNS = 0x00020000
-CLONE_NEWUTS = 0x04000000
-CLONE_NEWIPC = 0x08000000
-CLONE_NEWUSER = 0x10000000
-CLONE_NEWPID = 0x20000000
-MS_NOSUID, MS_NODEV, MS_NOEXEC = 2, 4, 8
 
 MAX_FRAME = 64 << 20          # largest message accepted on any pipe
 TESTS_CACHE_SIZE = 512        # compiled tests kept by W (Judge.build_tests)
@@ -120,16 +109,6 @@ def _write_all(fd, data):
     while view:
         n = os.write(fd, view)
         view = view[n:]
-
-
-def _write_file(path, data):
-    """One write(2) of `data` to `path` (what /proc's map files need), without Python's io
-    objects: in a freshly forked program every object it creates or touches costs a page copy."""
-    fd = os.open(path, os.O_WRONLY)
-    try:
-        os.write(fd, data)
-    finally:
-        os.close(fd)
 
 
 def _read_exact(fd, n):
@@ -253,9 +232,25 @@ def decode(v, handle_for):
 # ---------------------------------------------------------------------------------------------
 # W: the worker loop.
 
+def _load_spawn_library():
+    """reward/code/sandbox_spawn.c, built as a shared library and passed as hex in argv[1]: loaded
+    from a memfd that is closed once mapped, so no process holds a way to change it."""
+    fd = os.memfd_create("forge-sandbox-spawn", os.MFD_CLOEXEC)
+    try:
+        _write_all(fd, bytes.fromhex(sys.argv[1]))
+        lib = ctypes.CDLL("/proc/self/fd/%d" % fd, use_errno=True)
+    finally:
+        os.close(fd)
+    lib.forge_zygote_serve.argtypes = [ctypes.c_int, ctypes.c_void_p]
+    lib.forge_zygote_serve.restype = ctypes.c_int
+    del sys.argv[1:]
+    return lib
+
+
 def worker_main():
     _prctl(PR_SET_CHILD_SUBREAPER, 1)
     _prctl(PR_SET_DUMPABLE, 0)
+    spawn = _load_spawn_library()
     for name in PRELOAD:
         try:
             __import__(name)
@@ -263,13 +258,13 @@ def worker_main():
             pass
     gc.collect()
     gc.freeze()
-    jsock, zsock = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+    jsock, zsock = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
     zpid = os.fork()
     if zpid == 0:
         jsock.close()
         code = 0
         try:
-            zygote_main(zsock)
+            zygote_main(spawn, zsock)
         except BaseException:
             traceback.print_exc()
             code = 1
@@ -345,118 +340,38 @@ def _sweep(keep):
 # ---------------------------------------------------------------------------------------------
 # Z and P: runs of the program.
 
-def zygote_main(sock):
-    global _ids, _last_cap, _no_caps
+def zygote_main(spawn, sock):
+    """Z. Returns when W closes `sock`; each P it creates never returns from here."""
     self_ = _libc.pthread_self()
     if ctypes.c_int.from_address(self_ + TID_OFFSET).value != _libc.syscall(SYS_gettid):
         raise SystemExit("forge zygote: unexpected glibc thread descriptor layout")
-    tid_field = ctypes.c_void_p(self_ + TID_OFFSET)   # made once: the child touches little
-    _ids = (os.getuid(), os.getgid())
-    with open("/proc/sys/kernel/cap_last_cap") as f:
-        _last_cap = int(f.read())
-    # capset(2)'s arguments: _LINUX_CAPABILITY_VERSION_3 for the calling process; effective,
-    # permitted and inheritable sets all empty. Made here once: ctypes arrays cost a program ~0.2 ms.
-    _no_caps = ((ctypes.c_uint32 * 2)(0x20080522, 0), (ctypes.c_uint32 * 6)())
     devnull = os.open("/dev/null", os.O_RDWR)
     os.dup2(devnull, 0)
     os.dup2(devnull, 1)
     os.close(devnull)
-    while True:
-        run = _sock_frame(sock)
-        if run is None:
-            return
-        _, fds, _, _ = socket.recv_fds(sock, 1, 8)
-        status_w = fds[-1]
-        flags = (CLONE_PARENT | CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC |
-                 CLONE_NEWUTS | signal.SIGCHLD)
-        pid = _libc.syscall(SYS_clone, flags, 0, 0, 0, 0)
-        if pid == 0:
-            _libc.syscall(SYS_set_tid_address, tid_field)
-            code = 1
-            try:
-                sock.close()
-                os.close(status_w)
-                code = program_main(run["limits"], fds[:-1], _ids)
-            except BaseException:
-                traceback.print_exc()
-            os._exit(code)
-        if pid < 0:
-            _write_all(status_w, ("setup clone: " + os.strerror(ctypes.get_errno())).encode())
-        else:
-            _write_all(status_w, b"pid %d\n" % pid)
-        for fd in fds:
-            os.close(fd)
+    served = spawn.forge_zygote_serve(sock.fileno(), self_ + TID_OFFSET)
+    if served == 0:   # P, set up: fds 0-4 only, its namespaces, no privileges, its limits
+        code = 1
+        try:
+            code = program_main()
+        except BaseException:
+            traceback.print_exc()
+        os._exit(code)
+    if served != -1:
+        raise SystemExit("forge zygote: " + os.strerror(ctypes.get_errno()))
 
 
-def _sock_frame(sock):
-    def exact(n):
-        buf = b""
-        while len(buf) < n:
-            b = sock.recv(n - len(buf))
-            if not b:
-                return None
-            buf += b
-        return buf
-    head = exact(4)
-    if head is None:
-        return None
-    (n,) = struct.unpack("<I", head)
-    body = exact(n)
-    return None if body is None else json.loads(body.decode("utf-8", "surrogatepass"))
-
-
-def _enter_sandbox(limits):
-    for path in ("/tmp", "/dev/shm"):
-        _check(_libc.mount(b"tmpfs", path.encode(), b"tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC,
-                           ("size=%d,nr_inodes=16384,mode=1777" % limits["tmp_bytes"]).encode()), "mount " + path)
-    _check(_libc.mount(b"proc", b"/proc", b"proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, None),
-           "mount /proc")
-    try:  # no further user namespaces for the program (the sysctl is per user namespace)
-        _write_file("/proc/sys/user/max_user_namespaces", b"0")
-    except OSError:
-        pass
-    os.setsid()
-    _prctl(PR_SET_NO_NEW_PRIVS, 1)
-    for cap in range(_last_cap + 1):
-        _prctl(PR_CAPBSET_DROP, cap)
-    _prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL)
-    _check(_libc.capset(*_no_caps), "capset")
-    _prctl(PR_SET_DUMPABLE, 1)   # W's non-dumpable flag was inherited; the program's own /proc
-    os.chdir("/tmp")
-
-
-def _set_rlimits(limits):
+def _run_limits(limits):
+    """One run's limits as forge_zygote_serve reads them (struct forge_run in sandbox_spawn.c)."""
     cpu = max(1, int(limits["cpu_seconds"] + 0.999))
-    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-    resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
-    resource.setrlimit(resource.RLIMIT_FSIZE, (limits["max_file_bytes"],) * 2)
-    resource.setrlimit(resource.RLIMIT_NOFILE, (limits["max_open_files"],) * 2)
-    # RLIMIT_NPROC is counted per (user namespace, uid), and this run has its own user namespace:
-    # the limit is on this run's processes alone.
-    resource.setrlimit(resource.RLIMIT_NPROC, (limits["max_processes"],) * 2)
-    resource.setrlimit(resource.RLIMIT_AS, (limits["memory_bytes"],) * 2)
+    return struct.pack("<6q", limits["tmp_bytes"], cpu, limits["max_file_bytes"],
+                       limits["max_open_files"], limits["max_processes"], limits["memory_bytes"])
 
 
-def program_main(limits, fds, ids):
-    """P: pid 1 of a fresh pid namespace. Returns the exit status."""
-    stdin_fd, out_w, err_w, call_r, resp_w, ready_w = fds
+def program_main():
+    """P, set up by forge_zygote_serve: reads the program from W on fd 3 and runs it. Returns the
+    exit status."""
     try:
-        uid, gid = ids
-        _prctl(PR_SET_DUMPABLE, 1)   # inherited from W; /proc/self/uid_map needs it
-        _write_file("/proc/self/setgroups", b"deny")
-        _write_file("/proc/self/uid_map", b"%d %d 1" % (uid, uid))
-        _write_file("/proc/self/gid_map", b"%d %d 1" % (gid, gid))
-        _enter_sandbox(limits)
-        wanted = [stdin_fd, out_w, err_w, call_r, resp_w]
-        high = [fcntl.fcntl(fd, fcntl.F_DUPFD, 256) for fd in wanted + [ready_w]]
-        for target, fd in enumerate(high[:-1]):
-            os.dup2(fd, target)
-        ready_w = high[-1]
-        os.closerange(len(wanted), ready_w)
-        os.closerange(ready_w + 1, 1 << 20)
-        _set_rlimits(limits)
-        _write_all(ready_w, b"ok")
-        os.close(ready_w)
         cfg = _read_frame(3)   # {"program", "module_name"?, "stdin"?} from W
         if cfg is None:
             return 125
@@ -469,14 +384,10 @@ def program_main(limits, fds, ids):
             os.lseek(mfd, 0, os.SEEK_SET)
             os.dup2(mfd, 0)
             os.close(mfd)
-    except BaseException as e:
-        try:
-            _write_all(ready_w, ("setup " + _short(e)).encode())
-        except OSError:
-            pass
+    except BaseException:
         return 125
     import random
-    random.seed(int.from_bytes(os.urandom(16), "little"))   # its own seed, not the zygote's
+    random.seed()   # its own seed (from os.urandom), not the zygote's
     # The interpreter's own stdio objects (never used by the zygote) wrap fds 0-2, which are the
     # program's now; new ones would cost this fresh process a page copy for every object touched.
     sys.stdin, sys.stdout, sys.stderr = sys.__stdin__, sys.__stdout__, sys.__stderr__
@@ -748,6 +659,7 @@ class Run:
         self.expected = collections.deque(calls)   # calls the program runs ahead, in order
         self.diverged = None
         lim = judge.limits
+        run_limits = _run_limits(lim)
         self.max_output = lim["max_output_bytes"]
         call = stdin is None
         out_r, out_w = os.pipe()
@@ -758,8 +670,7 @@ class Run:
         resp_r, resp_w = os.pipe()
         devnull = os.open("/dev/null", os.O_RDONLY)
         child_fds = [devnull, out_w, err_w, call_r, resp_w, ready_w, status_w]
-        judge.zygote_send({"limits": lim})
-        socket.send_fds(judge.zsock, [b"X"], child_fds)
+        socket.send_fds(judge.zsock, [run_limits], child_fds)
         for fd in child_fds:
             os.close(fd)
         self.call_w = call_w
@@ -1112,9 +1023,6 @@ class Judge:
         self.rerun = False      # the tests diverged from the calls ahead: ran again, live
 
     # --- plumbing to the zygote and the program ---
-    def zygote_send(self, obj):
-        self.zsock.sendall(_frame(obj))
-
     def cleanup(self):
         for run in self.runs:
             run.kill()

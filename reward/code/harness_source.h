@@ -1,4 +1,6 @@
-// The Python source of the sandbox worker (reward/code/harness.py), compiled into forge_reward.
+// What runs inside each sandbox, compiled into forge_reward: the Python source of the sandbox
+// worker (reward/code/harness.py), and the shared library it loads for the zygote's loop and each
+// program's setup (reward/code/sandbox_spawn.c), as hex.
 #pragma once
 
 #include <string>
@@ -6,5 +8,6 @@
 namespace forge::reward::code {
 
 const std::string& harness_source();
+const std::string& sandbox_spawn_library_hex();
 
 }  // namespace forge::reward::code

@@ -55,7 +55,7 @@ absl::StatusOr<std::unique_ptr<WorkerPool>> WorkerPool::create(const Options& op
   become_child_subreaper();
   std::unique_ptr<WorkerPool> pool(new WorkerPool(options));
   const SandboxConfig& c = options.sandbox;
-  pool->argv_ = bwrap_argv(c, harness_source());
+  pool->argv_ = bwrap_argv(c, harness_source(), sandbox_spawn_library_hex());
   pool->limits_ = {{"wall_seconds", c.wall_seconds},     {"cpu_seconds", c.cpu_seconds},
                    {"memory_bytes", c.memory_bytes},     {"max_processes", c.max_processes},
                    {"max_file_bytes", c.max_file_bytes}, {"tmp_bytes", c.tmp_bytes},

@@ -281,6 +281,38 @@ TEST(CodeSandbox, RunsUnprivilegedWithAProcessLimit) {
   EXPECT_EQ(r->reward, 1.0) << r->detail;
 }
 
+// What each program process starts with (sandbox_spawn.c's setup): pid 1 and session leader of
+// its own namespaces, cwd an empty /tmp of its own, only its stdio fds open, no capabilities in
+// any set, no_new_privs, and the configured limits.
+TEST(CodeSandbox, EachProgramStartsAloneUnprivilegedAndLimited) {
+  WorkerPool::Options o;
+  o.sandbox = fast_config();
+  o.sandbox.max_open_files = 48;
+  o.workers = 1;
+  auto pool = WorkerPool::create(o);
+  ASSERT_TRUE(pool.ok()) << pool.status();
+  const char kProbe[] =
+      "import os, resource\n"
+      "status = open('/proc/self/status').read()\n"
+      "def field(k):\n"
+      "    return status.split(k + ':')[1].split()[0]\n"
+      "fds = sorted(int(f) for f in os.listdir('/proc/self/fd'))\n"
+      "print(os.getpid(), os.getsid(0), os.getcwd(), os.listdir('/tmp'), fds)\n"
+      "print([field(k) for k in ('CapInh', 'CapPrm', 'CapEff', 'CapBnd', 'CapAmb', "
+      "'NoNewPrivs')])\n"
+      "limits = [resource.getrlimit(r) for r in (resource.RLIMIT_NOFILE, resource.RLIMIT_NPROC,\n"
+      "          resource.RLIMIT_FSIZE, resource.RLIMIT_AS, resource.RLIMIT_CORE)]\n"
+      "print(limits, resource.getrlimit(resource.RLIMIT_CPU))\n";
+  const std::string expected =
+      "1 1 /tmp [] [0, 1, 2, 3]\n"  // fd 3: listdir's own
+      "['0000000000000000', '0000000000000000', '0000000000000000', '0000000000000000', "
+      "'0000000000000000', '1']\n"
+      "[(48, 48), (24, 24), (4194304, 4194304), (201326592, 201326592), (0, 0)] (2, 3)";
+  auto r = testing::grade_with(**pool, kProbe, stdio_tests("", expected));
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->reward, 1.0) << r->detail;
+}
+
 // If a worker stops answering (here: test code that never returns, so the harness's own clock
 // never runs), the host's backstop kills the sandbox, reports a timeout, and a new worker takes
 // over.
