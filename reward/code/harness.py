@@ -57,7 +57,9 @@ import collections
 import ctypes
 import gc
 import json
+import marshal
 import os
+import random
 import resource
 import selectors
 import signal
@@ -122,21 +124,40 @@ def _read_exact(fd, n):
     return b"".join(chunks)
 
 
-def _read_frame(fd):
+# Frames: u32le length + body. JSON between the host and W and from P to W (W trusts nothing P
+# sends; marshal is not safe against crafted input). From W to P, marshal: P trusts W, and
+# marshal.loads is one C call where json's decoder runs Python code that a freshly forked P would
+# copy page by page.
+
+def _read_body(fd):
     head = _read_exact(fd, 4)
     if head is None:
         return None
     (n,) = struct.unpack("<I", head)
     if n > MAX_FRAME:
         raise ValueError("frame of %d bytes is too large" % n)
-    body = _read_exact(fd, n)
-    if body is None:
-        return None
-    return json.loads(body.decode("utf-8", "surrogatepass"))
+    return _read_exact(fd, n)
+
+
+def _read_frame(fd):
+    body = _read_body(fd)
+    return None if body is None else json.loads(body.decode("utf-8", "surrogatepass"))
 
 
 def _frame(obj):
     body = json.dumps(obj, separators=(",", ":")).encode("utf-8", "surrogatepass")
+    return struct.pack("<I", len(body)) + body
+
+
+def _read_order(fd):
+    """P: the next frame from W (the program, then the calls)."""
+    body = _read_body(fd)
+    return None if body is None else marshal.loads(body)
+
+
+def _order(obj):
+    """W: a frame for P (_read_order)."""
+    body = marshal.dumps(obj)
     return struct.pack("<I", len(body)) + body
 
 
@@ -349,6 +370,7 @@ def zygote_main(spawn, sock):
     os.dup2(devnull, 0)
     os.dup2(devnull, 1)
     os.close(devnull)
+    _warm_up()
     served = spawn.forge_zygote_serve(sock.fileno(), self_ + TID_OFFSET)
     if served == 0:   # P, set up: fds 0-4 only, its namespaces, no privileges, its limits
         code = 1
@@ -361,6 +383,47 @@ def zygote_main(spawn, sock):
         raise SystemExit("forge zygote: " + os.strerror(ctypes.get_errno()))
 
 
+# The zygote's warm-up: a program of ours (no job's), with the calls a test would make.
+_WARM_UP_PROGRAM = """
+from typing import List
+
+
+def below(numbers: List[float], limit: float) -> bool:
+    return all(x < limit for x in numbers)
+
+
+def words(text: str, n: int = 2) -> list:
+    return [w for w in text.split() if len(w) >= n] * 1
+"""
+_WARM_UP_CALLS = [{"op": "call", "name": "below", "args": [["l", ["f", "0x1.0p+0"], ["i", "2"]],
+                                                          ["i", "3"]], "kwargs": {}},
+                  {"op": "call", "name": "words", "args": ["a bc def"], "kwargs": {"n": ["i", "2"]}}]
+
+
+def _warm_up():
+    """Z, before any run: runs P's own path (program_main) on a program of ours a few times.
+    CPython writes into the code it runs (call counters, specialised instructions) and each P
+    would otherwise copy those pages; afterwards the zygote's objects are frozen out of the
+    collector's reach (a collection in P would write to every one of them)."""
+    for _ in range(12):   # CPython 3.11 specialises a function after 8 calls
+        req_r, req_w = os.pipe()
+        rep_r, rep_w = os.pipe()
+        try:
+            _write_all(req_w, _order({"program": _WARM_UP_PROGRAM, "module_name": "__forge_program__",
+                                      "calls": _WARM_UP_CALLS}))
+            _write_all(req_w, _order(_WARM_UP_CALLS[0]))
+            os.close(req_w)
+            req_w = -1
+            if program_main(req_r, rep_w) != 0:
+                raise SystemExit("forge zygote: the warm-up program failed")
+        finally:
+            for fd in (req_r, req_w, rep_r, rep_w):
+                if fd >= 0:
+                    os.close(fd)
+    gc.collect()
+    gc.freeze()
+
+
 def _run_limits(limits):
     """One run's limits as forge_zygote_serve reads them (struct forge_run in sandbox_spawn.c)."""
     cpu = max(1, int(limits["cpu_seconds"] + 0.999))
@@ -368,11 +431,11 @@ def _run_limits(limits):
                        limits["max_open_files"], limits["max_processes"], limits["memory_bytes"])
 
 
-def program_main():
+def program_main(requests=3, replies=4):
     """P, set up by forge_zygote_serve: reads the program from W on fd 3 and runs it. Returns the
-    exit status."""
+    exit status. (Other fds: the zygote's warm-up, _warm_up.)"""
     try:
-        cfg = _read_frame(3)   # {"program", "module_name"?, "stdin"?} from W
+        cfg = _read_order(requests)   # {"program", "module_name"?, "stdin"?} from W
         if cfg is None:
             return 125
         call = cfg.get("stdin") is None
@@ -386,7 +449,6 @@ def program_main():
             os.close(mfd)
     except BaseException:
         return 125
-    import random
     random.seed()   # its own seed (from os.urandom), not the zygote's
     # The interpreter's own stdio objects (never used by the zygote) wrap fds 0-2, which are the
     # program's now; new ones would cost this fresh process a page copy for every object touched.
@@ -394,7 +456,7 @@ def program_main():
     sys.argv = ["program"]
     if call:
         try:
-            call_server(cfg)
+            call_server(cfg, requests, replies)
         except BaseException:
             return 1
         return 0
@@ -425,9 +487,9 @@ def stdio_program(cfg):
     return code
 
 
-def call_server(cfg):
-    # Serves W's calls on fds 3 (requests) and 4 (replies). Runs untrusted code; W trusts nothing
-    # it says beyond the plain values it decodes.
+def call_server(cfg, requests, replies):
+    # Serves W's calls on fds `requests` and `replies`. Runs untrusted code; W trusts nothing it
+    # says beyond the plain values it decodes.
     objects, ids = {}, {}
 
     def handle_of(obj):
@@ -441,7 +503,7 @@ def call_server(cfg):
         return objects[h]
 
     def reply(obj):
-        _write_all(4, _frame(obj))
+        _write_all(replies, _frame(obj))
 
     def serve(req):
         return _serve_request(g, objects, handle_of, handle_for, req)
@@ -485,7 +547,7 @@ def call_server(cfg):
         if ended:
             break
     while True:
-        req = _read_frame(3)
+        req = _read_order(requests)
         if req is None:
             return
         reply(serve(req))
@@ -703,7 +765,7 @@ class Run:
                 first["calls"] = list(calls)
         else:
             first["stdin"] = stdin
-        self.pending = memoryview(_frame(first))
+        self.pending = memoryview(_order(first))
         self.sel.register(call_w, selectors.EVENT_WRITE, "call")
         judge.runs.append(self)
 
@@ -890,7 +952,7 @@ class Run:
                 raise self.diverged
             self.judge.ahead_used += 1
             return self._reply()   # the program ran this call ahead; its reply is in order
-        data = _frame(obj)
+        data = _order(obj)
         if self.pending:
             self.pending = memoryview(bytes(self.pending) + data)
         else:
