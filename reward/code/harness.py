@@ -68,6 +68,7 @@ import struct
 import sys
 import time
 import traceback
+import warnings
 
 _libc = ctypes.CDLL(None, use_errno=True)
 _libc.prctl.argtypes = [ctypes.c_int, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong]
@@ -88,6 +89,7 @@ PR_SET_CHILD_SUBREAPER = 36
 MAX_FRAME = 64 << 20          # largest message accepted on any pipe
 TESTS_CACHE_SIZE = 512        # compiled tests kept by W (Judge.build_tests)
 MAX_ENCODE_DEPTH = 200        # nesting depth of a serialised value
+MAX_COMPILED_BY_W = 256 << 10  # larger programs are compiled by P, under its memory limit
 # Modules imported once in W so that each forked program finds them warm.
 PRELOAD = ("typing", "math", "re", "collections", "itertools", "functools", "heapq", "bisect",
            "string", "random", "fractions", "decimal", "statistics", "operator", "copy",
@@ -409,8 +411,8 @@ def _warm_up():
         req_r, req_w = os.pipe()
         rep_r, rep_w = os.pipe()
         try:
-            _write_all(req_w, _order({"program": _WARM_UP_PROGRAM, "module_name": "__forge_program__",
-                                      "calls": _WARM_UP_CALLS}))
+            _write_all(req_w, _order({"program": _compile_program(_WARM_UP_PROGRAM),
+                                      "module_name": "__forge_program__", "calls": _WARM_UP_CALLS}))
             _write_all(req_w, _order(_WARM_UP_CALLS[0]))
             os.close(req_w)
             req_w = -1
@@ -422,6 +424,26 @@ def _warm_up():
                     os.close(fd)
     gc.collect()
     gc.freeze()
+
+
+def _compile_program(program):
+    """W: what P is sent as the program. Its code object, compiled here, where compiling copies no
+    pages (P only unmarshals it); the source itself when it is large (P compiles it under its
+    memory limit) or does not compile (P reports the error as it always has). Compiling runs
+    none of the program's code."""
+    if len(program) > MAX_COMPILED_BY_W:
+        return program
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return compile(program, "<program>", "exec")
+    except Exception:   # SyntaxError, ValueError (a NUL byte), MemoryError, RecursionError
+        return program
+
+
+def _program_code(program):
+    """P: the code object of what W sent (_compile_program)."""
+    return program if type(program) is not str else compile(program, "<program>", "exec")
 
 
 def _run_limits(limits):
@@ -467,7 +489,7 @@ def stdio_program(cfg):
     g = {"__name__": "__main__", "__builtins__": builtins}
     code = 0
     try:
-        exec(compile(cfg["program"], "<program>", "exec"), g)
+        exec(_program_code(cfg["program"]), g)
     except SystemExit as e:
         if e.code is None:
             code = 0
@@ -510,7 +532,7 @@ def call_server(cfg, requests, replies):
 
     g = {"__name__": cfg.get("module_name", "__forge_program__"), "__builtins__": builtins}
     try:
-        exec(compile(cfg["program"], "<program>", "exec"), g)
+        exec(_program_code(cfg["program"]), g)
     except BaseException as e:
         reply({"op": "load_error", "error": _short("%s: %s" % (type(e).__name__, e))})
         sys.stdout.flush()
@@ -1083,8 +1105,15 @@ class Judge:
         self.calls_ahead = []   # prefetch_calls() of the tests
         self.ahead_used = 0     # of those, the replies the tests consumed
         self.rerun = False      # the tests diverged from the calls ahead: ran again, live
+        self.compiled = None    # the program as P is sent it (program())
 
     # --- plumbing to the zygote and the program ---
+    def program(self):
+        """The program as each P of this job is sent it (_compile_program), made once."""
+        if self.compiled is None:
+            self.compiled = _compile_program(self.job["program"])
+        return self.compiled
+
     def cleanup(self):
         for run in self.runs:
             run.kill()
@@ -1252,7 +1281,7 @@ class Judge:
         total = len(units)
         outcome = {}            # unit index -> None (passed) or failure text
         check_error = None      # check() itself raised outside any unit
-        self.run = run = Run(self, self.job["program"], calls=calls)
+        self.run = run = Run(self, self.program(), calls=calls)
         try:
             run.wait_ready()
             hello = run.recv()
@@ -1344,7 +1373,7 @@ class Judge:
         passed = 0
         first_fail = None
         for i, case in enumerate(cases):
-            run = Run(self, self.job["program"], stdin=case["input"])
+            run = Run(self, self.program(), stdin=case["input"])
             try:
                 run.wait_ready()
                 run.wait_exit()
