@@ -13,7 +13,11 @@
 //   harness  the same items through bench/humaneval_style_harness.py (C threads; per program a
 //          multiprocessing Manager and a forked Process, as openai/human-eval runs samples), the
 //          whole process
-// Each mode runs the same programs with the same concurrency. Usage:
+// Each mode runs the same programs with the same concurrency. Every row but startup also says
+// what the processes it started and reaped used per program (getrusage(RUSAGE_CHILDREN)): CPU
+// (user + system) and page faults, the part of a forked sandbox's cost that does not depend on
+// how fast the machine takes a fault. The pool's and fresh sandboxes' own start and shutdown are
+// included. Usage:
 //   reward_code_bench [--programs N] [--concurrency C] [--modes pool,fresh,bare,grade,...]
 #include <fcntl.h>
 #include <spawn.h>
@@ -111,6 +115,19 @@ bool run_bare(const std::string& program) {
   while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
   }
   return WIFEXITED(status) && WEXITSTATUS(status) == 0;
+}
+
+// What this process's reaped descendants have used so far.
+struct ChildUsage {
+  double cpu_seconds = 0;
+  long minor_faults = 0;
+};
+
+ChildUsage child_usage() {
+  struct rusage u {};
+  getrusage(RUSAGE_CHILDREN, &u);
+  auto seconds = [](const timeval& t) { return t.tv_sec + t.tv_usec / 1e6; };
+  return {seconds(u.ru_utime) + seconds(u.ru_stime), u.ru_minflt};
 }
 
 // `forge grade` without the process: (seconds, passed) for grader creation + grading + shutdown.
@@ -266,19 +283,24 @@ int main(int argc, char** argv) {
       "average %s\n\n",
       tasks.size(), concurrency, std::thread::hardware_concurrency(),
       forge::bench::load_average().c_str());
-  std::printf("| mode    | programs | passed | seconds | programs/s | note |\n");
-  std::printf("|---------|---------:|-------:|--------:|-----------:|------|\n");
+  std::printf(
+      "| mode    | programs | passed | seconds | programs/s | CPU ms/program | faults/program | "
+      "note |\n");
+  std::printf(
+      "|---------|---------:|-------:|--------:|-----------:|---------------:|---------------:|"
+      "------|\n");
   for (const std::string& mode : std::vector<std::string>(absl::StrSplit(modes, ','))) {
     std::pair<double, int> r;
     std::string note;
     if (mode == "startup") {
       auto [seconds, rss] = forge_grade_startup(10);
-      std::printf("| startup | %8d | %6d | %7.3f | %10s | `forge grade` on an empty input: median of 10, "
-                  "largest resident set %.1f MiB |\n",
-                  0, 0, seconds, "-", rss);
+      std::printf("| startup | %8d | %6d | %7.3f | %10s | %14s | %14s | `forge grade` on an empty "
+                  "input: median of 10, largest resident set %.1f MiB |\n",
+                  0, 0, seconds, "-", "-", "-", rss);
       std::fflush(stdout);
       continue;
     }
+    const ChildUsage before = child_usage();
     if (mode == "grade") {
       r = grade_file_run(tasks, concurrency);
       note = "grader + pool start, grading, shutdown";
@@ -318,8 +340,12 @@ int main(int argc, char** argv) {
       std::cerr << "unknown mode " << mode << "\n";
       return 2;
     }
-    std::printf("| %-7s | %8zu | %6d | %7.2f | %10.1f | %s |\n", mode.c_str(), tasks.size(),
-                r.second, r.first, tasks.size() / r.first, note.c_str());
+    const ChildUsage after = child_usage();
+    const double n = static_cast<double>(tasks.size());
+    std::printf("| %-7s | %8zu | %6d | %7.2f | %10.1f | %14.2f | %14.0f | %s |\n", mode.c_str(),
+                tasks.size(), r.second, r.first, n / r.first,
+                1000 * (after.cpu_seconds - before.cpu_seconds) / n,
+                (after.minor_faults - before.minor_faults) / n, note.c_str());
     std::fflush(stdout);
   }
   return 0;

@@ -12,21 +12,25 @@
 #
 # Processes (all inside the worker's bwrap sandbox):
 #   W  worker and judge (this loop): reads a job (program + tests), runs the tests itself, and
-#      writes the result to fd 1. W never runs any program code.
+#      writes the result to fd 1. W never runs any program code (it compiles it for P: compiling
+#      runs none of it).
 #   Z  zygote: forked from W at start, before any job, and never sent a program or a test: only
 #      the limits and the fds of each run. It creates one P per run with a single clone(2): new
 #      user, mount, pid, ipc and uts namespaces, and W as P's parent (CLONE_PARENT), and tells W
 #      P's pid. So the memory every program is forked from holds nothing of any job, this one's or
-#      an earlier one's. Its loop runs in C (forge_zygote_serve), never returning to Python.
-#   P  the program: maps its uid in its new user namespace; pid 1 of its own pid namespace (when it dies, the kernel kills everything it
-#      started, daemons included), its own /proc (it sees only its own processes), fresh tmpfs on
-#      /tmp and /dev/shm, new session, no capabilities, no_new_privs, rlimits (CPU, address space,
-#      processes, file size, open files, no core), no further user namespaces. It then reads the
-#      program (and its stdin data) from W on fd 3; only fds 0-4 are open: stdin (memfd or
-#      /dev/null), stdout, stderr, call requests from W, call replies to W. With the program come
-#      the calls the tests make first with literal arguments (prefetch_calls): P runs them in
-#      order right after loading the program and streams their replies; W uses them in the same
-#      order or runs the job again with live calls (Run.request).
+#      an earlier one's. Its loop runs in C (forge_zygote_serve), never returning to Python;
+#      before it, Z warms P's Python path up on a program of its own (_warm_up).
+#   P  the program. Set up in C before any Python runs (forge_zygote_serve): maps its uid in its
+#      new user namespace; pid 1 of its own pid namespace (when it dies, the kernel kills
+#      everything it started, daemons included), its own /proc (it sees only its own processes),
+#      fresh tmpfs on /tmp and /dev/shm, new session, no capabilities, no_new_privs, rlimits (CPU,
+#      address space, processes, file size, open files, no core), no further user namespaces. It
+#      then reads the program (its code, compiled by W, or its source: _compile_program) and its
+#      stdin data from W on fd 3; only fds 0-4 are open: stdin (memfd or /dev/null), stdout,
+#      stderr, call requests from W, call replies to W. With the program come the calls the
+#      tests make first with literal arguments (prefetch_calls): P runs them in order right after
+#      loading the program and streams their replies; W uses them in the same order or runs the
+#      job again with live calls (Run.request).
 #   After each job W SIGKILLs P (taking its pid namespace down) and reaps it (it is W's child; a
 #   pidfd says when it has exited), and SIGKILLs anything else in the sandbox's pid namespace but
 #   itself, Z and bwrap's init.
@@ -60,7 +64,6 @@ import json
 import marshal
 import os
 import random
-import resource
 import selectors
 import signal
 import socket
