@@ -149,8 +149,21 @@ def _read_frame(fd):
     return None if body is None else json.loads(body.decode("utf-8", "surrogatepass"))
 
 
+def _unencodable(obj):
+    raise TypeError("%s is not JSON serializable" % type(obj).__name__)
+
+
+# json.dumps(obj, separators=(",", ":")), made once: dumps with any non-default argument builds a
+# JSONEncoder and a C encoder per call, Python code that P would copy page by page. No cycle
+# check: every frame is a fresh tree of plain values.
+_json_chunks = (json.encoder.c_make_encoder(None, _unencodable, json.encoder.encode_basestring_ascii,
+                                            None, ":", ",", False, False, True)
+                if json.encoder.c_make_encoder else   # a Python built without _json
+                lambda obj, _: [json.dumps(obj, separators=(",", ":"))])
+
+
 def _frame(obj):
-    body = json.dumps(obj, separators=(",", ":")).encode("utf-8", "surrogatepass")
+    body = "".join(_json_chunks(obj, 0)).encode("utf-8", "surrogatepass")
     return struct.pack("<I", len(body)) + body
 
 
@@ -1287,7 +1300,10 @@ class Judge:
         self.run = run = Run(self, self.program(), calls=calls)
         try:
             run.wait_ready()
-            hello = run.recv()
+            try:
+                hello = run.recv()
+            except ProgramError:   # a program that broke its own process's harness code
+                hello = {}
             if not hello.get("batch"):
                 run.expected.clear()
             if hello.get("op") == "load_error":

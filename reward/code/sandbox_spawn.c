@@ -64,6 +64,32 @@ static void write_text(int fd, const char* text) {
   }
 }
 
+// Appends `text` (without its NUL), or the decimal digits of `v`, at `out`; returns the new end.
+// Not snprintf: it would touch stdio's and the locale's pages in each freshly cloned P.
+static char* put_text(char* out, const char* text) {
+  while (*text) *out++ = *text++;
+  return out;
+}
+
+static char* put_decimal(char* out, unsigned long long v) {
+  char digits[24];
+  int n = 0;
+  do {
+    digits[n++] = (char)('0' + v % 10);
+    v /= 10;
+  } while (v != 0);
+  while (n > 0) *out++ = digits[--n];
+  return out;
+}
+
+// "ID ID 1": `id` mapped to itself (a line of /proc/self/uid_map or gid_map).
+static void id_map_line(char* out, unsigned id) {
+  out = put_decimal(out, id);
+  out = put_text(out, " ");
+  out = put_decimal(out, id);
+  *put_text(out, " 1") = '\0';
+}
+
 // P's setup failed at `step`: tells W on the ready pipe and exits. Never returns.
 static void setup_failed(int ready_fd, const char* step) {
   char msg[256];
@@ -96,13 +122,14 @@ static void setup_program(const struct zygote_facts* z, const struct forge_run* 
   // Dumpable again (W's non-dumpable flag was inherited): /proc/self/uid_map needs it.
   if (prctl(PR_SET_DUMPABLE, 1, 0, 0, 0) != 0) setup_failed(ready, "dumpable");
   if (write_file("/proc/self/setgroups", "deny") != 0) setup_failed(ready, "setgroups");
-  snprintf(text, sizeof text, "%u %u 1", (unsigned)z->uid, (unsigned)z->uid);
+  id_map_line(text, (unsigned)z->uid);
   if (write_file("/proc/self/uid_map", text) != 0) setup_failed(ready, "uid_map");
-  snprintf(text, sizeof text, "%u %u 1", (unsigned)z->gid, (unsigned)z->gid);
+  id_map_line(text, (unsigned)z->gid);
   if (write_file("/proc/self/gid_map", text) != 0) setup_failed(ready, "gid_map");
 
   const unsigned long flags = MS_NOSUID | MS_NODEV | MS_NOEXEC;
-  snprintf(text, sizeof text, "size=%lld,nr_inodes=16384,mode=1777", (long long)run->tmp_bytes);
+  char* end = put_decimal(put_text(text, "size="), (unsigned long long)run->tmp_bytes);
+  *put_text(end, ",nr_inodes=16384,mode=1777") = '\0';
   if (mount("tmpfs", "/tmp", "tmpfs", flags, text) != 0) setup_failed(ready, "mount /tmp");
   if (mount("tmpfs", "/dev/shm", "tmpfs", flags, text) != 0) setup_failed(ready, "mount /dev/shm");
   if (mount("proc", "/proc", "proc", flags, NULL) != 0) setup_failed(ready, "mount /proc");
@@ -241,7 +268,7 @@ int forge_zygote_serve(int sock, void* tid_field) {
     if (pid < 0) {
       snprintf(text, sizeof text, "setup clone: %s", strerror(errno));
     } else {
-      snprintf(text, sizeof text, "pid %ld\n", pid);
+      *put_text(put_decimal(put_text(text, "pid "), (unsigned long long)pid), "\n") = '\0';
     }
     write_text(fds[kStatus], text);
     close_fds(fds, kRunFds);

@@ -113,6 +113,11 @@ const std::pair<const char*, const char*> kForgeries[] = {
      "for _ in range(8):\n"
      "    os.write(4, frame({'ok': ['l', True, True], 'after': {}}))\n"
      "os._exit(0)\n"},
+    {"a malformed frame on the reply pipe",
+     "import os\n"
+     "os.write(4, b'\\x05\\x00\\x00\\x00{oops')\n"
+     "def solve(i):\n"
+     "    return 7\n"},
     {"searching its own memory for the expected answer",
      "import gc, re\n"
      "def solve(i):\n"
