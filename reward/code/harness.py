@@ -97,6 +97,10 @@ MAX_COMPILED_BY_W = 256 << 10  # larger programs are compiled by P, under its me
 PRELOAD = ("typing", "math", "re", "collections", "itertools", "functools", "heapq", "bisect",
            "string", "random", "fractions", "decimal", "statistics", "operator", "copy",
            "hashlib", "datetime", "array", "dataclasses", "enum", "abc", "unicodedata", "textwrap")
+# P's own seed for random's global generator: the C seeding from os.urandom that random.seed()
+# calls, without its Python frame (~20 page copies fewer in each P). The zygote never draws a
+# gauss(), so the generator's cached gauss_next is None already, as seed() would leave it.
+_reseed_random = super(random.Random, random._inst).seed
 # A program's names that shadow these are not given to the tests (call_server).
 _BUILTIN_NAMES = frozenset(dir(builtins))
 
@@ -487,7 +491,7 @@ def program_main(requests=3, replies=4):
             os.close(mfd)
     except BaseException:
         return 125
-    random.seed()   # its own seed (from os.urandom), not the zygote's
+    _reseed_random(None)   # its own seed (from os.urandom), not the zygote's
     # The interpreter's own stdio objects (never used by the zygote) wrap fds 0-2, which are the
     # program's now; new ones would cost this fresh process a page copy for every object touched.
     sys.stdin, sys.stdout, sys.stderr = sys.__stdin__, sys.__stdout__, sys.__stderr__

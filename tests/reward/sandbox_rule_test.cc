@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <future>
+#include <set>
 #include <thread>
 
 #include <gtest/gtest.h>
@@ -311,6 +312,27 @@ TEST(CodeSandbox, EachProgramStartsAloneUnprivilegedAndLimited) {
   auto r = testing::grade_with(**pool, kProbe, stdio_tests("", expected));
   ASSERT_TRUE(r.ok()) << r.status();
   EXPECT_EQ(r->reward, 1.0) << r->detail;
+}
+
+// Every program process is forked from the same zygote, yet each draws its own random numbers,
+// as a fresh interpreter would.
+TEST(CodeSandbox, EachProgramDrawsItsOwnRandomNumbers) {
+  WorkerPool::Options o;
+  o.sandbox = fast_config();
+  o.workers = 1;
+  auto pool = WorkerPool::create(o);
+  ASSERT_TRUE(pool.ok()) << pool.status();
+  std::set<std::string> draws;
+  for (int i = 0; i < 3; ++i) {
+    // The expected output is never printed: the detail says what was ("wrong output (got ...)").
+    auto r = testing::grade_with(**pool, "import random\nprint(random.getrandbits(60))\n",
+                                 stdio_tests("", "never"));
+    ASSERT_TRUE(r.ok()) << r.status();
+    ASSERT_NE(r->detail.find("wrong output (got"), std::string::npos) << r->detail;
+    draws.insert(r->detail);
+  }
+  EXPECT_EQ(draws.size(), 3u);
+  EXPECT_EQ((*pool)->started(), 1);  // one worker, so one zygote, made all three
 }
 
 // If a worker stops answering (here: test code that never returns, so the harness's own clock
