@@ -39,6 +39,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
 #include "bench/load_average.h"
 #include "reward/code/code_job.h"
@@ -342,10 +343,12 @@ int main(int argc, char** argv) {
     }
     const ChildUsage after = child_usage();
     const double n = static_cast<double>(tasks.size());
-    std::printf("| %-7s | %8zu | %6d | %7.2f | %10.1f | %14.2f | %14.0f | %s |\n", mode.c_str(),
-                tasks.size(), r.second, r.first, n / r.first,
-                1000 * (after.cpu_seconds - before.cpu_seconds) / n,
-                (after.minor_faults - before.minor_faults) / n, note.c_str());
+    std::string cpu = absl::StrFormat("%.2f", 1000 * (after.cpu_seconds - before.cpu_seconds) / n);
+    std::string faults = absl::StrFormat("%.0f", (after.minor_faults - before.minor_faults) / n);
+    if (mode == "fresh") cpu = faults = "-";  // sandboxes killed mid-run: not all of it is reaped
+    std::printf("| %-7s | %8zu | %6d | %7.2f | %10.1f | %14s | %14s | %s |\n", mode.c_str(),
+                tasks.size(), r.second, r.first, n / r.first, cpu.c_str(), faults.c_str(),
+                note.c_str());
     std::fflush(stdout);
   }
   return 0;
