@@ -56,6 +56,14 @@ class CodeRuleTest : public ::testing::Test {
 };
 RewardRule* CodeRuleTest::rule_ = nullptr;
 
+// A pool of one worker, so one zygote makes every program process.
+absl::StatusOr<std::unique_ptr<WorkerPool>> one_worker_pool(const SandboxConfig& sandbox) {
+  WorkerPool::Options o;
+  o.sandbox = sandbox;
+  o.workers = 1;
+  return WorkerPool::create(o);
+}
+
 TEST_F(CodeRuleTest, HumanEvalPassAndFail) {
   EXPECT_EQ(rule_->name(), "code");
   auto ok = grade("def add(a, b):\n    return a + b\n", humaneval_tests(kAddTest, "add"));
@@ -220,10 +228,7 @@ TEST_F(CodeRuleTest, ConcurrentGradesFromManyThreads) {
 // A program cannot leave anything behind for the next program on the same worker: files in /tmp
 // or /dev/shm, changed modules, SysV shared memory, a changed hostname.
 TEST(CodeIsolation, NothingCarriesOverBetweenProgramsOnOneWorker) {
-  WorkerPool::Options o;
-  o.sandbox = fast_config();
-  o.workers = 1;
-  auto pool = WorkerPool::create(o);
+  auto pool = one_worker_pool(fast_config());
   ASSERT_TRUE(pool.ok()) << pool.status();
   const char kTaint[] =
       "import math, os, socket, ctypes\n"
@@ -252,18 +257,16 @@ TEST(CodeIsolation, NothingCarriesOverBetweenProgramsOnOneWorker) {
 // Running as root (as CI does), the sandbox runs as the configured unprivileged host uid, and
 // RLIMIT_NPROC holds: a program cannot have more processes than max_processes.
 TEST(CodeSandbox, RunsUnprivilegedWithAProcessLimit) {
-  WorkerPool::Options o;
-  o.sandbox = fast_config();
-  o.workers = 1;
-  auto pool = WorkerPool::create(o);
+  const SandboxConfig config = fast_config();
+  auto pool = one_worker_pool(config);
   ASSERT_TRUE(pool.ok()) << pool.status();
   ASSERT_TRUE((*pool)->wait_until_ready(1, std::chrono::seconds(60)));
   for (pid_t pid : (*pool)->worker_pids()) {
     for (const auto& p : testing::list_processes()) {
-      if (p.pid == pid) EXPECT_EQ(p.uid, testing::host_uid_of(o.sandbox));
+      if (p.pid == pid) EXPECT_EQ(p.uid, testing::host_uid_of(config));
     }
   }
-  EXPECT_NE(testing::host_uid_of(o.sandbox), 0u);
+  EXPECT_NE(testing::host_uid_of(config), 0u);
   const char kProbe[] =
       "import os, time\n"
       "n = 0\n"
@@ -286,11 +289,9 @@ TEST(CodeSandbox, RunsUnprivilegedWithAProcessLimit) {
 // its own namespaces, cwd an empty /tmp of its own, only its stdio fds open, no capabilities in
 // any set, no_new_privs, and the configured limits.
 TEST(CodeSandbox, EachProgramStartsAloneUnprivilegedAndLimited) {
-  WorkerPool::Options o;
-  o.sandbox = fast_config();
-  o.sandbox.max_open_files = 48;
-  o.workers = 1;
-  auto pool = WorkerPool::create(o);
+  SandboxConfig config = fast_config();
+  config.max_open_files = 48;
+  auto pool = one_worker_pool(config);
   ASSERT_TRUE(pool.ok()) << pool.status();
   const char kProbe[] =
       "import os, resource\n"
@@ -317,10 +318,7 @@ TEST(CodeSandbox, EachProgramStartsAloneUnprivilegedAndLimited) {
 // Every program process is forked from the same zygote, yet each draws its own random numbers,
 // as a fresh interpreter would.
 TEST(CodeSandbox, EachProgramDrawsItsOwnRandomNumbers) {
-  WorkerPool::Options o;
-  o.sandbox = fast_config();
-  o.workers = 1;
-  auto pool = WorkerPool::create(o);
+  auto pool = one_worker_pool(fast_config());
   ASSERT_TRUE(pool.ok()) << pool.status();
   std::set<std::string> draws;
   for (int i = 0; i < 3; ++i) {
@@ -339,11 +337,9 @@ TEST(CodeSandbox, EachProgramDrawsItsOwnRandomNumbers) {
 // never runs), the host's backstop kills the sandbox, reports a timeout, and a new worker takes
 // over.
 TEST(CodeSandbox, HostBackstopKillsAStuckWorker) {
-  WorkerPool::Options o;
-  o.sandbox = fast_config();
-  o.sandbox.wall_seconds = 1;
-  o.workers = 1;
-  auto pool = WorkerPool::create(o);
+  SandboxConfig config = fast_config();
+  config.wall_seconds = 1;
+  auto pool = one_worker_pool(config);
   ASSERT_TRUE(pool.ok()) << pool.status();
   auto start = Clock::now();
   auto stuck =
@@ -359,7 +355,7 @@ TEST(CodeSandbox, HostBackstopKillsAStuckWorker) {
   EXPECT_EQ(good->reward, 1.0) << good->detail;
   EXPECT_EQ((*pool)->started(), 2);
   ASSERT_TRUE((*pool)->wait_until_ready(1, std::chrono::seconds(30)));
-  auto left = testing::leftovers(o.sandbox, (*pool)->worker_pids(), "");
+  auto left = testing::leftovers(config, (*pool)->worker_pids(), "");
   EXPECT_TRUE(left.empty()) << testing::describe(left);
 }
 
@@ -381,11 +377,9 @@ TEST(CodeSandbox, FreshSandboxPerProgramMode) {
 }
 
 TEST(CodeSandbox, UnstartableSandboxIsUnavailableNotZero) {
-  WorkerPool::Options o;
-  o.sandbox = fast_config();
-  o.sandbox.python_path = "/bin/false";  // exists, but the worker exits at once
-  o.workers = 1;
-  auto pool = WorkerPool::create(o);
+  SandboxConfig sandbox = fast_config();
+  sandbox.python_path = "/bin/false";  // exists, but the worker exits at once
+  auto pool = one_worker_pool(sandbox);
   ASSERT_TRUE(pool.ok()) << pool.status();
   auto r = testing::grade_with(**pool, "print(1)", stdio_tests("", "1"), std::chrono::seconds(30));
   EXPECT_EQ(r.status().code(), absl::StatusCode::kUnavailable) << r.status();
@@ -407,10 +401,7 @@ TEST(CodeSandbox, UnstartableSandboxIsUnavailableNotZero) {
 }
 
 TEST(CodeSandbox, AWorkerThatDiesDuringAJobIsSandboxCrashed) {
-  WorkerPool::Options o;
-  o.sandbox = fast_config();
-  o.workers = 1;
-  auto pool = WorkerPool::create(o);
+  auto pool = one_worker_pool(fast_config());
   ASSERT_TRUE(pool.ok()) << pool.status();
   ASSERT_TRUE((*pool)->wait_until_ready(1, std::chrono::seconds(30)));
   const std::vector<pid_t> pids = (*pool)->worker_pids();
