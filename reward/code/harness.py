@@ -123,7 +123,14 @@ def _write_all(fd, data):
 
 
 def _read_exact(fd, n):
-    chunks = []
+    """`n` bytes from `fd` (most often in one read), or None at its end."""
+    data = os.read(fd, min(n, 1 << 20)) if n else b""
+    if len(data) == n:
+        return data
+    if not data:
+        return None
+    chunks = [data]
+    n -= len(data)
     while n > 0:
         b = os.read(fd, min(n, 1 << 20))
         if not b:
@@ -392,6 +399,11 @@ def zygote_main(spawn, sock):
     os.dup2(devnull, 0)
     os.dup2(devnull, 1)
     os.close(devnull)
+    # Each program's stdio and argv, set once here: the interpreter's own stdio objects (never
+    # written to by the zygote) wrap fds 0-2, which are each P's own; objects made in P would cost
+    # it a page copy for every object touched.
+    sys.stdin, sys.stdout, sys.stderr = sys.__stdin__, sys.__stdout__, sys.__stderr__
+    sys.argv = ["program"]
     _warm_up()
     served = spawn.forge_zygote_serve(sock.fileno(), self_ + TID_OFFSET)
     if served == 0:   # P, set up: fds 0-4 only, its namespaces, no privileges, its limits
@@ -442,6 +454,8 @@ def _warm_up():
             for fd in (req_r, req_w, rep_r, rep_w):
                 if fd >= 0:
                     os.close(fd)
+    _objects.clear()
+    _object_ids.clear()
     gc.collect()
     gc.freeze()
 
@@ -492,10 +506,6 @@ def program_main(requests=3, replies=4):
     except BaseException:
         return 125
     _reseed_random(None)   # its own seed (from os.urandom), not the zygote's
-    # The interpreter's own stdio objects (never used by the zygote) wrap fds 0-2, which are the
-    # program's now; new ones would cost this fresh process a page copy for every object touched.
-    sys.stdin, sys.stdout, sys.stderr = sys.__stdin__, sys.__stdout__, sys.__stderr__
-    sys.argv = ["program"]
     if call:
         try:
             call_server(cfg, requests, replies)
@@ -529,32 +539,32 @@ def stdio_program(cfg):
     return code
 
 
+# P's program objects that W holds by number (handles). One program per P; the zygote's warm-up
+# empties them again. Module state, not closures: each P would copy the pages of new functions.
+_objects, _object_ids = {}, {}
+
+
+def _handle_of(obj):
+    key = id(obj)
+    if key not in _object_ids:
+        _object_ids[key] = len(_objects) + 1
+        _objects[_object_ids[key]] = obj
+    return _object_ids[key]
+
+
+def _handle_for(h):
+    return _objects[h]
+
+
 def call_server(cfg, requests, replies):
     # Serves W's calls on fds `requests` and `replies`. Runs untrusted code; W trusts nothing it
     # says beyond the plain values it decodes.
-    objects, ids = {}, {}
-
-    def handle_of(obj):
-        key = id(obj)
-        if key not in ids:
-            ids[key] = len(objects) + 1
-            objects[ids[key]] = obj
-        return ids[key]
-
-    def handle_for(h):
-        return objects[h]
-
-    def reply(obj):
-        _write_all(replies, _frame(obj))
-
-    def serve(req):
-        return _serve_request(g, objects, handle_of, handle_for, req)
-
     g = {"__name__": cfg.get("module_name", "__forge_program__"), "__builtins__": builtins}
     try:
         exec(_program_code(cfg["program"]), g)
     except BaseException as e:
-        reply({"op": "load_error", "error": _short("%s: %s" % (type(e).__name__, e))})
+        _write_all(replies, _frame({"op": "load_error",
+                                    "error": _short("%s: %s" % (type(e).__name__, e))}))
         sys.stdout.flush()
         return
     names = {}
@@ -578,58 +588,58 @@ def call_server(cfg, requests, replies):
     if not all(type(c) is dict and c.get("op") == "call" and names.get(c.get("name")) ==
                ["callable"] for c in batch):
         batch = []
-    reply({"op": "loaded", "names": names, "batch": bool(batch)})
+    _write_all(replies, _frame({"op": "loaded", "names": names, "batch": bool(batch)}))
     for req in batch:
-        before = len(objects)
-        out = serve(req)
-        ended = len(objects) != before
+        before = len(_objects)
+        out = _serve_request(g, req)
+        ended = len(_objects) != before
         if ended:
             out["batch_end"] = True
-        reply(out)
+        _write_all(replies, _frame(out))
         if ended:
             break
     while True:
         req = _read_order(requests)
         if req is None:
             return
-        reply(serve(req))
+        _write_all(replies, _frame(_serve_request(g, req)))
 
 
-def _serve_request(g, objects, handle_of, handle_for, req):
+def _serve_request(g, req):
     """One request from W (a call, an attribute, an iteration step, ...): its reply object."""
     try:
         op = req["op"]
-        target = g[req["name"]] if "name" in req else objects[req["handle"]]
+        target = g[req["name"]] if "name" in req else _objects[req["handle"]]
         if op == "call":
             if "attr" in req:
                 target = getattr(target, req["attr"])
-            args = [decode(a, handle_for) for a in req["args"]]
-            kwargs = {k: decode(v, handle_for) for k, v in req["kwargs"].items()}
+            args = [decode(a, _handle_for) for a in req["args"]]
+            kwargs = {k: decode(v, _handle_for) for k, v in req["kwargs"].items()}
             result = target(*args, **kwargs)
             after = {}
             for i, a in enumerate(args):
                 if isinstance(a, (list, dict, set, bytearray)):
-                    after[str(i)] = encode(a, handle_of)
+                    after[str(i)] = encode(a, _handle_of)
             for k, a in kwargs.items():
                 if isinstance(a, (list, dict, set, bytearray)):
-                    after[k] = encode(a, handle_of)
-            return {"ok": encode(result, handle_of), "after": after}
+                    after[k] = encode(a, _handle_of)
+            return {"ok": encode(result, _handle_of), "after": after}
         if op == "getattr":
             value = getattr(target, req["attr"])
             if callable(value) and not isinstance(value, type):
                 return {"callable": True}
-            return {"ok": encode(value, handle_of)}
+            return {"ok": encode(value, _handle_of)}
         if op == "iter":
-            return {"ok": ["h", handle_of(iter(target))]}
+            return {"ok": ["h", _handle_of(iter(target))]}
         if op == "next":
             try:
-                return {"ok": encode(next(target), handle_of)}
+                return {"ok": encode(next(target), _handle_of)}
             except StopIteration:
                 return {"stop": True}
         if op == "len":
             return {"ok": encode(len(target), None)}
         if op == "getitem":
-            return {"ok": encode(target[decode(req["key"], handle_for)], handle_of)}
+            return {"ok": encode(target[decode(req["key"], _handle_for)], _handle_of)}
         return {"error": "unknown op"}
     except BaseException as e:
         if isinstance(e, (SystemExit, KeyboardInterrupt)):
