@@ -496,8 +496,8 @@ def program_main(requests=3, replies=4):
             return 125
         call = cfg.get("stdin") is None
         if not call:
-            os.close(3)
-            os.close(4)
+            os.close(requests)
+            os.close(replies)
             mfd = os.memfd_create("stdin", 0)
             _write_all(mfd, cfg["stdin"].encode("utf-8", "surrogatepass"))
             os.lseek(mfd, 0, os.SEEK_SET)
