@@ -13,11 +13,11 @@
 //   harness  the same items through bench/humaneval_style_harness.py (C threads; per program a
 //          multiprocessing Manager and a forked Process, as openai/human-eval runs samples), the
 //          whole process
-// Each mode runs the same programs with the same concurrency. Every row but startup also says
-// what the processes it started and reaped used per program (getrusage(RUSAGE_CHILDREN)): CPU
-// (user + system) and page faults, the part of a forked sandbox's cost that does not depend on
-// how fast the machine takes a fault. The pool's and fresh sandboxes' own start and shutdown are
-// included. Usage:
+// Each mode runs the same programs with the same concurrency. Every row but startup and fresh
+// also says what the processes it started and reaped used per program
+// (getrusage(RUSAGE_CHILDREN)): CPU (user + system) and page faults, the part of a forked
+// sandbox's cost that does not depend on how fast the machine takes a fault. The pool's own start
+// and shutdown are included (fresh sandboxes are killed mid-run and not all reaped here). Usage:
 //   reward_code_bench [--programs N] [--concurrency C] [--modes pool,fresh,bare,grade,...]
 #include <fcntl.h>
 #include <spawn.h>
