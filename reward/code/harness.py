@@ -19,7 +19,8 @@
 #      user, mount, pid, ipc and uts namespaces, and W as P's parent (CLONE_PARENT), and tells W
 #      P's pid. So the memory every program is forked from holds nothing of any job, this one's or
 #      an earlier one's. Its loop runs in C (forge_zygote_serve), never returning to Python;
-#      before it, Z warms P's Python path up on a program of its own (_warm_up).
+#      before it, Z warms P's Python path up on a program of its own (_warm_up) and tells W, which
+#      says it is ready ("K") only then.
 #   P  the program. Set up in C before any Python runs (forge_zygote_serve): maps its uid in its
 #      new user namespace; pid 1 of its own pid namespace (when it dies, the kernel kills
 #      everything it started, daemons included), its own /proc (it sees only its own processes),
@@ -328,6 +329,8 @@ def worker_main():
     os.close(devnull)
     sys.stdin = open(0, "r", closefd=False)
     sys.stdout = open(1, "w", closefd=False)
+    if jsock.recv(1) != b"Z":   # the zygote has warmed up and serves runs
+        raise SystemExit("forge worker: the zygote did not start")
     _write_all(res_fd, b"K")
     while True:
         cmd = os.read(cmd_fd, 1)
@@ -405,6 +408,7 @@ def zygote_main(spawn, sock):
     sys.stdin, sys.stdout, sys.stderr = sys.__stdin__, sys.__stdout__, sys.__stderr__
     sys.argv = ["program"]
     _warm_up()
+    sock.send(b"Z")
     served = spawn.forge_zygote_serve(sock.fileno(), self_ + TID_OFFSET)
     if served == 0:   # P, set up: fds 0-4 only, its namespaces, no privileges, its limits
         code = 1

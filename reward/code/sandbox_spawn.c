@@ -7,9 +7,10 @@
 // (maps, mounts, ~40 prctl calls, fds, rlimits) cost ~160 of the ~600 page faults of a HumanEval
 // program run (docs/code_sandbox.md); here they run on this library's stack and touch a handful.
 //
-// Protocol, W -> Z on a SOCK_SEQPACKET socket: one message per run, a struct forge_run (below) with
-// exactly 7 fds attached (SCM_RIGHTS): P's stdin, stdout, stderr, call requests, call replies,
-// "ready" pipe, and Z's status pipe to W. Z answers on the status pipe with "pid N\n" (P's pid, as
+// Protocol, W -> Z on a SOCK_SEQPACKET socket (before this loop, Z's Python side has sent W one
+// b"Z": warmed up): one message per run, a struct forge_run (below) with exactly 7 fds attached
+// (SCM_RIGHTS): P's stdin, stdout, stderr, call requests, call replies, "ready" pipe, and Z's
+// status pipe to W. Z answers on the status pipe with "pid N\n" (P's pid, as
 // W sees it) or "setup clone: <error>"; P writes "ok" on its ready pipe when set up, or
 // "setup <step>: <error>" and exits with status 125.
 #define _GNU_SOURCE
