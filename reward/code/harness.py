@@ -443,13 +443,15 @@ def _warm_up():
     CPython writes into the code it runs (call counters, specialised instructions) and each P
     would otherwise copy those pages; afterwards the zygote's objects are frozen out of the
     collector's reach (a collection in P would write to every one of them)."""
+    # What W would send: the program with its calls ahead, then one live call.
+    orders = (_order({"program": _compile_program(_WARM_UP_PROGRAM),
+                      "module_name": "__forge_program__", "calls": _WARM_UP_CALLS}) +
+              _order(_WARM_UP_CALLS[0]))
     for _ in range(12):   # CPython 3.11 specialises a function after 8 calls
         req_r, req_w = os.pipe()
         rep_r, rep_w = os.pipe()
         try:
-            _write_all(req_w, _order({"program": _compile_program(_WARM_UP_PROGRAM),
-                                      "module_name": "__forge_program__", "calls": _WARM_UP_CALLS}))
-            _write_all(req_w, _order(_WARM_UP_CALLS[0]))
+            _write_all(req_w, orders)
             os.close(req_w)
             req_w = -1
             if program_main(req_r, rep_w) != 0:
