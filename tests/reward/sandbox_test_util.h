@@ -143,6 +143,14 @@ inline std::string describe(const std::vector<ProcInfo>& procs) {
   return s;
 }
 
+// A pool of one worker with `sandbox`, so one zygote makes every program process.
+inline absl::StatusOr<std::unique_ptr<WorkerPool>> one_worker_pool(const SandboxConfig& sandbox) {
+  WorkerPool::Options o;
+  o.sandbox = sandbox;
+  o.workers = 1;
+  return WorkerPool::create(o);
+}
+
 // A pool of `workers` sandboxes with fast_config(), for a suite to share (the suite deletes it);
 // nullptr, with a test failure, when it cannot start.
 inline WorkerPool* start_shared_pool(int workers) {
