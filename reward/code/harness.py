@@ -168,8 +168,9 @@ def _unencodable(obj):
 # json.dumps(obj, separators=(",", ":")), made once: dumps with any non-default argument builds a
 # JSONEncoder and a C encoder per call, Python code that P would copy page by page. No cycle
 # check: every frame is a fresh tree of plain values.
-_json_chunks = (json.encoder.c_make_encoder(None, _unencodable, json.encoder.encode_basestring_ascii,
-                                            None, ":", ",", False, False, True)
+_json_chunks = (json.encoder.c_make_encoder(None, _unencodable,
+                                            json.encoder.encode_basestring_ascii, None, ":", ",",
+                                            False, False, True)
                 if json.encoder.c_make_encoder else   # a Python built without _json
                 lambda obj, _: [json.dumps(obj, separators=(",", ":"))])
 
@@ -435,7 +436,8 @@ def words(text: str, n: int = 2) -> list:
 """
 _WARM_UP_CALLS = [{"op": "call", "name": "below", "args": [["l", ["f", "0x1.0p+0"], ["i", "2"]],
                                                           ["i", "3"]], "kwargs": {}},
-                  {"op": "call", "name": "words", "args": ["a bc def"], "kwargs": {"n": ["i", "2"]}}]
+                  {"op": "call", "name": "words", "args": ["a bc def"],
+                   "kwargs": {"n": ["i", "2"]}}]
 
 
 def _warm_up():
@@ -562,6 +564,11 @@ def _handle_for(h):
     return _objects[h]
 
 
+def _send_reply(fd, obj):
+    """P: one reply to W."""
+    _write_all(fd, _frame(obj))
+
+
 def call_server(cfg, requests, replies):
     # Serves W's calls on fds `requests` and `replies`. Runs untrusted code; W trusts nothing it
     # says beyond the plain values it decodes.
@@ -569,8 +576,8 @@ def call_server(cfg, requests, replies):
     try:
         exec(_program_code(cfg["program"]), g)
     except BaseException as e:
-        _write_all(replies, _frame({"op": "load_error",
-                                    "error": _short("%s: %s" % (type(e).__name__, e))}))
+        _send_reply(replies, {"op": "load_error",
+                              "error": _short("%s: %s" % (type(e).__name__, e))})
         sys.stdout.flush()
         return
     names = {}
@@ -594,21 +601,21 @@ def call_server(cfg, requests, replies):
     if not all(type(c) is dict and c.get("op") == "call" and names.get(c.get("name")) ==
                ["callable"] for c in batch):
         batch = []
-    _write_all(replies, _frame({"op": "loaded", "names": names, "batch": bool(batch)}))
+    _send_reply(replies, {"op": "loaded", "names": names, "batch": bool(batch)})
     for req in batch:
         before = len(_objects)
         out = _serve_request(g, req)
         ended = len(_objects) != before
         if ended:
             out["batch_end"] = True
-        _write_all(replies, _frame(out))
+        _send_reply(replies, out)
         if ended:
             break
     while True:
         req = _read_order(requests)
         if req is None:
             return
-        _write_all(replies, _frame(_serve_request(g, req)))
+        _send_reply(replies, _serve_request(g, req))
 
 
 def _serve_request(g, req):
