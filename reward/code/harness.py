@@ -18,7 +18,8 @@
 #      the limits and the fds of each run. It creates one P per run with a single clone(2): new
 #      user, mount, pid, ipc and uts namespaces, and W as P's parent (CLONE_PARENT), and tells W
 #      P's pid. So the memory every program is forked from holds nothing of any job, this one's or
-#      an earlier one's. Its loop runs in C (forge_zygote_serve), never returning to Python;
+#      an earlier one's. Its loop runs in C (forge_zygote_serve), never returning to Python, and
+#      first puts the interpreter's read-only code in huge pages (P reads them with no faults);
 #      before it, Z warms P's Python path up on a program of its own (_warm_up) and tells W, which
 #      says it is ready ("K") only then.
 #   P  the program. Set up in C before any Python runs (forge_zygote_serve): maps its uid in its
