@@ -441,32 +441,49 @@ _WARM_UP_CALLS = [{"op": "call", "name": "below", "args": [["l", ["f", "0x1.0p+0
                    "kwargs": {"n": ["i", "2"]}}]
 
 
+_WARM_UP_STDIO_PROGRAM = """
+import sys
+a, b = map(int, input().split())
+print(a + b)
+print(*sys.stdin.read().split(), sep="\\n")
+"""
+
+
 def _warm_up():
-    """Z, before any run: runs P's own path (program_main) on a program of ours a few times.
-    CPython writes into the code it runs (call counters, specialised instructions) and each P
-    would otherwise copy those pages; afterwards the zygote's objects are frozen out of the
-    collector's reach (a collection in P would write to every one of them)."""
-    # What W would send: the program with its calls ahead, then one live call.
-    orders = (_order({"program": _compile_program(_WARM_UP_PROGRAM),
-                      "module_name": "__forge_program__", "calls": _WARM_UP_CALLS}) +
-              _order(_WARM_UP_CALLS[0]))
+    """Z, before any run: runs P's own paths (program_main: calls, then stdin/stdout) on programs
+    of ours a few times. CPython writes into the code it runs (call counters, specialised
+    instructions) and each P would otherwise copy those pages; afterwards the zygote's objects
+    are frozen out of the collector's reach (a collection in P would write to every one of them)."""
+    # What W would send: the program with its calls ahead, then one live call; a stdio run.
+    calls = (_order({"program": _compile_program(_WARM_UP_PROGRAM),
+                     "module_name": "__forge_program__", "calls": _WARM_UP_CALLS}) +
+             _order(_WARM_UP_CALLS[0]))
+    stdio = _order({"program": _compile_program(_WARM_UP_STDIO_PROGRAM), "stdin": "1 2\n3 4\n"})
     for _ in range(12):   # CPython 3.11 specialises a function after 8 calls
-        req_r, req_w = os.pipe()
-        rep_r, rep_w = os.pipe()
-        try:
-            _write_all(req_w, orders)
-            os.close(req_w)
-            req_w = -1
-            if program_main(req_r, rep_w) != 0:
-                raise SystemExit("forge zygote: the warm-up program failed")
-        finally:
-            for fd in (req_r, req_w, rep_r, rep_w):
-                if fd >= 0:
-                    os.close(fd)
+        _warm_up_run(calls, stdio=False)
+        _warm_up_run(stdio, stdio=True)
+    devnull = os.open("/dev/null", os.O_RDWR)
+    os.dup2(devnull, 0)   # each stdio run made its input (a memfd) the zygote's fd 0
+    os.close(devnull)
+    if sys.stdin.read():   # the stdio program read its input to the end: nothing is left buffered
+        raise SystemExit("forge zygote: the warm-up left input behind")
     _objects.clear()
     _object_ids.clear()
     gc.collect()
     gc.freeze()
+
+
+def _warm_up_run(orders, stdio):
+    """One run of program_main in the zygote itself, on `orders` as W would send them."""
+    req_r, req_w = os.pipe()
+    rep_r, rep_w = os.pipe()
+    _write_all(req_w, orders)
+    os.close(req_w)
+    status = program_main(req_r, rep_w)
+    for fd in (rep_r,) if stdio else (req_r, rep_r, rep_w):   # a stdio run closes its own
+        os.close(fd)
+    if status != 0:
+        raise SystemExit("forge zygote: the warm-up program failed")
 
 
 def _compile_program(program):

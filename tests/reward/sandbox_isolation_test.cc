@@ -2,6 +2,8 @@
 // bubblewrap sandboxes running real Python programs, one worker (one zygote) per test.
 #include <set>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include <gtest/gtest.h>
 
@@ -120,6 +122,22 @@ TEST(CodeSandbox, EachProgramDrawsItsOwnRandomNumbers) {
   }
   EXPECT_EQ(draws.size(), 3u);
   EXPECT_EQ((*pool)->started(), 1);  // one worker, so one zygote, made all three
+}
+
+// The zygote runs a stdin/stdout program of its own before any run (so each program process
+// finds that path warmed up): a program's stdin holds its own case's input and nothing else,
+// and what it writes is its own.
+TEST(CodeSandbox, EachStdioProgramReadsOnlyItsOwnInput) {
+  auto pool = one_worker_pool(fast_config());
+  ASSERT_TRUE(pool.ok()) << pool.status();
+  const char kEcho[] = "import sys\nprint(repr(sys.stdin.read()))\n";
+  for (const auto& [input, output] : std::vector<std::pair<std::string, std::string>>{
+           {"a b\n", "'a b\\n'"}, {"", "''"}, {"1 2\n3 4", "'1 2\\n3 4'"}}) {
+    auto r = testing::grade_with(**pool, kEcho, stdio_tests(input, output));
+    ASSERT_TRUE(r.ok()) << r.status();
+    EXPECT_EQ(r->reward, 1.0) << "input " << input << ": " << r->detail;
+  }
+  EXPECT_EQ((*pool)->started(), 1);
 }
 
 }  // namespace
