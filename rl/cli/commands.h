@@ -45,8 +45,8 @@ int launch_ranks(const std::string& name, int nproc, const std::vector<std::stri
 
 Command add_run_command(CLI::App& parent);             // run_command.cpp
 Command add_rollout_worker_command(CLI::App& parent);  // worker_commands.cpp
-Command add_reward_server_command(CLI::App& parent);   // reward_commands.cpp
-Command add_grade_command(CLI::App& parent);           // reward_commands.cpp
+Command add_reward_server_command(CLI::App& parent);   // reward_server_command.cpp
+Command add_grade_command(CLI::App& parent);           // grade_command.cpp
 Command add_generate_command(CLI::App& parent);        // model_commands.cpp
 Command add_model_info_command(CLI::App& parent);      // model_commands.cpp
 Command add_sft_command(CLI::App& parent);             // recipe_commands.cpp
@@ -64,7 +64,10 @@ int run_app(CLI::App& app, std::vector<Command>& commands, int argc, char** argv
 // Entry point of `forge-torch`: every subcommand (cli.cpp).
 int run_cli(int argc, char** argv);
 
-// Entry point of `forge`, the torch-free front end (front_end.cpp).
+// Entry point of `forge`, the front end without gRPC or LibTorch (front_end.cpp).
 int run_front_end(int argc, char** argv);
+
+// Entry point of `forge-serve`: reward-server and top, gRPC without LibTorch (serve_cli.cpp).
+int run_serve_cli(int argc, char** argv);
 
 }  // namespace forge::rl::cli

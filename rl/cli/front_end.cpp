@@ -1,9 +1,10 @@
-// The `forge` executable's command line, without LibTorch: it runs grade, reward-server and top
-// itself and lists every subcommand in --help; any other subcommand (and --help-all) is handed to
-// `forge-torch`, the executable beside it, by exec: same pid, same arguments, with
-// FORGE_EXECUTABLE naming this front end (the children `forge run` starts go through it too) and,
-// for the long torch subcommands, the idle-thread settings already in the environment
-// (base/idle_threads.h), so forge-torch need not re-exec itself for them.
+// The `forge` executable's command line, without gRPC or LibTorch: it runs grade itself and lists
+// every subcommand in --help; reward-server and top are handed to `forge-serve`, every other
+// subcommand (and --help-all) to `forge-torch` (subcommands.h), the executables beside it, by
+// exec: same pid, same arguments, with FORGE_EXECUTABLE naming this front end (the children
+// `forge run` starts go through it too) and, for the long torch subcommands, the idle-thread
+// settings already in the environment (base/idle_threads.h), so forge-torch need not re-exec
+// itself for them.
 #include <unistd.h>
 
 #include <cerrno>
@@ -26,13 +27,14 @@ std::string self_path() {
   return n > 0 ? std::string(buf, static_cast<size_t>(n)) : std::string();
 }
 
-int exec_torch(char** argv, bool runs_torch_for_long) {
+// Runs `executable`, the sibling of this one, in this process with `argv`; returns only on failure.
+int exec_sibling(const char* executable, char** argv, bool runs_torch_for_long) {
   const std::string self = self_path();
-  const std::string torch = self.substr(0, self.rfind('/') + 1) + "forge-torch";
+  const std::string sibling = self.substr(0, self.rfind('/') + 1) + executable;
   ::setenv("FORGE_EXECUTABLE", self.c_str(), /*overwrite=*/0);
   if (runs_torch_for_long) set_idle_thread_env();
-  ::execv(torch.c_str(), argv);
-  return fail("", "cannot run " + torch + ": " + std::strerror(errno), kExitFailure);
+  ::execv(sibling.c_str(), argv);
+  return fail("", "cannot run " + sibling + ": " + std::strerror(errno), kExitFailure);
 }
 
 }  // namespace
@@ -41,8 +43,11 @@ int run_front_end(int argc, char** argv) {
   if (argc > 1) {
     const std::string first = argv[1];
     const SubcommandInfo* info = find_subcommand(first);
-    if (info != nullptr && info->needs_torch) return exec_torch(argv, info->runs_torch_for_long);
-    if (first == "--help-all") return exec_torch(argv, false);
+    if (info != nullptr && info->runner != Runner::kFrontEnd) {
+      return exec_sibling(info->runner == Runner::kServe ? "forge-serve" : "forge-torch", argv,
+                          info->runs_torch_for_long);
+    }
+    if (first == "--help-all") return exec_sibling("forge-torch", argv, false);
   }
   CLI::App app{
       "Forge: R1-style reasoning RL (MLA + DeepSeekMoE policy, rule-based rewards, GRPO) in C++.",
@@ -51,15 +56,10 @@ int run_front_end(int argc, char** argv) {
   app.set_help_all_flag("--help-all", "Show help for every subcommand");
   std::vector<Command> commands;
   for (const SubcommandInfo& s : subcommands()) {
-    const std::string name = s.name;
-    if (name == "grade") {
-      commands.push_back(add_grade_command(app));
-    } else if (name == "reward-server") {
-      commands.push_back(add_reward_server_command(app));
-    } else if (name == "top") {
-      commands.push_back(add_top_command(app));
+    if (std::strcmp(s.name, "grade") == 0) {
+      commands.push_back(add_grade_command(app));  // the one subcommand it runs itself
     } else {
-      app.add_subcommand(s.name, s.description);  // listed here, parsed by forge-torch
+      app.add_subcommand(s.name, s.description);  // listed here, run by forge-serve or forge-torch
     }
   }
   return run_app(app, commands, argc, argv);

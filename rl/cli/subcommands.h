@@ -1,8 +1,8 @@
 // Every `forge` subcommand of DESIGN.md's contract, in one table: its name, its one-line
-// description (what `forge --help` lists), and where it runs. `forge` is a torch-free front end
-// (front_end.cpp): it runs the subcommands that need no torch itself (grade, reward-server, top:
-// they start in milliseconds) and hands the others to `forge-torch`, its sibling executable, by exec
-// (same pid, same arguments).
+// description (what `forge --help` lists), and which executable runs it. `forge` is a front end
+// without gRPC or LibTorch (front_end.cpp): it runs grade itself (in milliseconds) and hands the
+// others to a sibling executable by exec (same pid, same arguments): `forge-serve` (gRPC, no
+// LibTorch) or `forge-torch` (LibTorch; it has every subcommand).
 #pragma once
 
 #include <string>
@@ -10,10 +10,16 @@
 
 namespace forge::rl::cli {
 
+enum class Runner {
+  kFrontEnd,  // `forge` itself: no gRPC, no LibTorch loaded
+  kServe,     // `forge-serve`: gRPC servers and clients, no LibTorch loaded
+  kTorch,     // `forge-torch`: LibTorch loaded
+};
+
 struct SubcommandInfo {
   const char* name;
   const char* description;
-  bool needs_torch;          // false: the front end runs it without loading LibTorch
+  Runner runner;
   bool runs_torch_for_long;  // worth the compute libraries' idle-thread settings (idle_threads.h)
 };
 

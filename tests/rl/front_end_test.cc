@@ -1,8 +1,14 @@
-// `forge` is a torch-free front end: grade, reward-server and --help run without LibTorch in the
-// process; every other subcommand is handed to forge-torch in the same process (exec), with its
-// arguments, exit code and output intact.
+// `forge` is a front end without gRPC or LibTorch: grade and --help run in it; reward-server (and
+// top) are handed to forge-serve, which loads no LibTorch, and every other subcommand to
+// forge-torch, in the same process (exec), with their arguments, exit code and output intact.
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <thread>
 
 #include <gtest/gtest.h>
 
@@ -31,6 +37,7 @@ TEST(FrontEnd, TheRewardServerRunsWithoutLibTorch) {
   EXPECT_EQ(maps.find("libtorch"), std::string::npos);
   EXPECT_EQ(maps.find("libc10"), std::string::npos);
   EXPECT_EQ(maps.find("forge-torch"), std::string::npos);
+  EXPECT_NE(maps.find("forge-serve"), std::string::npos);  // the front end handed it over
   server.signal(SIGTERM);
   EXPECT_EQ(server.wait(), 0) << server.output();
 }
@@ -52,6 +59,36 @@ TEST(FrontEnd, TorchSubcommandsAreHandedToForgeTorchInTheSameProcess) {
   test_support::ForgeResult bad = run_forge("model-info --config /no/such/file.yaml");
   EXPECT_EQ(bad.exit_code, 2) << bad.output;
   EXPECT_NE(bad.output.find("/no/such/file.yaml"), std::string::npos) << bad.output;
+}
+
+// `forge grade` starts in milliseconds because its process loads neither gRPC nor LibTorch.
+TEST(FrontEnd, GradeLoadsNeitherGrpcNorLibTorch) {
+  test_support::TempDir dir("forge_front_end_grade_maps");
+  const std::string fifo = (dir.path() / "in.fifo").string();
+  const std::string out = (dir.path() / "out.jsonl").string();
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  ForgeProcess grade({"grade", "--input", fifo, "--output", out});
+  ASSERT_GT(grade.pid(), 0);
+  // A writer can open the FIFO only once grade has opened it to read: its main() is running and
+  // every library it loads at start is mapped.
+  int writer = -1;
+  for (auto end = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+       writer < 0 && std::chrono::steady_clock::now() < end;
+       std::this_thread::sleep_for(std::chrono::milliseconds(5))) {
+    writer = ::open(fifo.c_str(), O_WRONLY | O_NONBLOCK);
+  }
+  ASSERT_GE(writer, 0) << grade.read_until("never", std::chrono::milliseconds(100));
+  const std::string maps = maps_of(grade.pid());
+  EXPECT_NE(maps.find("libyaml-cpp"), std::string::npos) << maps;  // the run config's parser
+  EXPECT_EQ(maps.find("libgrpc"), std::string::npos);
+  EXPECT_EQ(maps.find("libprotobuf"), std::string::npos);
+  EXPECT_EQ(maps.find("libtorch"), std::string::npos);
+  const std::string line =
+      R"({"id": "a", "rule": "math", "completion": "\\boxed{7}", "answer": "7"})" "\n";
+  ASSERT_EQ(::write(writer, line.data(), line.size()), static_cast<ssize_t>(line.size()));
+  ::close(writer);
+  EXPECT_EQ(grade.wait(), 0) << grade.output();
+  EXPECT_NE(read_file(out).value_or("").find("\"reward\":1.0"), std::string::npos);
 }
 
 TEST(FrontEnd, GradeWorksOnItsOwn) {
