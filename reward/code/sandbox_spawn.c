@@ -277,7 +277,7 @@ static int find_code_blocks(uintptr_t blocks[kMaxCodeBlocks][2]) {
     char perms[8], dev[32];
     if (sscanf(line, "%lx-%lx %7s %lx %31s %lu", &start, &end, perms, &offset, dev, &inode) != 6)
       continue;
-    if (inode == 0 || perms[1] != '-' || perms[3] != 'p') {  // not read-only private file memory
+    if (inode == 0 || perms[0] != 'r' || perms[1] != '-' || perms[3] != 'p') {  // not r-?p files
       run_inode = 0;
       continue;
     }
