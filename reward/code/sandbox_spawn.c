@@ -314,8 +314,8 @@ static void copy_into_huge_pages(uintptr_t lo, size_t len) {
 }
 
 // Z, once: each 2 MiB-aligned block of read-only code and data that a file maps here (in
-// practice the interpreter's: python3.11 is one executable) becomes an anonymous copy in huge
-// pages. A forked process reads its parent's huge pages with no fault of its own, where each
+// practice the interpreter's, python3.11 being one executable, and the largest libraries')
+// becomes an anonymous copy in huge pages. A forked process reads its parent's huge pages with no fault of its own, where each
 // 4 KiB file page costs it a fault (16 pages at a time) and a first touch: ~35-40 faults and
 // 10-15% of a HumanEval program run on this project's VM (docs/code_sandbox.md). Each copy is
 // one r-x mapping: within P memory protection is no boundary anyway (P runs any code; its
