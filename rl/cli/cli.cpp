@@ -7,9 +7,7 @@
 namespace forge::rl::cli {
 
 int run_cli(int argc, char** argv) {
-  CLI::App app{
-      "Forge: R1-style reasoning RL (MLA + DeepSeekMoE policy, rule-based rewards, GRPO) in C++.",
-      "forge"};
+  CLI::App app{kForgeDescription, "forge"};
   app.require_subcommand(1);
   app.set_help_all_flag("--help-all", "Show help for every subcommand");
 

@@ -20,6 +20,10 @@ struct Command {
   std::function<int()> run;
 };
 
+// What `forge --help` says Forge is (every executable's CLI::App: forge, forge-serve, forge-torch).
+inline constexpr char kForgeDescription[] =
+    "Forge: R1-style reasoning RL (MLA + DeepSeekMoE policy, rule-based rewards, GRPO) in C++.";
+
 // Exit codes shared by every subcommand.
 inline constexpr int kExitOk = 0;
 inline constexpr int kExitFailure = 1;  // the command ran and failed (message on stderr)

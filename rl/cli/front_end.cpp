@@ -49,9 +49,7 @@ int run_front_end(int argc, char** argv) {
     }
     if (first == "--help-all") return exec_sibling("forge-torch", argv, false);
   }
-  CLI::App app{
-      "Forge: R1-style reasoning RL (MLA + DeepSeekMoE policy, rule-based rewards, GRPO) in C++.",
-      "forge"};
+  CLI::App app{kForgeDescription, "forge"};
   app.require_subcommand(1);
   app.set_help_all_flag("--help-all", "Show help for every subcommand");
   std::vector<Command> commands;

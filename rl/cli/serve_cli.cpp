@@ -8,9 +8,7 @@
 namespace forge::rl::cli {
 
 int run_serve_cli(int argc, char** argv) {
-  CLI::App app{
-      "Forge: R1-style reasoning RL (MLA + DeepSeekMoE policy, rule-based rewards, GRPO) in C++.",
-      "forge"};
+  CLI::App app{kForgeDescription, "forge"};
   app.require_subcommand(1);
   std::vector<Command> commands = {add_reward_server_command(app), add_top_command(app)};
   return run_app(app, commands, argc, argv);
