@@ -23,8 +23,8 @@
 // and shutdown are included (fresh sandboxes are killed mid-run and not all reaped here). Usage:
 //   reward_code_bench [--programs N] [--concurrency C] [--modes pool,fresh,bare,grade,...]
 #include <fcntl.h>
-#include <spawn.h>
 #include <sched.h>
+#include <spawn.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
