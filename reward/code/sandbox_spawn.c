@@ -10,9 +10,9 @@
 // Protocol, W -> Z on a SOCK_SEQPACKET socket (before this loop, Z's Python side has sent W one
 // b"Z": warmed up): one message per run, a struct forge_run (below) with exactly 7 fds attached
 // (SCM_RIGHTS): P's stdin, stdout, stderr, call requests, call replies, "ready" pipe, and Z's
-// status pipe to W. Z answers on the status pipe with "pid N\n" (P's pid, as
-// W sees it) or "setup clone: <error>"; P writes "ok" on its ready pipe when set up, or
-// "setup <step>: <error>" and exits with status 125.
+// status pipe to W. Z answers on the status pipe with "pid N\n" (P's pid, as W sees it) or
+// "setup clone: <error>"; P writes "ok" on its ready pipe when set up, or "setup <step>: <error>"
+// and exits with status 125.
 #define _GNU_SOURCE
 #include <dirent.h>
 #include <errno.h>
@@ -315,9 +315,10 @@ static void copy_into_huge_pages(uintptr_t lo, size_t len) {
 
 // Z, once: each 2 MiB-aligned block of read-only code and data that a file maps here (in
 // practice the interpreter's, python3.11 being one executable, and the largest libraries')
-// becomes an anonymous copy in huge pages. A forked process reads its parent's huge pages with no fault of its own, where each
-// 4 KiB file page costs it a fault (16 pages at a time) and a first touch: ~35-40 faults and
-// 10-15% of a HumanEval program run on this project's VM (docs/code_sandbox.md). Each copy is
+// becomes an anonymous copy in huge pages. A forked process reads its parent's huge pages with
+// no fault of its own, where each 4 KiB file page costs it a fault (16 pages at a time) and a
+// first touch: ~35-40 faults and 10-15% of a HumanEval program run on this project's VM
+// (docs/code_sandbox.md). Each copy is
 // one r-x mapping: within P memory protection is no boundary anyway (P runs any code; its
 // namespaces and limits are the boundary). Best effort: where the kernel cannot collapse a copy
 // into huge pages (before Linux 6.1, THP disabled), the file mapping stays.
