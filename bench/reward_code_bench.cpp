@@ -108,6 +108,14 @@ std::pair<double, int> run_all(size_t n, int concurrency, Fn fn) {
   return {std::chrono::duration<double>(Clock::now() - start).count(), passed.load()};
 }
 
+// Waits for `pid` (retrying when a signal interrupts); whether it exited with status 0.
+bool exits_ok(pid_t pid) {
+  int status = 0;
+  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  return WIFEXITED(status) && WEXITSTATUS(status) == 0;
+}
+
 bool run_bare(const std::string& program) {
   const char* argv[] = {"/usr/bin/python3", "-I", "-S", "-c", program.c_str(), nullptr};
   posix_spawn_file_actions_t actions;
@@ -116,11 +124,7 @@ bool run_bare(const std::string& program) {
   pid_t pid;
   int rc = posix_spawn(&pid, argv[0], &actions, nullptr, const_cast<char**>(argv), environ);
   posix_spawn_file_actions_destroy(&actions);
-  if (rc != 0) return false;
-  int status = 0;
-  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-  }
-  return WIFEXITED(status) && WEXITSTATUS(status) == 0;
+  return rc == 0 && exits_ok(pid);
 }
 
 // `clone` mode: `concurrency` helpers, forked (single-threaded, as a user namespace requires),
@@ -146,10 +150,7 @@ std::pair<double, int> clone_floor(size_t n, int concurrency) {
   }
   int reaped = 0;
   for (auto [helper, share] : helpers) {
-    int status = 0;
-    while (waitpid(helper, &status, 0) < 0 && errno == EINTR) {
-    }
-    if (WIFEXITED(status) && WEXITSTATUS(status) == 0) reaped += static_cast<int>(share);
+    if (exits_ok(helper)) reaped += static_cast<int>(share);
   }
   return {std::chrono::duration<double>(Clock::now() - start).count(), reaped};
 }
