@@ -2,13 +2,12 @@
 
 #include <chrono>
 #include <filesystem>
-#include <sstream>
 
 #include <nlohmann/json.hpp>
 
 #include "absl/strings/str_cat.h"
-#include "base/file_util.h"
 #include "base/status_macros.h"
+#include "rl/metrics/step_lines.h"
 
 namespace forge::rl {
 namespace {
@@ -57,23 +56,12 @@ absl::StatusOr<std::unique_ptr<MetricsLog>> MetricsLog::open(const std::string& 
   std::error_code ec;
   std::filesystem::create_directories(run_dir, ec);
   const std::string path = run_dir + "/metrics.jsonl";
+  ASSIGN_OR_RETURN(std::vector<StepLine> lines, keep_lines_through_step(path, keep_through_step));
   std::vector<StepRecord> kept;
-  if (keep_through_step >= 0 && std::filesystem::exists(path)) {
-    ASSIGN_OR_RETURN(std::string text, read_file(path));
-    std::istringstream lines(text);
-    std::string line;
-    int number = 0;
-    while (std::getline(lines, line)) {
-      ++number;
-      if (line.empty()) continue;
-      auto record = from_line(line, absl::StrCat(path, ":", number));
-      if (!record.ok()) return record.status();
-      if (record->step <= keep_through_step) kept.push_back(*record);
-    }
+  for (const StepLine& line : lines) {
+    ASSIGN_OR_RETURN(StepRecord record, from_line(line.text, absl::StrCat(path, ":", line.number)));
+    kept.push_back(std::move(record));
   }
-  std::string contents;
-  for (const auto& r : kept) contents += to_line(r);
-  RETURN_IF_ERROR(write_file_atomic(path, contents));
   ASSIGN_OR_RETURN(TensorBoardWriter tensorboard, TensorBoardWriter::open(run_dir));
   std::unique_ptr<MetricsLog> log(new MetricsLog(path, std::move(tensorboard)));
   log->out_.open(path, std::ios::app);

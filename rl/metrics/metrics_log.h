@@ -28,7 +28,8 @@ class MetricsLog {
  public:
   // Opens `run_dir`/metrics.jsonl and a new events file under `run_dir`. With `keep_through_step`
   // >= 0 (a resumed run), lines for steps up to it are kept (and replayed by history()) and later
-  // ones dropped; with -1 the file starts empty.
+  // ones dropped, as is a last line cut off by a kill; with -1 the file starts empty
+  // (keep_lines_through_step).
   static absl::StatusOr<std::unique_ptr<MetricsLog>> open(const std::string& run_dir,
                                                           int64_t keep_through_step);
 

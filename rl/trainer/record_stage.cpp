@@ -1,14 +1,12 @@
 #include "rl/trainer/record_stage.h"
 
-#include <filesystem>
 #include <fstream>
 
 #include <nlohmann/json.hpp>
 
-#include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
-#include "base/file_util.h"
 #include "base/status_macros.h"
+#include "rl/metrics/step_lines.h"
 #include "rl/trainer/reward_stats.h"
 
 namespace forge::rl {
@@ -125,26 +123,7 @@ absl::Status StepRecorder::save(const TrainingState& state) {
 }
 
 absl::Status open_samples_file(const std::string& run_dir, int64_t keep_through_step) {
-  const std::string path = run_dir + "/samples.jsonl";
-  std::string kept;
-  if (keep_through_step >= 0 && std::filesystem::exists(path)) {
-    ASSIGN_OR_RETURN(std::string text, read_file(path));
-    size_t begin = 0;
-    for (int number = 1; begin < text.size(); ++number) {
-      const size_t end = text.find('\n', begin);
-      if (end == std::string::npos) break;  // cut off by a kill: its step is trained again
-      const std::string line = text.substr(begin, end - begin);
-      begin = end + 1;
-      if (line.empty()) continue;
-      const nlohmann::json j = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
-      if (!j.is_object() || !j.contains("step") || !j["step"].is_number_integer()) {
-        return absl::DataLossError(
-            absl::StrCat(path, ":", number, ": not a sample line (a JSON object with a step)"));
-      }
-      if (j["step"].get<int64_t>() <= keep_through_step) kept += line + "\n";
-    }
-  }
-  return write_file_atomic(path, kept);
+  return keep_lines_through_step(run_dir + "/samples.jsonl", keep_through_step).status();
 }
 
 absl::Status StepRecorder::write_samples(int64_t step, const CollectedBatch& batch) const {

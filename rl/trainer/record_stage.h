@@ -44,8 +44,8 @@ struct RecordSettings {
 };
 
 // Prepares run_dir/samples.jsonl for a run: with `keep_through_step` >= 0 (a resumed run) the
-// lines of steps up to it stay and later ones (trained again after the resume) go, as do a last
-// line cut off by a kill; with -1 the file starts empty. Mirrors MetricsLog::open.
+// lines of steps up to it stay and later ones (trained again after the resume) go, as does a last
+// line cut off by a kill; with -1 the file starts empty (keep_lines_through_step).
 absl::Status open_samples_file(const std::string& run_dir, int64_t keep_through_step);
 
 class StepRecorder {

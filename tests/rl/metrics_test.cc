@@ -114,6 +114,36 @@ TEST_F(MetricsTest, ResumeKeepsStepsUpToTheCheckpointAndDropsLaterOnes) {
   EXPECT_DOUBLE_EQ((*resumed)->last()->values.at("x"), 30.0);
 }
 
+// A kill while a step's line was being written leaves it cut off: the resume drops it (that step
+// is trained again) instead of refusing to start; a whole line that is not a step is an error.
+TEST_F(MetricsTest, ResumeDropsAMetricsLineCutOffByAKill) {
+  const std::string path = (dir_ / "metrics.jsonl").string();
+  std::ofstream(path) << R"({"step":1,"x":1,"wall_time":5})" "\n"
+                      << R"({"step":2,"x":2,"wall_time":6})" "\n" R"({"step":3,"x)";
+  auto resumed = MetricsLog::open(dir_.string(), 3);
+  ASSERT_TRUE(resumed.ok()) << resumed.status();
+  const std::vector<StepRecord> history = (*resumed)->history(0);
+  ASSERT_EQ(history.size(), 2u);
+  EXPECT_EQ(history[1].step, 2);
+  EXPECT_DOUBLE_EQ(history[1].values.at("x"), 2.0);
+  EXPECT_DOUBLE_EQ(history[1].wall_time, 6.0);
+  ASSERT_TRUE((*resumed)->log(3, {{"x", 3}}).ok());
+  std::vector<int64_t> steps;
+  std::ifstream in(path);
+  for (std::string line; std::getline(in, line);) {
+    steps.push_back(nlohmann::json::parse(line)["step"].get<int64_t>());
+  }
+  EXPECT_EQ(steps, (std::vector<int64_t>{1, 2, 3}));
+  resumed->reset();
+
+  std::ofstream(path) << R"({"step":1,"x":1})" "\n" R"({"x":2})" "\n";
+  auto bad = MetricsLog::open(dir_.string(), 3);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.status().code(), absl::StatusCode::kDataLoss);
+  EXPECT_NE(bad.status().message().find(path + ":2: not a step line"), std::string::npos)
+      << bad.status();
+}
+
 // samples.jsonl on a resume: the steps after the checkpoint are trained again, so their lines go
 // (and a line a kill cut off); a fresh run starts the file empty.
 TEST_F(MetricsTest, ResumeKeepsSamplesUpToTheCheckpointAndDropsLaterOnes) {
@@ -135,7 +165,7 @@ TEST_F(MetricsTest, ResumeKeepsSamplesUpToTheCheckpointAndDropsLaterOnes) {
   std::ofstream(path) << R"({"step": 1})" "\n" "not json\n";
   const absl::Status bad = open_samples_file(dir_.string(), 1);
   EXPECT_EQ(bad.code(), absl::StatusCode::kDataLoss);
-  EXPECT_NE(bad.message().find(path + ":2: not a sample line"), std::string::npos) << bad;
+  EXPECT_NE(bad.message().find(path + ":2: not a step line"), std::string::npos) << bad;
 }
 
 TEST_F(MetricsTest, WaitersWakeOnNewStepsAndOnClose) {
