@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <random>
 
 #include <gtest/gtest.h>
@@ -85,39 +86,25 @@ class ShufflingGeneration : public rollout::GenerationBackend {
   std::mt19937 rng_{7};
 };
 
-class ReversingGrading : public reward::GradingBackend {
+// The grader's outcomes for a batch, then `edit` applied to them: how a test makes a grading
+// backend answer out of order or pay what it wants.
+class EditedGrading : public reward::GradingBackend {
  public:
-  explicit ReversingGrading(const reward::GradingBackend& inner) : inner_(inner) {}
+  using Edit = std::function<void(const std::vector<reward::GradeItem>&,
+                                  std::vector<reward::GradeOutcome>&)>;
+  EditedGrading(const reward::GradingBackend& inner, Edit edit)
+      : inner_(inner), edit_(std::move(edit)) {}
   absl::Status check(const reward::GradeItem& item) const override { return inner_.check(item); }
   absl::StatusOr<std::vector<reward::GradeOutcome>> grade(
       const std::vector<reward::GradeItem>& items) const override {
     auto out = inner_.grade(items);
-    if (out.ok()) std::reverse(out->begin(), out->end());
+    if (out.ok()) edit_(items, *out);
     return out;
   }
 
  private:
   const reward::GradingBackend& inner_;
-};
-
-// Pays an "accuracy" of 1 to every sample of a prompt whose answer is even (as if the policy had
-// solved those), 0 to the others.
-class EvenAnswersSolvedGrading : public reward::GradingBackend {
- public:
-  explicit EvenAnswersSolvedGrading(const reward::GradingBackend& inner) : inner_(inner) {}
-  absl::Status check(const reward::GradeItem& item) const override { return inner_.check(item); }
-  absl::StatusOr<std::vector<reward::GradeOutcome>> grade(
-      const std::vector<reward::GradeItem>& items) const override {
-    auto out = inner_.grade(items);
-    if (!out.ok()) return out;
-    for (size_t i = 0; i < items.size(); ++i) {
-      (*out)[i].components["accuracy"] = std::stoi(items[i].answer) % 2 == 0 ? 1.0 : 0.0;
-    }
-    return out;
-  }
-
- private:
-  const reward::GradingBackend& inner_;
+  Edit edit_;
 };
 
 struct Trained {
@@ -220,7 +207,9 @@ class TrainerBackendsTest : public ::testing::Test {
       ShufflingGeneration generation(*local);
       generation.drop_one = drop;
       generation.repeat_one = repeat;
-      ReversingGrading grading(*grader);
+      EditedGrading grading(*grader, [](const auto&, std::vector<reward::GradeOutcome>& out) {
+        std::reverse(out.begin(), out.end());  // outcomes in another order than the items
+      });
       return run_trainer(config, model, *tokenizer, prompts, metrics, generation, grading);
     });
   }
@@ -302,7 +291,14 @@ TEST_F(TrainerBackendsTest, RetireSolvedRetiresExactlyThePromptsAnsweredRightInE
                                           PromptSource& prompts, MetricsLog& metrics) {
     auto local = local_generation(config, tokenizer);
     auto grader = make_grader(config);
-    EvenAnswersSolvedGrading grading(*grader);
+    // An "accuracy" of 1 for every sample of a prompt whose answer is even (as if the policy had
+    // solved those), 0 for the others.
+    EditedGrading grading(*grader, [](const std::vector<reward::GradeItem>& items,
+                                      std::vector<reward::GradeOutcome>& out) {
+      for (size_t i = 0; i < items.size(); ++i) {
+        out[i].components["accuracy"] = std::stoi(items[i].answer) % 2 == 0 ? 1.0 : 0.0;
+      }
+    });
     return run_trainer(config, model, *tokenizer, prompts, metrics, *local, grading);
   });
   ASSERT_TRUE(run.status.ok()) << run.status;
