@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <optional>
+#include <thread>
 
 #include "absl/strings/str_cat.h"
 #include "base/status_macros.h"
@@ -95,11 +96,20 @@ void GrpoTrainer::set_state(const char* state) {
 
 bool GrpoTrainer::stopping() const { return deps_.stop_requested && deps_.stop_requested(); }
 
-absl::StatusOr<bool> GrpoTrainer::any_rank_stopping() {
-  if (collective_.world_size() == 1) return stopping();
+absl::StatusOr<GrpoTrainer::ControlRequests> GrpoTrainer::agree_on_control() {
+  ControlRequests asked;
+  asked.stop = stopping();
+  asked.paused = deps_.control != nullptr && deps_.control->paused();
+  asked.save_taken_here = deps_.control != nullptr && deps_.control->take_save_request();
+  asked.save = asked.save_taken_here;
+  if (collective_.world_size() == 1) return asked;
   ASSIGN_OR_RETURN(std::vector<double> any,
-                   sum_over_ranks(collective_, {stopping() ? 1.0 : 0.0}));
-  return any[0] > 0;
+                   sum_over_ranks(collective_, {asked.stop ? 1.0 : 0.0, asked.paused ? 1.0 : 0.0,
+                                                asked.save ? 1.0 : 0.0}));
+  asked.stop = any[0] > 0;
+  asked.paused = any[1] > 0;
+  asked.save = any[2] > 0;
+  return asked;
 }
 
 absl::Status GrpoTrainer::publish(int64_t version) {
@@ -119,8 +129,7 @@ absl::Status GrpoTrainer::run() {
   log_info(deps_.logger, absl::StrCat("training steps ", step_ + 1, "..",
                                       config.trainer.total_steps, " of ", config.run.dir));
   while (step_ < config.trainer.total_steps) {
-    RETURN_IF_ERROR(serve_control());
-    ASSIGN_OR_RETURN(const bool stop, any_rank_stopping());  // every rank stops after one step
+    ASSIGN_OR_RETURN(const bool stop, serve_control());  // every rank stops after one step
     if (stop) break;
     if (deps_.children_health) RETURN_IF_ERROR(deps_.children_health());
     absl::Status st = run_step(step_ + 1);
@@ -131,7 +140,8 @@ absl::Status GrpoTrainer::run() {
   }
   set_state("stopping");
   RETURN_IF_ERROR(torch_boundary([&] { return recorder_->finish(state()); }));
-  RETURN_IF_ERROR(save_if_requested());
+  ASSIGN_OR_RETURN(const ControlRequests asked, agree_on_control());  // asked during the last step
+  if (asked.save) RETURN_IF_ERROR(save_for_control(asked.save_taken_here));
   set_state(step_ >= config.trainer.total_steps ? "finished" : "stopping");
   return absl::OkStatus();
 }
@@ -142,23 +152,28 @@ void GrpoTrainer::admit_rollouts() {
   if (deps_.config->rollout.max_staleness > 0) completed_position_ = deps_.prompts->position();
 }
 
-absl::Status GrpoTrainer::save_if_requested() {
-  if (deps_.control == nullptr || !deps_.control->take_save_request()) return absl::OkStatus();
+absl::Status GrpoTrainer::save_for_control(bool taken_here) {
   const char* before = state_;
   set_state("saving");
   const absl::Status saved = torch_boundary([&] { return model_->save(state()); });
   set_state(before);  // back (paused, say) before the caller hears that the save is done
-  deps_.control->saved(saved.ok() ? absl::StatusOr<int64_t>(step_) : saved);
+  if (taken_here) deps_.control->saved(saved.ok() ? absl::StatusOr<int64_t>(step_) : saved);
   return saved;
 }
 
-absl::Status GrpoTrainer::serve_control() {
-  if (deps_.control == nullptr) return absl::OkStatus();
+absl::StatusOr<bool> GrpoTrainer::serve_control() {
+  constexpr std::chrono::milliseconds kPausedRound(250);
   while (true) {
-    RETURN_IF_ERROR(save_if_requested());
-    if (!deps_.control->paused() || stopping()) return absl::OkStatus();
+    ASSIGN_OR_RETURN(const ControlRequests asked, agree_on_control());
+    if (asked.save) RETURN_IF_ERROR(save_for_control(asked.save_taken_here));
+    if (asked.stop) return true;
+    if (!asked.paused) return false;
     set_state("paused");
-    deps_.control->wait_for_request(std::chrono::milliseconds(250));
+    if (deps_.control != nullptr && deps_.control->paused()) {
+      deps_.control->wait_for_request(kPausedRound);  // wakes early for a save, stop or resume
+    } else {
+      std::this_thread::sleep_for(kPausedRound);  // paused by another rank's TrainerService
+    }
   }
 }
 

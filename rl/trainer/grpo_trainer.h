@@ -24,6 +24,7 @@
 #include <string>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "base/logger.h"
 #include "policy/model.h"
 #include "policy/tokenizer.h"
@@ -88,14 +89,24 @@ class GrpoTrainer {
   absl::Status publish(int64_t version);
   // After a publish: lets the prefetch start the generation the new version admits.
   void admit_rollouts();
-  // Between steps: writes a checkpoint when one was requested, and waits while rollouts are
-  // paused (until resumed or stopped).
-  absl::Status serve_control();
-  absl::Status save_if_requested();
+  // TrainerControl's requests between steps, agreed by every rank in one all-reduce: the
+  // TrainerService runs on rank 0 alone, a stop may reach any rank, and a checkpoint is written
+  // by all ranks together (ZeRO-1 gathers the optimizer's shards).
+  struct ControlRequests {
+    bool stop = false;             // some rank was asked to stop
+    bool paused = false;           // some rank's rollouts are paused
+    bool save = false;             // some rank was asked for a checkpoint
+    bool save_taken_here = false;  // this rank's control took that request (and answers it)
+  };
+  absl::StatusOr<ControlRequests> agree_on_control();
+  // Between steps: writes a checkpoint when one was asked for, and waits while rollouts are
+  // paused, every rank meeting every 250 ms (so no collective waits past dist.timeout_s, however
+  // long the pause). True when the run is to stop.
+  absl::StatusOr<bool> serve_control();
+  absl::Status save_for_control(bool taken_here);
   TrainingState state() const;
   void set_state(const char* state);  // the status board's state (and state_)
-  bool stopping() const;             // this rank was asked to stop
-  absl::StatusOr<bool> any_rank_stopping();  // some rank was (agreed by every rank)
+  bool stopping() const;  // this rank was asked to stop
 
   GrpoTrainerDeps deps_;
   SingleProcess single_;  // the collective when deps_.collective is null

@@ -1,6 +1,7 @@
 // Operating a real `forge run` on loopback, as an operator would: the control RPCs (pause, save,
 // resume, stop) with the trainer's /metrics and `forge top` in a real pseudo-terminal (tmux)
-// watching it; a real Prometheus server (Debian's `prometheus`) scraping a run and a rollout
+// watching it; the same control of a run of two ranks, paused longer than dist.timeout_s and
+// saved while paused; a real Prometheus server (Debian's `prometheus`) scraping a run and a rollout
 // worker, read back through its HTTP API; a run with TLS, mutual TLS and a bearer token on every
 // server (certificates made by openssl here) that refuses strangers and still trains; and the
 // non-loopback rule of the serving commands.
@@ -76,15 +77,15 @@ class Child {
   // The exit code (128 + signal when killed), or -1 when it is still running after `timeout`.
   int wait(seconds timeout) {
     const auto deadline = std::chrono::steady_clock::now() + timeout;
-    while (std::chrono::steady_clock::now() < deadline) {
+    while (true) {  // looks at least once: wait(seconds(0)) says whether it is still running
       int status = 0;
       if (::waitpid(pid_, &status, WNOHANG) == pid_) {
         reaped_ = true;
         return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
       }
+      if (std::chrono::steady_clock::now() >= deadline) return -1;
       std::this_thread::sleep_for(milliseconds(20));
     }
-    return -1;
   }
   std::string output() const { return forge::read_file(log_.string()).value_or(""); }
 
@@ -251,6 +252,53 @@ TEST_F(OperateTest, PauseSaveResumeAndStopWhileMetricsAndForgeTopWatch) {
       << steps;
   EXPECT_NE(run->output().find("stopped by TrainerService.Stop"), std::string::npos);
   EXPECT_TRUE(processes_with((dir_ / "control").string()).empty());
+}
+
+// Two ranks (`forge run --nproc 2`): rank 0 serves TrainerService, and every rank waits out a
+// pause several times dist.timeout_s long together; a checkpoint asked for while paused is
+// written by both (ZeRO-1 gathers the optimizer's shards), and the run trains on once resumed.
+TEST_F(OperateTest, TwoRanksWaitOutAPauseLongerThanTheDistTimeoutAndSaveTogether) {
+  const std::string address = "127.0.0.1:" + std::to_string(free_port());
+  const fs::path out = dir_ / "ranks";
+  Child run(FORGE_BINARY,
+            {"run", "--nproc", "2", config(), "run.dir=" + out.string(), "rollout.workers=0",
+             "reward.in_process=true", "dist.timeout_s=2", "dist.zero=1",
+             "server.trainer_address=" + address},
+            dir_ / "ranks.log");
+  ASSERT_TRUE(eventually([&] { return steps_of("ranks") >= 1; }, seconds(120))) << run.output();
+  auto stub = trainer(address);
+  forge::v1::PauseRolloutsResponse paused;
+  ASSERT_TRUE((call<forge::v1::PauseRolloutsRequest>(
+                   &forge::v1::TrainerService::Stub::PauseRollouts, *stub, &paused))
+                  .ok());
+  forge::v1::TrainerStatus status;
+  ASSERT_TRUE(eventually(
+      [&] { return get_status(*stub, &status).ok() && status.state() == "paused"; }, seconds(60)))
+      << status.DebugString() << run.output();
+  const int64_t step = status.step();
+  std::this_thread::sleep_for(seconds(3 * 2));  // three times dist.timeout_s
+  ASSERT_EQ(run.wait(seconds(0)), -1) << "the run ended while paused:\n" << run.output();
+  EXPECT_EQ(steps_of("ranks"), static_cast<size_t>(step)) << "no step runs while paused";
+
+  forge::v1::SaveCheckpointResponse saved;
+  const grpc::Status s = call<forge::v1::SaveCheckpointRequest>(
+      &forge::v1::TrainerService::Stub::SaveCheckpoint, *stub, &saved);
+  ASSERT_TRUE(s.ok()) << s.error_message() << run.output();
+  EXPECT_EQ(saved.step(), step);
+  EXPECT_TRUE(fs::exists(fs::path(saved.path()) / "manifest.json")) << saved.path();
+
+  forge::v1::ResumeRolloutsResponse resumed;
+  ASSERT_TRUE((call<forge::v1::ResumeRolloutsRequest>(
+                   &forge::v1::TrainerService::Stub::ResumeRollouts, *stub, &resumed))
+                  .ok());
+  EXPECT_TRUE(eventually([&] { return steps_of("ranks") >= static_cast<size_t>(step) + 2; },
+                         seconds(60)))
+      << run.output();
+  forge::v1::StopResponse stopped;
+  ASSERT_TRUE(
+      (call<forge::v1::StopRequest>(&forge::v1::TrainerService::Stub::Stop, *stub, &stopped)).ok());
+  EXPECT_EQ(run.wait(seconds(120)), 130) << run.output();
+  EXPECT_TRUE(processes_with(out.string()).empty());
 }
 
 TEST_F(OperateTest, PrometheusScrapesARunAndAWorker) {
