@@ -157,6 +157,21 @@ grpc::Status call(Call method, forge::v1::TrainerService::Stub& stub, Response* 
   return (stub.*method)(&context, Request(), response);
 }
 
+// Pauses the run behind `stub` and waits (up to 60 s) until its loop says so: its status then
+// (state() is not "paused" when the pause failed or did not take).
+forge::v1::TrainerStatus pause(forge::v1::TrainerService::Stub& stub) {
+  forge::v1::PauseRolloutsResponse paused;
+  forge::v1::TrainerStatus status;
+  if (!call<forge::v1::PauseRolloutsRequest>(&forge::v1::TrainerService::Stub::PauseRollouts, stub,
+                                             &paused)
+           .ok()) {
+    return status;
+  }
+  eventually([&] { return get_status(stub, &status).ok() && status.state() == "paused"; },
+             seconds(60));
+  return status;
+}
+
 TEST_F(OperateTest, PauseSaveResumeAndStopWhileMetricsAndForgeTopWatch) {
   const std::string address = "127.0.0.1:" + std::to_string(free_port());
   const int metrics_port = free_port();
@@ -165,14 +180,8 @@ TEST_F(OperateTest, PauseSaveResumeAndStopWhileMetricsAndForgeTopWatch) {
   ASSERT_TRUE(eventually([&] { return steps_of("control") >= 1; }, seconds(120))) << run->output();
   auto stub = trainer(address);
 
-  forge::v1::PauseRolloutsResponse paused;
-  ASSERT_TRUE((call<forge::v1::PauseRolloutsRequest>(
-                   &forge::v1::TrainerService::Stub::PauseRollouts, *stub, &paused))
-                  .ok());
-  forge::v1::TrainerStatus status;
-  ASSERT_TRUE(eventually(
-      [&] { return get_status(*stub, &status).ok() && status.state() == "paused"; }, seconds(60)))
-      << status.DebugString();
+  const forge::v1::TrainerStatus status = pause(*stub);
+  ASSERT_EQ(status.state(), "paused") << status.DebugString() << run->output();
   EXPECT_TRUE(status.paused());
   const int64_t step = status.step();
   std::this_thread::sleep_for(milliseconds(700));
@@ -267,14 +276,8 @@ TEST_F(OperateTest, TwoRanksWaitOutAPauseLongerThanTheDistTimeoutAndSaveTogether
             dir_ / "ranks.log");
   ASSERT_TRUE(eventually([&] { return steps_of("ranks") >= 1; }, seconds(120))) << run.output();
   auto stub = trainer(address);
-  forge::v1::PauseRolloutsResponse paused;
-  ASSERT_TRUE((call<forge::v1::PauseRolloutsRequest>(
-                   &forge::v1::TrainerService::Stub::PauseRollouts, *stub, &paused))
-                  .ok());
-  forge::v1::TrainerStatus status;
-  ASSERT_TRUE(eventually(
-      [&] { return get_status(*stub, &status).ok() && status.state() == "paused"; }, seconds(60)))
-      << status.DebugString() << run.output();
+  const forge::v1::TrainerStatus status = pause(*stub);
+  ASSERT_EQ(status.state(), "paused") << status.DebugString() << run.output();
   const int64_t step = status.step();
   std::this_thread::sleep_for(seconds(3 * 2));  // three times dist.timeout_s
   ASSERT_EQ(run.wait(seconds(0)), -1) << "the run ended while paused:\n" << run.output();
