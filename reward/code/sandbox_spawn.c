@@ -318,10 +318,10 @@ static void copy_into_huge_pages(uintptr_t lo, size_t len) {
 // becomes an anonymous copy in huge pages. A forked process reads its parent's huge pages with
 // no fault of its own, where each 4 KiB file page costs it a fault (16 pages at a time) and a
 // first touch: ~35-40 faults and 10-15% of a HumanEval program run on this project's VM
-// (docs/code_sandbox.md). Each copy is
-// one r-x mapping: within P memory protection is no boundary anyway (P runs any code; its
-// namespaces and limits are the boundary). Best effort: where the kernel cannot collapse a copy
-// into huge pages (before Linux 6.1, THP disabled), the file mapping stays.
+// (docs/code_sandbox.md). Each copy is one r-x mapping: within P memory protection is no boundary
+// anyway (P runs any code; its namespaces and limits are the boundary). Best effort: where the
+// kernel cannot collapse a copy into huge pages (before Linux 6.1, THP disabled), the file
+// mapping stays.
 static void map_code_in_huge_pages(void) {
   uintptr_t blocks[kMaxCodeBlocks][2];
   int n = find_code_blocks(blocks);
